@@ -1,0 +1,329 @@
+//! Every diagnostic code skyc emits, with its documentation.
+//!
+//! This is the one place codes are defined and documented: `skyc explain CODE` prints
+//! [`CodeInfo::doc`], and `docs/diagnostics.md` is generated from [`ALL`] (a test keeps it in
+//! sync). Codes are grouped by stage: `SKY00xx` command line and internal, `01xx` load,
+//! `02xx` syntax, types and schema, `03xx` evaluation and limits, `04xx` Kubernetes validation.
+//! A code, once released, keeps its meaning forever.
+
+use crate::Severity;
+
+/// A diagnostic code and its documentation page.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    /// Short kebab-case name, e.g. `unknown-field`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what the code means.
+    pub summary: &'static str,
+    /// Markdown page: why it matters, an example, and the fix.
+    pub doc: &'static str,
+}
+
+macro_rules! codes {
+    ($($id:ident = $code:literal, $name:literal, $sev:ident, $summary:literal, $doc:literal;)*) => {
+        $(
+            #[doc = $summary]
+            pub const $id: &CodeInfo = &CodeInfo {
+                code: $code,
+                name: $name,
+                severity: Severity::$sev,
+                summary: $summary,
+                doc: $doc,
+            };
+        )*
+        /// All codes, in code order.
+        pub const ALL: &[&CodeInfo] = &[$($id),*];
+    };
+}
+
+/// Finds a code's documentation (`SKY0203`, `sky0203` and `0203` all work).
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    let code = code.trim().to_ascii_uppercase();
+    let code = if code.starts_with("SKY") { code } else { format!("SKY{code}") };
+    ALL.iter().copied().find(|c| c.code == code)
+}
+
+codes! {
+SKY0001 = "SKY0001", "usage", Error, "The command line is invalid.",
+"A flag has a malformed value, a required argument is missing, or two options conflict.
+
+Example: `skyc render main.sky --var cluster` (a `--var` needs `key=value`).
+
+Fix: follow the hint; `skyc help COMMAND` lists every flag. Exit code 2.";
+
+SKY0002 = "SKY0002", "internal-error", Error, "skyc hit an internal error (a bug).",
+"skyc caught a panic or an impossible state. Nothing was written. This is always a bug in skyc,
+never in your configuration: please report it with the file that triggers it. Exit code 2.";
+
+SKY0003 = "SKY0003", "output-error", Error, "The output could not be written.",
+"skyc could not create or replace the output directory or file (permissions, a full disk,
+a file where a directory is expected). Output directories are replaced atomically, so the
+previous output is left as it was.
+
+Fix: check the path given to `-o` and its permissions.";
+
+SKY0101 = "SKY0101", "file-not-found", Error, "A loaded or entry file does not exist.",
+"`load()` names a file that is not in the project, or the file given on the command line does
+not exist.
+
+Example: `load(\"lib/helpers.sky\", \"f\")` when there is no `lib/helpers.sky` next to the loading file.
+
+Fix: correct the path. Relative paths are resolved from the loading file's directory; `//path`
+from the project root (the directory holding `sky.toml`).";
+
+SKY0102 = "SKY0102", "absolute-load", Error, "`load()` of an absolute path is not allowed.",
+"Evaluation is hermetic: a `.sky` file may only load files inside its project and the embedded
+standard library, so that the same inputs give the same output on every machine.
+
+Example: `load(\"/etc/passwd\", \"x\")`.
+
+Fix: move the file into the project and load it with a relative or `//` path.";
+
+SKY0103 = "SKY0103", "load-escapes-root", Error, "`load()` would read a file outside the project root.",
+"A relative path with `..` components, or a symbolic link, leads out of the project root (the
+nearest directory with a `sky.toml`, or the entry file's directory).
+
+Example: `load(\"../../etc/passwd\", \"x\")`.
+
+Fix: keep shared `.sky` files inside the project, and load them with `//path/from/root.sky`.";
+
+SKY0104 = "SKY0104", "load-cycle", Error, "Files load each other in a cycle.",
+"`a.sky` loads `b.sky` which (directly or through other files) loads `a.sky` again. Modules are
+evaluated once and frozen before they can be loaded, so a cycle can never be evaluated.
+
+Fix: move the shared definitions into a third file that both load.";
+
+SKY0105 = "SKY0105", "unknown-stdlib-module", Error, "`@stdlib//` names a module the standard library does not have.",
+"Example: `load(\"@stdlib//services.sky\", \"service\")`.
+
+Fix: use `@stdlib//service.sky`, which re-exports every public stdlib function.";
+
+SKY0106 = "SKY0106", "invalid-load-path", Error, "A `load()` path is malformed.",
+"Load paths are `relative/path.sky`, `//path/from/root.sky` or `@stdlib//module.sky`. Other
+repositories (`@other//`), empty paths, backslashes and NUL characters are refused.
+
+Fix: use one of the three accepted forms.";
+
+SKY0107 = "SKY0107", "unreadable-file", Error, "A source or input file cannot be read.",
+"The path exists but is not a regular UTF-8 text file (a directory, a device, invalid UTF-8) or
+reading it failed.
+
+Fix: point at a `.sky` text file encoded as UTF-8.";
+
+SKY0108 = "SKY0108", "invalid-project-config", Error, "`sky.toml` is invalid.",
+"The project configuration has a syntax error, an unknown key, or a value of the wrong type.
+
+Example: `[limits]\\nmax_steps = \"lots\"`.
+
+Fix: see `docs/sky-toml.md` for every key.";
+
+SKY0109 = "SKY0109", "missing-symbol", Error, "`load()` asks for a name the loaded module does not define.",
+"Example: `load(\"@stdlib//service.sky\", \"servce\")`.
+
+Fix: correct the name; names starting with `_` are private and cannot be loaded.";
+
+SKY0201 = "SKY0201", "syntax-error", Error, "The file is not valid Starlark.",
+"The parser could not read the file. Starlark is a subset of Python: no `while`, no classes, no
+`import`; `def` only at the top level of a file.
+
+Fix: correct the syntax at the marked position.";
+
+SKY0202 = "SKY0202", "type-error", Error, "A static type error, found before the file runs.",
+"skyc typechecks every `def` before evaluation: calls of typed stdlib functions and constructors
+with wrong-typed or unknown keyword arguments, misspelled attributes of `kube`/`k8s`, and return
+values that do not match annotations are reported without running anything.
+
+Example: `service(name = \"x\", replicas = \"3\")` — `replicas` is an `int`.
+
+Fix: pass a value of the expected type; the message names both types.";
+
+SKY0203 = "SKY0203", "unknown-field", Error, "A typed message has no field of that name.",
+"Kubernetes field names are the camelCase names of the YAML and of `kubectl explain`.
+Unknown fields are an error (the API server would silently drop them).
+
+Example: `k8s.apps.v1.DeploymentSpec(replicass = 3)`.
+
+Fix: use the suggested name; `skyc doc k8s.apps.v1.DeploymentSpec` lists every field.";
+
+SKY0204 = "SKY0204", "wrong-field-type", Error, "A field got a value of the wrong type.",
+"Each field of a typed message has one type: string, integer (int32 or int64 range), number,
+boolean, a message, a list or a map of one of these, or a special type (Quantity, IntOrString,
+Time).
+
+Example: `k8s.core.v1.ContainerPort(containerPort = \"80\")`.
+
+Fix: pass a value of the expected type (here `80`).";
+
+SKY0205 = "SKY0205", "invalid-enum-value", Error, "A field got a value outside its allowed set.",
+"Kubernetes documents the allowed values of many string fields (restart policies, protocols,
+pull policies, ...). Any other value is rejected by the API server.
+
+Example: `k8s.core.v1.Container(name = \"app\", imagePullPolicy = \"Sometimes\")`.
+
+Fix: use one of the values listed in the message.";
+
+SKY0206 = "SKY0206", "missing-required-field", Error, "A required field of a typed message is not set.",
+"The schema marks the field required; without it the API server rejects the object.
+
+Example: a `k8s.apps.v1.DeploymentSpec` without `selector`.
+
+Fix: set the field.";
+
+SKY0207 = "SKY0207", "invalid-quantity", Error, "A resource quantity cannot be parsed.",
+"Quantities are numbers with an optional suffix: `500m`, `2`, `1.5`, `128Mi`, `16Gi`, `1e3`.
+
+Example: `kube.quantity(\"16 GB\")`.
+
+Fix: use `kube.cores`, `kube.millicores`, `kube.gigabytes`, `kube.mebibytes`... or a valid string.";
+
+SKY0208 = "SKY0208", "unknown-kind", Error, "An object has an `apiVersion`/`kind` skyc does not know.",
+"Objects returned by `main` as plain dicts are checked against the schema of their kind, which
+must be a built-in kind of the Kubernetes version skyc was built for.
+
+Fix: correct `apiVersion` and `kind` (e.g. `apps/v1` and `Deployment`).";
+
+SKY0209 = "SKY0209", "positional-argument", Error, "Typed constructors take keyword arguments only.",
+"Example: `k8s.meta.v1.ObjectMeta(\"x\")`.
+
+Fix: name the field: `k8s.meta.v1.ObjectMeta(name = \"x\")`.";
+
+SKY0301 = "SKY0301", "evaluation-error", Error, "The file failed while running.",
+"A runtime error: `fail(...)`, an index out of range, a missing dict key, a call with wrong
+arguments that the static typechecker could not see, and so on.
+
+Fix: the message and the call stack show where and why.";
+
+SKY0302 = "SKY0302", "step-limit", Error, "Evaluation exceeded the step limit.",
+"Every function call and loop iteration is a step. The limit (default 10,000,000) stops endless
+or runaway loops deterministically.
+
+Fix: look for a loop over a huge range; raise the limit with `--max-steps N` or `[limits]
+max_steps` in `sky.toml` if the work is real.";
+
+SKY0303 = "SKY0303", "memory-limit", Error, "Evaluation exceeded the memory limit.",
+"The Starlark heap may not grow past the limit (default 512 MiB), and a single string or list
+repetition is refused before it allocates more than the limit.
+
+Example: `\"x\" * 2000000000`.
+
+Fix: raise `--max-heap BYTES` (suffixes `K`, `M`, `G`) if the data is real.";
+
+SKY0304 = "SKY0304", "time-limit", Error, "Evaluation exceeded the wall-time limit.",
+"The limit (default 10 s) bounds the whole evaluation of one entry file.
+
+Fix: raise `--max-time SECONDS` or `[limits] max_time_seconds` if the work is real.";
+
+SKY0305 = "SKY0305", "call-depth-limit", Error, "Calls nested deeper than the call-depth limit.",
+"Default 100 nested calls.
+
+Fix: raise `--max-call-depth N` or `[limits] max_call_depth`.";
+
+SKY0306 = "SKY0306", "recursion-disabled", Error, "A function calls itself, and recursion is disabled.",
+"Like Starlark in Bazel, skyc rejects recursion unless the project enables it, so that every
+configuration terminates quickly and is easy to read. (`while` is not part of the language.)
+
+Example: `def f(n): return f(n - 1)`.
+
+Fix: use a `for` loop, or set `allow_recursion = true` in the `[language]` table of `sky.toml`.";
+
+SKY0307 = "SKY0307", "invalid-main", Error, "The entry file has no usable `main(ctx)`.",
+"An entry file defines `def main(ctx):` returning the objects to render.
+
+Fix: define `main` taking exactly one parameter.";
+
+SKY0308 = "SKY0308", "invalid-result", Error, "`main` returned something that is not an object.",
+"`main` returns a typed object, a dict with `apiVersion` and `kind`, or a (nested) list of them.
+`None` entries are skipped.
+
+Fix: return the objects; wrap plain values in the right constructor.";
+
+SKY0309 = "SKY0309", "missing-variable", Error, "A variable is read but was not given.",
+"`ctx.vars[\"cluster\"]` needs `--var cluster=...`, a vars file, or a default in `sky.toml`.
+
+Fix: pass the variable, or declare a default in `[vars.NAME]` of `sky.toml`.";
+
+SKY0310 = "SKY0310", "undeclared-variable", Error, "A variable is not declared by the project.",
+"When `sky.toml` declares variables (`[vars.NAME]`), only those may be passed or read, so a typo
+in a `--var` flag cannot go unnoticed.
+
+Fix: correct the name, or declare it in `sky.toml`.";
+
+SKY0311 = "SKY0311", "invalid-variable-value", Error, "A variable's value is not one of its allowed values.",
+"Example: `--var environment=prd` when `sky.toml` allows `[\"qa\", \"prod\"]`.
+
+Fix: use one of the allowed values listed in the message.";
+
+SKY0312 = "SKY0312", "top-level-statement", Warning, "Code runs at the top level of a file, outside `def`.",
+"The static typechecker checks `def` bodies only, so a call at the top level is checked only when
+it runs. Keep the logic of an entry file inside `main(ctx)` and of a library inside functions.
+
+Fix: move the statement into a function; constants (`X = 3`) are fine.";
+
+SKY0401 = "SKY0401", "invalid-name", Error, "An object or item name is not a valid Kubernetes name.",
+"Most names must be DNS-1123 subdomains (lowercase alphanumerics, `-` and `.`, at most 253
+characters) or labels (no `.`, at most 63 characters); Services and namespaces need labels.
+
+Example: `name = \"Home_Srv\"`.
+
+Fix: use lowercase letters, digits and `-`.";
+
+SKY0402 = "SKY0402", "invalid-label", Error, "A label or annotation key, or a label value, is invalid.",
+"Keys are `[prefix/]name`, name at most 63 characters of alphanumerics, `-`, `_`, `.`, starting
+and ending alphanumeric; the prefix is a DNS subdomain. Label values are at most 63 such
+characters (or empty).
+
+Fix: shorten or correct the key or value.";
+
+SKY0403 = "SKY0403", "selector-mismatch", Error, "A selector does not match the pod template's labels.",
+"A Deployment, StatefulSet, DaemonSet, ReplicaSet or Job whose selector does not select its own
+pod template is rejected by the API server.
+
+Fix: make `spec.selector.matchLabels` a subset of `spec.template.metadata.labels`.";
+
+SKY0404 = "SKY0404", "invalid-port", Error, "A port number is out of range.",
+"Ports are 1 to 65535.
+
+Fix: use a valid port.";
+
+SKY0405 = "SKY0405", "duplicate-name", Error, "Two items of a list share a name that must be unique.",
+"Container names within a pod, port names within a container or Service, volume names and env
+var names must be unique.
+
+Fix: rename one of them.";
+
+SKY0406 = "SKY0406", "duplicate-object", Error, "Two objects have the same kind, namespace and name.",
+"The second would silently replace the first when applied.
+
+Fix: rename one, or remove the duplicate.";
+
+SKY0407 = "SKY0407", "requests-exceed-limits", Error, "A resource request is larger than its limit.",
+"The API server rejects a container whose request is above its limit.
+
+Fix: lower the request or raise the limit.";
+
+SKY0408 = "SKY0408", "schema-rejected", Error, "The object does not fit the Kubernetes schema.",
+"The typed Kubernetes model refused the object while lowering it; the message says which part.
+
+Fix: correct the field named in the message.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_sorted_and_documented() {
+        for pair in ALL.windows(2) {
+            assert!(pair[0].code < pair[1].code, "{} before {}", pair[0].code, pair[1].code);
+        }
+        for c in ALL {
+            assert!(c.code.starts_with("SKY") && c.code.len() == 7, "{}", c.code);
+            assert!(!c.doc.trim().is_empty() && !c.summary.is_empty(), "{}", c.code);
+            assert!(c.doc.contains("Fix") || c.code == "SKY0002", "{} has no fix", c.code);
+        }
+        assert_eq!(lookup("sky0203").map(|c| c.name), Some("unknown-field"));
+        assert_eq!(lookup("0203").map(|c| c.code), Some("SKY0203"));
+    }
+}

@@ -1,1 +1,84 @@
-fn main() {}
+//! The `skyc` command line: parses flags, runs the pipeline, renders diagnostics, writes output.
+//! This is the only crate that prints or writes files.
+
+mod commands;
+mod project;
+
+use clap::{Parser, Subcommand};
+use skyc_diag::{codes, Diagnostic};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// skyc: typed, sandboxed Starlark that compiles to validated Kubernetes manifests.
+#[derive(Parser, Debug)]
+#[command(name = "skyc", version, about, long_about = None, arg_required_else_help = true)]
+struct Cli {
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Evaluate entry files and emit their objects (YAML stream by default).
+    Render(commands::render::Args),
+    /// Parse, typecheck, evaluate and validate; write nothing. Exit 0 clean, 1 findings.
+    Check(commands::check::Args),
+    /// Print the documentation of a diagnostic code (e.g. `skyc explain SKY0203`).
+    Explain(commands::explain::Args),
+}
+
+/// How a command ended.
+pub enum Exit {
+    Ok,
+    Findings,
+    Usage,
+}
+
+fn main() -> ExitCode {
+    // A panic anywhere is an internal error (exit 2), reported as a coded diagnostic.
+    std::panic::set_hook(Box::new(|info| {
+        let loc = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr(),
+            "error[SKY0002]: internal error: {msg}{loc}\n  = help: this is a bug in skyc; please report it with the input that triggers it"
+        );
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let quiet = cli.quiet;
+    let result = std::panic::catch_unwind(move || match cli.command {
+        Command::Render(a) => commands::render::run(a, quiet),
+        Command::Check(a) => commands::check::run(a, quiet),
+        Command::Explain(a) => commands::explain::run(a),
+    });
+    match result {
+        Ok(Exit::Ok) => ExitCode::SUCCESS,
+        Ok(Exit::Findings) => ExitCode::from(1),
+        Ok(Exit::Usage) | Err(_) => ExitCode::from(2),
+    }
+}
+
+/// Prints a usage error and returns the usage exit.
+pub fn usage_error(msg: impl Into<String>, help: Option<&str>) -> Exit {
+    let mut d = Diagnostic::new(codes::SKY0001, msg);
+    if let Some(h) = help {
+        d = d.with_help(h);
+    }
+    project::print_diagnostics(&[d], &Default::default(), false);
+    Exit::Usage
+}

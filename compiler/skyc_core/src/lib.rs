@@ -1,1 +1,91 @@
-//! placeholder
+//! skyc's pipeline: load → parse → typecheck → evaluate → lower → validate → emit.
+//!
+//! Front ends (the CLI today; the LSP, `test` and `diff` later) call [`compile`] with a
+//! [`World`] and get back objects and diagnostics; they never reach into the stages.
+//!
+//! Architecture invariants:
+//! - no file access except through [`World`]; no environment, clock or randomness reaches
+//!   evaluation (the wall-time limit is enforced by the host, outside the sandbox);
+//! - nothing here prints: results and [`Diagnostic`]s are returned;
+//! - output order is a function of the input only (no `HashMap` iteration where it is emitted).
+
+pub mod config;
+mod diagnostics;
+pub mod emit;
+pub mod eval;
+pub mod lower;
+pub mod validate;
+pub mod values;
+pub mod world;
+
+pub use config::Config;
+pub use eval::Limits;
+pub use world::{DiskWorld, FileId, MemoryWorld, World};
+
+use skyc_diag::Diagnostic;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What to compile and how.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--var` values (before `sky.toml` defaults are applied).
+    pub vars: BTreeMap<String, String>,
+    /// Limits given on the command line; they override `sky.toml`.
+    pub limits: LimitOverrides,
+    pub config: Config,
+}
+
+/// Limits given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct LimitOverrides {
+    pub max_steps: Option<u64>,
+    pub max_heap: Option<u64>,
+    pub max_time_seconds: Option<f64>,
+    pub max_call_depth: Option<usize>,
+}
+
+/// One rendered object: canonical JSON in Kubernetes key order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub json: serde_json::Value,
+}
+
+/// The result of compiling one entry file.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Empty when any error was found: nothing is rendered from a failing file.
+    pub objects: Vec<Object>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of every file read, by display name (for rendering excerpts).
+    pub sources: BTreeMap<String, Arc<str>>,
+    /// Every file the compilation read (the entry, its loads, the stdlib modules).
+    pub files: Vec<FileId>,
+}
+
+impl Outcome {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Runs the whole pipeline on one entry file (a root-relative path in `world`).
+pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
+    let mut out = eval::evaluate(world, entry, opts);
+    if !out.outcome.has_errors() {
+        let lowered = lower::lower(&out.pending);
+        out.outcome.diagnostics.extend(lowered.diagnostics);
+        let mut objects = lowered.objects;
+        out.outcome.diagnostics.extend(validate::validate(&objects));
+        if out.outcome.has_errors() {
+            objects.clear();
+        }
+        out.outcome.objects = objects.into_iter().map(|o| o.object).collect();
+    }
+    skyc_diag::normalize(&mut out.outcome.diagnostics);
+    out.outcome
+}

@@ -88,7 +88,7 @@ impl<'a> Report<'a> {
         }
         help.extend(d.notes.iter().cloned());
         if let Some(h) = &d.help {
-            help.push(format!("help: {h}"));
+            help.push(h.clone());
         }
         let mut message = d.message.clone();
         let source = match (&d.span, text) {

@@ -1,0 +1,120 @@
+//! `skyc render FILE…`: evaluate and emit, to stdout or atomically into a directory.
+
+use crate::project::{compile_all, options, print_diagnostics, EvalFlags};
+use crate::Exit;
+use skyc_core::emit::{self, Format};
+use skyc_diag::{codes, Diagnostic};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
+pub enum RenderFormat {
+    #[default]
+    Yaml,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Entry files (each defines `main(ctx)`).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    flags: EvalFlags,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    format: RenderFormat,
+    /// Write one file per object plus manifest.json into DIR (replaced atomically).
+    #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+}
+
+pub fn run(args: Args, quiet: bool) -> Exit {
+    let opts = match options(&args.flags) {
+        Ok(o) => o,
+        Err(diags) => {
+            print_diagnostics(&diags, &Default::default(), false);
+            return Exit::Usage;
+        }
+    };
+    let res = compile_all(&args.files, &opts);
+    print_diagnostics(&res.diagnostics, &res.sources, quiet);
+    if res.has_errors() {
+        return if res.diagnostics.iter().any(|d| d.code == "SKY0002") { Exit::Usage } else { Exit::Findings };
+    }
+    let objects: Vec<skyc_core::Object> = res.outcomes.into_iter().flat_map(|o| o.objects).collect();
+    let format = match args.format {
+        RenderFormat::Yaml => Format::Yaml,
+        RenderFormat::Json => Format::Json,
+    };
+    match &args.out_dir {
+        None => {
+            let text = emit::stream(&objects, format);
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => Exit::Ok,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
+                Err(e) => output_error(format!("cannot write to stdout: {e}")),
+            }
+        }
+        Some(dir) => {
+            let files = match emit::directory(&objects, format) {
+                Ok(f) => f,
+                Err(e) => return output_error(e),
+            };
+            match write_dir_atomically(dir, &files) {
+                Ok(()) => {
+                    if !quiet {
+                        eprintln!("wrote {} objects to {}", objects.len(), dir.display());
+                    }
+                    Exit::Ok
+                }
+                Err(e) => output_error(format!("cannot write {}: {e}", dir.display())),
+            }
+        }
+    }
+}
+
+fn output_error(msg: String) -> Exit {
+    let d = Diagnostic::new(codes::SKY0003, msg).with_help("check the output path and its permissions; the previous output was left as it was");
+    print_diagnostics(&[d], &Default::default(), false);
+    Exit::Usage
+}
+
+/// Writes `files` into a fresh temporary directory next to `dir`, then swaps it into place,
+/// so `dir` always holds either the previous complete output or the new one.
+fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)?;
+    if dir.exists() && !dir.is_dir() {
+        return Err(std::io::Error::other("it exists and is not a directory"));
+    }
+    let tmp = tempfile::Builder::new().prefix(".skyc-out-").tempdir_in(&parent)?;
+    for (rel, bytes) in files {
+        let path = tmp.path().join(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        let mut f = std::fs::File::create(&path)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    let staged = tmp.keep();
+    if dir.exists() {
+        let old = parent.join(format!(".skyc-old-{}", std::process::id()));
+        std::fs::rename(dir, &old)?;
+        if let Err(e) = std::fs::rename(&staged, dir) {
+            let _ = std::fs::rename(&old, dir);
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(e);
+        }
+        let _ = std::fs::remove_dir_all(&old);
+    } else if let Err(e) = std::fs::rename(&staged, dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(e);
+    }
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Shared by the commands: flags for variables and limits, finding the project and its
+//! `sky.toml`, compiling entry files, printing diagnostics.
+
+use clap::Args as ClapArgs;
+use skyc_core::world::{read_input, DiskWorld};
+use skyc_core::{compile, Config, LimitOverrides, Options, Outcome};
+use skyc_diag::render::{human, HumanOptions};
+use skyc_diag::{codes, Diagnostic, Severity};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Flags shared by every command that evaluates files.
+#[derive(ClapArgs, Debug, Clone, Default)]
+pub struct EvalFlags {
+    /// Set a variable for `ctx.vars` (repeatable): `--var cluster=northwest`.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from a YAML, JSON or TOML file of strings.
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_file: Option<PathBuf>,
+    /// Maximum evaluation steps (function calls plus loop iterations) [default: 10000000].
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
+    /// Maximum Starlark heap, e.g. 512M or 2G [default: 512M].
+    #[arg(long, value_name = "SIZE")]
+    pub max_heap: Option<String>,
+    /// Maximum wall time of one entry file's evaluation, in seconds [default: 10].
+    #[arg(long, value_name = "SECONDS")]
+    pub max_time: Option<f64>,
+    /// Maximum depth of nested calls [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_call_depth: Option<usize>,
+}
+
+/// One entry file to compile, in its project.
+pub struct Entry {
+    pub world: DiskWorld,
+    pub id: String,
+    pub config: Config,
+}
+
+/// Collected results of a command over several entry files.
+#[derive(Default)]
+pub struct Results {
+    pub outcomes: Vec<Outcome>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: BTreeMap<String, Arc<str>>,
+}
+
+impl Results {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+fn usage(msg: String, help: &str) -> Diagnostic {
+    Diagnostic::new(codes::SKY0001, msg).with_help(help)
+}
+
+/// Parses the variable and limit flags (before any project is known).
+pub fn options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
+    let mut errs = Vec::new();
+    let mut vars = BTreeMap::new();
+    if let Some(f) = &flags.vars_file {
+        match read_vars_file(f) {
+            Ok(v) => vars.extend(v),
+            Err(d) => errs.push(d),
+        }
+    }
+    for v in &flags.vars {
+        match v.split_once('=') {
+            Some((k, val)) if !k.trim().is_empty() => {
+                vars.insert(k.trim().to_string(), val.to_string());
+            }
+            _ => errs.push(usage(format!("invalid --var `{v}`"), "write --var KEY=VALUE, e.g. --var cluster=northwest")),
+        }
+    }
+    let max_heap = match &flags.max_heap {
+        Some(s) => match skyc_core::config::parse_byte_size(s) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                errs.push(usage(format!("invalid --max-heap: {e}"), "e.g. --max-heap 1G"));
+                None
+            }
+        },
+        None => None,
+    };
+    if let Some(t) = flags.max_time {
+        if !(t.is_finite() && t > 0.0) {
+            errs.push(usage(format!("invalid --max-time {t}"), "give a positive number of seconds"));
+        }
+    }
+    if flags.max_steps == Some(0) || flags.max_call_depth == Some(0) {
+        errs.push(usage("limits must be positive".into(), "give a number above zero"));
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(Options {
+        vars,
+        limits: LimitOverrides {
+            max_steps: flags.max_steps,
+            max_heap,
+            max_time_seconds: flags.max_time,
+            max_call_depth: flags.max_call_depth,
+        },
+        config: Config::default(),
+    })
+}
+
+fn read_vars_file(path: &Path) -> Result<BTreeMap<String, String>, Diagnostic> {
+    let name = path.display().to_string();
+    let text = read_input(path).map_err(|e| {
+        skyc_core::eval::read_error(&skyc_core::FileId::Project(name.clone()), &name, e, None)
+    })?;
+    let is_toml = path.extension().is_some_and(|e| e == "toml");
+    let value: serde_json::Value = if is_toml {
+        toml::from_str(&text).map_err(|e| usage(format!("invalid vars file {name}: {}", e.message()), "the file must be a table of strings"))?
+    } else {
+        serde_norway::from_str(&text).map_err(|e| usage(format!("invalid vars file {name}: {e}"), "the file must be a mapping of strings"))?
+    };
+    let Some(map) = value.as_object() else {
+        return Err(usage(format!("vars file {name} must be a mapping of names to strings"), "e.g. `cluster: northwest`"));
+    };
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        match v {
+            serde_json::Value::String(s) => {
+                out.insert(k.clone(), s.clone());
+            }
+            other => {
+                return Err(usage(
+                    format!("variable `{k}` in {name} is {other}, not a string"),
+                    "quote the value: variables are strings",
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Finds the project of an entry file and reads its `sky.toml`.
+pub fn entry(path: &Path) -> Result<Entry, Diagnostic> {
+    let name = path.display().to_string();
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(Diagnostic::new(codes::SKY0107, format!("`{name}` is not a file")).with_help("pass a .sky entry file")),
+        Err(_) => return Err(Diagnostic::new(codes::SKY0101, format!("file `{name}` not found")).with_help("check the path")),
+    }
+    let root = DiskWorld::find_root(path);
+    let cwd = std::env::current_dir().ok();
+    let world = DiskWorld::new(&root, cwd.as_deref())
+        .map_err(|e| Diagnostic::new(codes::SKY0107, format!("cannot open project root {}: {e}", root.display())))?;
+    let id = world
+        .file_id(path)
+        .ok_or_else(|| Diagnostic::new(codes::SKY0103, format!("`{name}` is outside its project root")))?;
+    let toml_path = root.join("sky.toml");
+    let config = if toml_path.is_file() {
+        let display = world.display_name("sky.toml");
+        let text = world.read("sky.toml").map_err(|e| {
+            skyc_core::eval::read_error(&skyc_core::FileId::Project("sky.toml".into()), &display, e, None)
+        })?;
+        Config::parse(&display, &text)?
+    } else {
+        Config::default()
+    };
+    Ok(Entry { world, id, config })
+}
+
+use skyc_core::World;
+
+/// Compiles each entry file, collecting everything.
+pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
+    let mut res = Results::default();
+    for p in paths {
+        let e = match entry(p) {
+            Ok(e) => e,
+            Err(d) => {
+                res.diagnostics.push(d);
+                continue;
+            }
+        };
+        if let Ok(text) = e.world.read("sky.toml") {
+            res.sources.insert(e.world.display_name("sky.toml"), text);
+        }
+        let mut o = opts.clone();
+        o.config = e.config.clone();
+        let out = compile(&e.world, &e.id, &o);
+        res.diagnostics.extend(out.diagnostics.iter().cloned());
+        res.sources.extend(out.sources.iter().map(|(k, v)| (k.clone(), v.clone())));
+        res.outcomes.push(out);
+    }
+    skyc_diag::normalize(&mut res.diagnostics);
+    res
+}
+
+/// Whether stderr gets colors (`NO_COLOR` unset and a terminal).
+pub fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Prints diagnostics in the human format to stderr.
+pub fn print_diagnostics(diags: &[Diagnostic], sources: &BTreeMap<String, Arc<str>>, quiet: bool) {
+    let shown: Vec<Diagnostic> = diags.iter().filter(|d| !quiet || d.severity == Severity::Error).cloned().collect();
+    if shown.is_empty() {
+        return;
+    }
+    let lookup = |f: &str| {
+        sources
+            .get(f)
+            .cloned()
+            .or_else(|| f.strip_prefix("@stdlib//").and_then(skyc_stdlib::module).map(Arc::from))
+    };
+    let text = human(&shown, &lookup, HumanOptions { color: color(), width: 100 });
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}

@@ -1,0 +1,147 @@
+//! `sky.toml`: the project configuration (language switches, limits, declared variables).
+
+use crate::diagnostics::{self as d};
+use serde::Deserialize;
+use skyc_diag::{codes, Diagnostic, Span};
+use std::collections::BTreeMap;
+
+/// The parsed `sky.toml`. Every table and key is optional.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub language: LanguageConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Declared variables. When any is declared, only declared variables may be used.
+    #[serde(default)]
+    pub vars: BTreeMap<String, VarDecl>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageConfig {
+    /// Allow functions to call themselves (off by default).
+    #[serde(default)]
+    pub allow_recursion: bool,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_steps: Option<u64>,
+    /// Bytes, or a string with a `K`, `M` or `G` suffix.
+    pub max_heap: Option<ByteSize>,
+    pub max_time_seconds: Option<f64>,
+    pub max_call_depth: Option<usize>,
+}
+
+/// A declared variable.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VarDecl {
+    pub description: Option<String>,
+    /// The values it may take; any string when absent.
+    pub allowed: Option<Vec<String>>,
+    /// Used when the variable is not given.
+    pub default: Option<String>,
+}
+
+/// A size in bytes, written as a number or as `"512M"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(de)? {
+            Raw::N(n) => Ok(ByteSize(n)),
+            Raw::S(s) => parse_byte_size(&s).map(ByteSize).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Parses `1048576`, `512K`, `512M`, `2G` (binary multiples; a trailing `iB`/`B` is allowed).
+pub fn parse_byte_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("invalid size `{s}`: use a positive number of bytes, optionally with K, M or G"))
+}
+
+impl Config {
+    /// Parses `sky.toml` text; `file` names it in diagnostics.
+    pub fn parse(file: &str, text: &str) -> Result<Config, Diagnostic> {
+        toml::from_str::<Config>(text).map_err(|e| {
+            let span = e.span().map(|r| Span::from_offsets(file, text, r.start, r.end));
+            let msg = e.message().to_string();
+            Diagnostic::new(codes::SKY0108, format!("invalid sky.toml: {msg}"))
+                .with_span_opt(span.or_else(|| Some(Span::from_offsets(file, text, 0, 0))))
+                .with_help("see docs/sky-toml.md for the accepted keys")
+        })
+    }
+
+    /// Checks `--var` values against the declarations and fills in defaults.
+    pub fn resolve_vars(&self, given: &BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<Diagnostic>) {
+        let mut out = BTreeMap::new();
+        let mut diags = Vec::new();
+        for (k, v) in given {
+            if !self.vars.is_empty() && !self.vars.contains_key(k) {
+                diags.push(d::undeclared_var(k, self.vars.keys().map(String::as_str), None));
+                continue;
+            }
+            if let Some(allowed) = self.vars.get(k).and_then(|d| d.allowed.as_ref()) {
+                if !allowed.contains(v) {
+                    diags.push(d::var_not_allowed(k, v, allowed));
+                    continue;
+                }
+            }
+            out.insert(k.clone(), v.clone());
+        }
+        for (k, decl) in &self.vars {
+            if !out.contains_key(k) && !given.contains_key(k) {
+                if let Some(def) = &decl.default {
+                    out.insert(k.clone(), def.clone());
+                }
+            }
+        }
+        (out, diags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_byte_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_byte_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_byte_size("4096"), Ok(4096));
+        assert!(parse_byte_size("lots").is_err());
+        assert!(parse_byte_size("0").is_err());
+    }
+
+    #[test]
+    fn bad_config_is_coded() {
+        let e = Config::parse("sky.toml", "[limits]\nmax_steps = \"x\"\n").unwrap_err();
+        assert_eq!(e.code, "SKY0108");
+        assert_eq!(e.span.unwrap().start.line, 2);
+        assert!(Config::parse("sky.toml", "[nope]\n").is_err());
+    }
+}

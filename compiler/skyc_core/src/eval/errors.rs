@@ -1,0 +1,98 @@
+//! Turning starlark errors into coded diagnostics.
+
+use super::Limits;
+use crate::values::{is_stdlib, to_span, SkyError};
+use skyc_diag::{codes, CodeInfo, Diagnostic};
+use starlark::ErrorKind;
+
+fn sky_error(e: &starlark::Error) -> Option<&SkyError> {
+    match e.kind() {
+        ErrorKind::Native(a) | ErrorKind::Value(a) | ErrorKind::Other(a) | ErrorKind::Function(a) | ErrorKind::Fail(a) => {
+            a.downcast_ref::<SkyError>()
+        }
+        _ => None,
+    }
+}
+
+fn message(e: &starlark::Error) -> String {
+    match e.kind() {
+        ErrorKind::Fail(a)
+        | ErrorKind::StackOverflow(a)
+        | ErrorKind::Value(a)
+        | ErrorKind::Function(a)
+        | ErrorKind::Scope(a)
+        | ErrorKind::Parser(a)
+        | ErrorKind::Freeze(a)
+        | ErrorKind::Internal(a)
+        | ErrorKind::Native(a)
+        | ErrorKind::Other(a) => {
+            let s = format!("{a:#}");
+            s.lines().next().unwrap_or("").to_string()
+        }
+        _ => e.without_diagnostic().to_string(),
+    }
+}
+
+/// A diagnostic for a parse or typecheck error (with the given code).
+pub(crate) fn to_diagnostic(e: &starlark::Error, code: &'static CodeInfo) -> Diagnostic {
+    let mut d = Diagnostic::new(code, message(e)).with_span_opt(e.span().map(to_span));
+    if code.code == "SKY0202" {
+        d = d.with_help("fix the call or the annotation; types are checked before the file runs");
+    }
+    d
+}
+
+/// A diagnostic for an evaluation error, classifying limit errors.
+pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
+    let msg = message(e);
+    let (code, message, help): (&CodeInfo, String, Option<String>) = if let Some(s) = sky_error(e) {
+        (s.code, s.message.clone(), s.help.clone())
+    } else if matches!(e.kind(), ErrorKind::StackOverflow(_)) {
+        (
+            codes::SKY0305,
+            format!("calls nested deeper than the call-depth limit ({})", limits.max_call_depth),
+            Some("raise it with --max-call-depth N (or [limits] max_call_depth in sky.toml)".into()),
+        )
+    } else if msg.contains("ticks has been exceeded") {
+        (
+            codes::SKY0302,
+            format!("evaluation exceeded the step limit ({} steps)", limits.max_steps),
+            Some("look for a runaway loop; raise the limit with --max-steps N if the work is real".into()),
+        )
+    } else if msg.contains("Heap memory limit") {
+        (
+            codes::SKY0303,
+            format!("evaluation exceeded the memory limit ({} bytes)", limits.max_heap),
+            Some("raise it with --max-heap SIZE (e.g. 1G) if the data is real".into()),
+        )
+    } else if msg.contains("Evaluation cancelled") {
+        (
+            codes::SKY0304,
+            format!("evaluation exceeded the time limit ({} s)", limits.max_time.as_secs_f64()),
+            Some("raise it with --max-time SECONDS if the work is real".into()),
+        )
+    } else if matches!(e.kind(), ErrorKind::Scope(_)) {
+        (codes::SKY0202, msg, None)
+    } else {
+        (codes::SKY0301, msg, None)
+    };
+    let mut d = Diagnostic::new(code, message);
+    if let Some(h) = help {
+        d = d.with_help(h);
+    }
+    // Point at the user's code: the error's own span when it is in a user file, else the
+    // innermost user frame of the call stack.
+    let frames = &e.call_stack().frames;
+    let own = e.span().filter(|s| !is_stdlib(s.file.filename()));
+    let user_frame = frames.iter().rev().filter_map(|f| f.location.as_ref()).find(|l| !is_stdlib(l.file.filename()));
+    if let Some(s) = own.or(user_frame) {
+        d.span = Some(to_span(s));
+    } else if let Some(s) = e.span() {
+        d.span = Some(to_span(s));
+    }
+    if let Some(s) = e.span().filter(|s| is_stdlib(s.file.filename())) {
+        let line = s.resolve_span().begin.line + 1;
+        d.notes.push(format!("raised in stdlib {}:{line}", s.file.filename().trim_start_matches("@stdlib//")));
+    }
+    d
+}

@@ -1,0 +1,562 @@
+//! Load, parse, typecheck and evaluate: from an entry file to the objects `main(ctx)` returns.
+//!
+//! Files are loaded depth-first from the entry; every `load()` is resolved by
+//! [`resolve_load`](crate::world::resolve_load) and read through the [`World`]. Every file is
+//! typechecked (with the interfaces of the files it loads) before anything runs; any error stops
+//! the pipeline before evaluation. Modules are evaluated in dependency order and frozen.
+
+mod analysis;
+mod errors;
+
+use crate::values::ctx::Vars;
+use crate::values::message::{Builder, Message};
+use crate::values::{globals, to_span, EvalContext};
+use crate::world::{resolve_load, FileId, LoadPathError, ReadError, World};
+use crate::{Options, Outcome};
+use skyc_diag::{codes, Diagnostic, Span};
+use skyc_schema::TypeId;
+use starlark::environment::{FrozenModule, Module};
+use starlark::eval::{Evaluator, ReturnFileLoader};
+use starlark::syntax::{AstModule, Dialect, DialectTypes};
+use starlark::typing::{AstModuleTypecheck, Interface};
+use starlark::values::dict::DictRef;
+use starlark::values::list::ListRef;
+use starlark::values::structs::AllocStruct;
+use starlark::values::tuple::TupleRef;
+use starlark::values::Value;
+use starlark_syntax::syntax::module::AstModuleFields;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Resource limits of one evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Function calls plus loop iterations.
+    pub max_steps: u64,
+    /// Bytes of Starlark heap (and of any single repetition).
+    pub max_heap: u64,
+    pub max_time: Duration,
+    pub max_call_depth: usize,
+    pub allow_recursion: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_steps: 10_000_000,
+            max_heap: 512 << 20,
+            max_time: Duration::from_secs(10),
+            max_call_depth: 100,
+            allow_recursion: false,
+        }
+    }
+}
+
+impl Limits {
+    /// Defaults, then `sky.toml`, then the command line.
+    pub fn resolve(opts: &Options) -> Limits {
+        let d = Limits::default();
+        let c = &opts.config.limits;
+        let o = &opts.limits;
+        Limits {
+            max_steps: o.max_steps.or(c.max_steps).unwrap_or(d.max_steps),
+            max_heap: o.max_heap.or(c.max_heap.map(|b| b.0)).unwrap_or(d.max_heap),
+            max_time: o
+                .max_time_seconds
+                .or(c.max_time_seconds)
+                .map(Duration::from_secs_f64)
+                .unwrap_or(d.max_time),
+            max_call_depth: o.max_call_depth.or(c.max_call_depth).unwrap_or(d.max_call_depth),
+            allow_recursion: opts.config.language.allow_recursion,
+        }
+    }
+}
+
+/// An object `main` returned, checked against its schema but not yet lowered.
+#[derive(Debug, Clone)]
+pub struct PendingObject {
+    pub ty: TypeId,
+    pub json: serde_json::Value,
+    /// Where it was built: the constructor call, or `main`'s return for plain dicts.
+    pub span: Option<Span>,
+}
+
+pub(crate) struct Evaluated {
+    pub outcome: Outcome,
+    pub pending: Vec<PendingObject>,
+}
+
+pub(crate) fn dialect() -> Dialect {
+    Dialect {
+        enable_types: DialectTypes::Enable,
+        enable_f_strings: true,
+        enable_keyword_only_arguments: true,
+        enable_positional_only_arguments: true,
+        ..Dialect::Extended
+    }
+}
+
+struct SourceFile {
+    id: FileId,
+    name: String,
+    text: Arc<str>,
+    /// (load string as written, resolved file)
+    loads: Vec<(String, FileId)>,
+}
+
+struct Loader<'w> {
+    world: &'w dyn World,
+    files: BTreeMap<FileId, SourceFile>,
+    order: Vec<FileId>,
+    diagnostics: Vec<Diagnostic>,
+    sources: BTreeMap<String, Arc<str>>,
+}
+
+impl Loader<'_> {
+    fn display(&self, id: &FileId) -> String {
+        match id {
+            FileId::Project(p) => self.world.display_name(p),
+            FileId::Stdlib(_) => id.to_string(),
+        }
+    }
+
+    fn read(&self, id: &FileId) -> Result<Arc<str>, ReadError> {
+        match id {
+            FileId::Project(p) => self.world.read(p),
+            FileId::Stdlib(p) => skyc_stdlib::module(p).map(Arc::from).ok_or(ReadError::NotFound),
+        }
+    }
+
+    /// Loads `id` and everything it loads; `stack` holds the files being loaded (for cycles).
+    fn load(&mut self, id: &FileId, text: Arc<str>, stack: &mut Vec<FileId>) {
+        let name = self.display(id);
+        self.sources.insert(name.clone(), text.clone());
+        let ast = match AstModule::parse(&name, text.to_string(), &dialect()) {
+            Ok(ast) => ast,
+            Err(e) => {
+                self.diagnostics.push(errors::to_diagnostic(&e, codes::SKY0201));
+                self.files.insert(id.clone(), SourceFile { id: id.clone(), name, text, loads: vec![] });
+                self.order.push(id.clone());
+                return;
+            }
+        };
+        stack.push(id.clone());
+        let mut loads = Vec::new();
+        for l in ast.loads() {
+            let at = to_span(&l.span);
+            let target = match resolve_load(id, l.module_id) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.diagnostics.push(load_path_error(l.module_id, e, at));
+                    continue;
+                }
+            };
+            if let Some(pos) = stack.iter().position(|f| f == &target) {
+                let cycle: Vec<String> = stack[pos..].iter().chain([&target]).map(|f| f.to_string()).collect();
+                self.diagnostics.push(
+                    Diagnostic::new(codes::SKY0104, format!("load cycle: {}", cycle.join(" → ")))
+                        .with_span(at)
+                        .with_help("move the shared definitions into a file that both load"),
+                );
+                continue;
+            }
+            if !self.files.contains_key(&target) {
+                match self.read(&target) {
+                    Ok(t) => self.load(&target, t, stack),
+                    Err(e) => {
+                        self.diagnostics.push(read_error(&target, &self.display(&target), e, Some(at)));
+                        continue;
+                    }
+                }
+            }
+            loads.push((l.module_id.to_string(), target));
+        }
+        stack.pop();
+        self.files.insert(id.clone(), SourceFile { id: id.clone(), name, text, loads });
+        self.order.push(id.clone());
+    }
+}
+
+fn load_path_error(spec: &str, e: LoadPathError, at: Span) -> Diagnostic {
+    match e {
+        LoadPathError::Absolute => Diagnostic::new(codes::SKY0102, format!("cannot load `{spec}`: absolute paths are not allowed"))
+            .with_span(at)
+            .with_help("load files of the project with a relative path or `//path/from/root.sky`"),
+        LoadPathError::EscapesRoot => Diagnostic::new(codes::SKY0103, format!("cannot load `{spec}`: it is outside the project root"))
+            .with_span(at)
+            .with_help("keep loaded files inside the project (the directory with sky.toml)"),
+        LoadPathError::Invalid(why) => Diagnostic::new(codes::SKY0106, format!("invalid load path `{spec}`: {why}"))
+            .with_span(at)
+            .with_help("use `relative/file.sky`, `//path/from/root.sky` or `@stdlib//service.sky`"),
+        LoadPathError::UnknownStdlib(m) => {
+            let names: Vec<&str> = skyc_stdlib::MODULES.iter().map(|(p, _)| *p).collect();
+            Diagnostic::new(codes::SKY0105, format!("the standard library has no module `{m}`"))
+                .with_span(at)
+                .with_help(format!("stdlib modules: {}", names.join(", ")))
+        }
+    }
+}
+
+pub fn read_error(id: &FileId, name: &str, e: ReadError, at: Option<Span>) -> Diagnostic {
+    let d = match e {
+        ReadError::NotFound => Diagnostic::new(codes::SKY0101, format!("file `{name}` not found"))
+            .with_help("paths are relative to the loading file, or to the project root with `//`"),
+        ReadError::EscapesRoot(to) => Diagnostic::new(codes::SKY0103, format!("`{name}` leads outside the project root (to {to})"))
+            .with_help("symbolic links may not leave the project root"),
+        ReadError::NotAFile => Diagnostic::new(codes::SKY0107, format!("`{name}` is not a regular file")),
+        ReadError::NotUtf8 => Diagnostic::new(codes::SKY0107, format!("`{name}` is not valid UTF-8 text")),
+        ReadError::Io(msg) => Diagnostic::new(codes::SKY0107, format!("cannot read `{name}`: {msg}")),
+    };
+    let _ = id;
+    d.with_span_opt(at)
+}
+
+/// Loads, typechecks and evaluates `entry`, returning the objects `main` built.
+pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evaluated {
+    let limits = Limits::resolve(opts);
+    let (vars, var_diags) = opts.config.resolve_vars(&opts.vars);
+    let entry_id = FileId::Project(entry.to_string());
+    let mut loader = Loader {
+        world,
+        files: BTreeMap::new(),
+        order: Vec::new(),
+        diagnostics: var_diags,
+        sources: BTreeMap::new(),
+    };
+    match loader.read(&entry_id) {
+        Ok(text) => loader.load(&entry_id, text, &mut Vec::new()),
+        Err(e) => {
+            let name = loader.display(&entry_id);
+            loader.diagnostics.push(read_error(&entry_id, &name, e, None));
+        }
+    }
+    let mut outcome = Outcome {
+        files: loader.order.clone(),
+        sources: std::mem::take(&mut loader.sources),
+        ..Outcome::default()
+    };
+    outcome.diagnostics = std::mem::take(&mut loader.diagnostics);
+    if outcome.has_errors() {
+        return Evaluated { outcome, pending: vec![] };
+    }
+
+    // Static checks of every file, in dependency order.
+    let globals = globals();
+    let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
+    for id in &loader.order {
+        let f = &loader.files[id];
+        let Ok(ast) = AstModule::parse(&f.name, f.text.to_string(), &dialect()) else { continue };
+        if matches!(id, FileId::Project(_)) {
+            // The stdlib is trusted code; its recursion is bounded.
+            if !limits.allow_recursion {
+                outcome.diagnostics.extend(analysis::recursion(&ast));
+            }
+            outcome.diagnostics.extend(analysis::top_level_code(&ast));
+        }
+        let loads: HashMap<String, Interface> = f
+            .loads
+            .iter()
+            .filter_map(|(spec, target)| interfaces.get(target).map(|i| (spec.clone(), i.clone())))
+            .collect();
+        let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
+        for e in errs {
+            outcome.diagnostics.push(errors::to_diagnostic(&e, codes::SKY0202));
+        }
+        interfaces.insert(id.clone(), interface);
+    }
+    if outcome.has_errors() {
+        return Evaluated { outcome, pending: vec![] };
+    }
+
+    // Evaluation, in dependency order.
+    let deadline = Instant::now() + limits.max_time;
+    let mut frozen: HashMap<FileId, FrozenModule> = HashMap::new();
+    let mut pending = Vec::new();
+    for id in &loader.order {
+        let f = &loader.files[id];
+        let is_entry = *id == entry_id;
+        let result = run_module(f, &frozen, &limits, deadline, is_entry, &vars, &opts.config, &globals);
+        outcome.diagnostics.extend(result.diagnostics);
+        match result.module {
+            Some(m) => {
+                frozen.insert(id.clone(), m);
+            }
+            None => break,
+        }
+        if is_entry {
+            pending = result.objects;
+        }
+        if outcome.has_errors() {
+            break;
+        }
+    }
+    if outcome.has_errors() {
+        pending.clear();
+    }
+    Evaluated { outcome, pending }
+}
+
+struct ModuleResult {
+    module: Option<FrozenModule>,
+    diagnostics: Vec<Diagnostic>,
+    objects: Vec<PendingObject>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_module(
+    f: &SourceFile,
+    frozen: &HashMap<FileId, FrozenModule>,
+    limits: &Limits,
+    deadline: Instant,
+    is_entry: bool,
+    vars: &BTreeMap<String, String>,
+    config: &crate::Config,
+    globals: &starlark::environment::Globals,
+) -> ModuleResult {
+    let mut ast = match AstModule::parse(&f.name, f.text.to_string(), &dialect()) {
+        Ok(a) => a,
+        Err(e) => {
+            return ModuleResult {
+                module: None,
+                diagnostics: vec![errors::to_diagnostic(&e, codes::SKY0201)],
+                objects: vec![],
+            }
+        }
+    };
+    if matches!(f.id, FileId::Project(_)) {
+        ast.replace_binary_operators(&HashMap::from([("*".to_string(), "_sky_mul".to_string())]));
+    }
+    let modules: HashMap<&str, &FrozenModule> =
+        f.loads.iter().filter_map(|(spec, t)| frozen.get(t).map(|m| (spec.as_str(), m))).collect();
+    let loader = ReturnFileLoader { modules: &modules };
+    let ctx = EvalContext {
+        max_alloc: limits.max_heap,
+        ..EvalContext::default()
+    };
+    Module::with_temp_heap(|module| {
+        let mut diagnostics = Vec::new();
+        let mut objects = Vec::new();
+        let ok = {
+            let mut eval = Evaluator::new(&module);
+            eval.set_loader(&loader);
+            eval.extra = Some(&ctx);
+            let _ = eval.set_max_tick_count(limits.max_steps);
+            let _ = eval.set_max_heap_size(limits.max_heap as usize);
+            let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
+            eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+            let codemap_text = f.text.clone();
+            match eval.eval_module(ast, globals) {
+                Err(e) => {
+                    diagnostics.push(errors::eval_error(&e, limits));
+                    false
+                }
+                Ok(_) if !is_entry => true,
+                Ok(_) => {
+                    let _ = codemap_text;
+                    call_main(&module, &mut eval, f, vars, config, limits, &mut diagnostics, &mut objects);
+                    true
+                }
+            }
+        };
+        diagnostics.extend(ctx.diagnostics.borrow_mut().drain(..));
+        let module = if ok {
+            match module.freeze() {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    diagnostics.push(Diagnostic::new(codes::SKY0002, format!("freezing {} failed: {e:?}", f.name)));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        ModuleResult { module, diagnostics, objects }
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn call_main<'v>(
+    module: &Module<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+    f: &SourceFile,
+    vars: &BTreeMap<String, String>,
+    config: &crate::Config,
+    limits: &Limits,
+    diagnostics: &mut Vec<Diagnostic>,
+    objects: &mut Vec<PendingObject>,
+) {
+    let file_start = Span::from_offsets(&f.name, &f.text, 0, 0);
+    let Some(main) = module.get("main") else {
+        diagnostics.push(
+            Diagnostic::new(codes::SKY0307, format!("`{}` has no `main` function", f.name))
+                .with_span(file_start)
+                .with_help("define `def main(ctx):` returning the objects to render"),
+        );
+        return;
+    };
+    let main_span = def_span(f, "main").unwrap_or(file_start);
+    if main.get_type() != "function" {
+        diagnostics.push(
+            Diagnostic::new(codes::SKY0307, format!("`main` must be a function, not {}", main.get_type()))
+                .with_span(main_span)
+                .with_help("define `def main(ctx):`"),
+        );
+        return;
+    }
+    let heap = eval.heap();
+    let vars_value = heap.alloc(Vars {
+        values: vars.clone(),
+        declared: config.vars.keys().cloned().collect(),
+    });
+    let ctx = heap.alloc(AllocStruct([("vars", vars_value)]));
+    let result = match eval.eval_function(main, &[ctx], &[]) {
+        Ok(v) => v,
+        Err(e) => {
+            let mut d = errors::eval_error(&e, limits);
+            if d.message.contains("Expected 0 positional") || d.message.contains("Missing parameter") || d.message.contains("positional") && d.span.as_ref().is_none_or(|s| s.file != f.name) {
+                d = Diagnostic::new(codes::SKY0307, format!("`main` must take exactly one parameter (ctx): {}", d.message))
+                    .with_span(main_span.clone())
+                    .with_help("define `def main(ctx):`");
+            }
+            diagnostics.push(d);
+            return;
+        }
+    };
+    let return_span = return_span(f).unwrap_or(main_span);
+    let mut items = Vec::new();
+    flatten(result, &mut items, 0);
+    for item in items {
+        if item.is_none() {
+            continue;
+        }
+        if let Some(m) = Message::from_value(item) {
+            let t = m.message_type();
+            if t.gvk.is_none() {
+                diagnostics.push(
+                    Diagnostic::new(codes::SKY0308, format!("`main` returned a {}, which is not a top-level object", t.path))
+                        .with_span(return_span.clone())
+                        .with_help("return objects with an apiVersion and kind, such as k8s.apps.v1.Deployment(...)"),
+                );
+                continue;
+            }
+            match crate::lower::to_json(item) {
+                Ok(json) => objects.push(PendingObject { ty: m.ty, json, span: origin(eval, item).or(Some(return_span.clone())) }),
+                Err(e) => diagnostics.push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
+            }
+            continue;
+        }
+        if let Some(dict) = DictRef::from_value(item) {
+            let get = |k: &str| dict.iter().find(|(kk, _)| kk.unpack_str() == Some(k)).and_then(|(_, v)| v.unpack_str());
+            let (av, kind) = (get("apiVersion").map(str::to_string), get("kind").map(str::to_string));
+            let entries: Vec<(String, Value)> =
+                dict.iter().filter_map(|(k, v)| k.unpack_str().map(|k| (k.to_string(), v))).collect();
+            drop(dict);
+            let (Some(av), Some(kind)) = (av, kind) else {
+                diagnostics.push(
+                    Diagnostic::new(codes::SKY0308, "`main` returned a dict without `apiVersion` and `kind`")
+                        .with_span(return_span.clone())
+                        .with_help("add apiVersion and kind, or use a typed constructor such as k8s.apps.v1.Deployment(...)"),
+                );
+                continue;
+            };
+            let Some(t) = crate::values::message::schema().by_kind(&av, &kind) else {
+                let kinds = crate::values::message::schema().kinds();
+                let cands: Vec<String> = kinds.iter().filter_map(|t| t.gvk.as_ref()).map(|g| g.kind.clone()).collect();
+                let mut d = Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
+                    .with_span(return_span.clone());
+                if let Some(s) = skyc_diag::did_you_mean(&kind, cands.iter().map(String::as_str)) {
+                    let g = kinds.iter().find(|t| t.gvk.as_ref().is_some_and(|g| g.kind == s)).and_then(|t| t.gvk.clone());
+                    d = d.with_help(format!("did you mean `{s}` in `{}`?", g.map(|g| g.api_version()).unwrap_or_default()));
+                }
+                diagnostics.push(d);
+                continue;
+            };
+            let ctxr = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>());
+            if let Some(c) = ctxr {
+                *c.span_override.borrow_mut() = Some(return_span.clone());
+            }
+            let built = Builder::new(eval).build(t.id, &entries, "");
+            if let Some(c) = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>()) {
+                *c.span_override.borrow_mut() = None;
+            }
+            if let Some(v) = built {
+                match crate::lower::to_json(v) {
+                    Ok(json) => objects.push(PendingObject { ty: t.id, json, span: Some(return_span.clone()) }),
+                    Err(e) => diagnostics.push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
+                }
+            }
+            continue;
+        }
+        diagnostics.push(
+            Diagnostic::new(codes::SKY0308, format!("`main` returned {} {}, which is not an object", item.get_type(), item.to_repr()))
+                .with_span(return_span.clone())
+                .with_help("return typed objects, dicts with apiVersion and kind, or lists of them"),
+        );
+    }
+}
+
+/// Where a message was constructed (not tracked yet; objects point at `main`'s return).
+fn origin<'v>(_eval: &Evaluator<'v, '_, '_>, _v: Value<'v>) -> Option<Span> {
+    None
+}
+
+fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {
+    if depth < 64 {
+        if let Some(l) = ListRef::from_value(v) {
+            for x in l.content() {
+                flatten(*x, out, depth + 1);
+            }
+            return;
+        }
+        if let Some(t) = TupleRef::from_value(v) {
+            for x in t.content() {
+                flatten(*x, out, depth + 1);
+            }
+            return;
+        }
+    }
+    out.push(v);
+}
+
+/// The span of `def NAME` in a file.
+fn def_span(f: &SourceFile, name: &str) -> Option<Span> {
+    let ast = AstModule::parse(&f.name, f.text.to_string(), &dialect()).ok()?;
+    let codemap = ast.codemap().clone();
+    find_def(ast.statement(), name).map(|s| Span::from_offsets(&f.name, &f.text, s.begin().get() as usize, s.end().get() as usize)).map(|s| {
+        let _ = &codemap;
+        s
+    })
+}
+
+fn find_def(s: &starlark_syntax::syntax::ast::AstStmt, name: &str) -> Option<starlark_syntax::codemap::Span> {
+    use starlark_syntax::syntax::ast::StmtP;
+    match &s.node {
+        StmtP::Statements(xs) => xs.iter().find_map(|x| find_def(x, name)),
+        StmtP::Def(d) if d.name.node.ident == name => Some(d.name.span),
+        _ => None,
+    }
+}
+
+/// The span of `main`'s last `return` statement (where returned dicts are reported).
+fn return_span(f: &SourceFile) -> Option<Span> {
+    use starlark_syntax::syntax::ast::StmtP;
+    let ast = AstModule::parse(&f.name, f.text.to_string(), &dialect()).ok()?;
+    fn find_main(s: &starlark_syntax::syntax::ast::AstStmt) -> Option<&starlark_syntax::syntax::ast::AstStmt> {
+        match &s.node {
+            StmtP::Statements(xs) => xs.iter().find_map(find_main),
+            StmtP::Def(d) if d.name.node.ident == "main" => Some(&d.body),
+            _ => None,
+        }
+    }
+    fn last_return(s: &starlark_syntax::syntax::ast::AstStmt, out: &mut Option<starlark_syntax::codemap::Span>) {
+        if let StmtP::Return(_) = &s.node {
+            *out = Some(s.span);
+        }
+        s.visit_stmt(|c| last_return(c, out));
+    }
+    let body = find_main(ast.statement())?;
+    let mut span = None;
+    last_return(body, &mut span);
+    span.map(|s| Span::from_offsets(&f.name, &f.text, s.begin().get() as usize, s.end().get() as usize))
+}

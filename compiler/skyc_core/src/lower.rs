@@ -1,0 +1,183 @@
+//! Lowering: Starlark values → JSON, then each object through its `k8s-openapi` struct, which
+//! gives canonical key order (apiVersion, kind, metadata, spec, …) and proper formats.
+
+use crate::eval::PendingObject;
+use crate::values::kube::QuantityValue;
+use crate::values::message::{schema, Message};
+use crate::Object;
+use serde_json::{Map, Value as Json};
+use skyc_diag::{codes, Diagnostic};
+use skyc_schema::{k8s::k8s, FieldType, TypeId};
+use starlark::values::dict::DictRef;
+use starlark::values::list::ListRef;
+use starlark::values::tuple::TupleRef;
+use starlark::values::{UnpackValue, Value};
+
+/// Converts a Starlark value (messages, quantities, plain data) to JSON.
+pub fn to_json(v: Value) -> Result<Json, String> {
+    to_json_depth(v, 0)
+}
+
+fn to_json_depth(v: Value, depth: usize) -> Result<Json, String> {
+    if depth > 200 {
+        return Err("the value is nested too deeply to render (over 200 levels)".into());
+    }
+    if v.is_none() {
+        return Ok(Json::Null);
+    }
+    if let Some(b) = v.unpack_bool() {
+        return Ok(Json::Bool(b));
+    }
+    if let Some(s) = v.unpack_str() {
+        return Ok(Json::String(s.to_string()));
+    }
+    if v.get_type() == "int" {
+        return match i64::unpack_value(v) {
+            Ok(Some(n)) => Ok(Json::from(n)),
+            _ => Err(format!("the integer {} is too large to render", v.to_str())),
+        };
+    }
+    if v.get_type() == "float" {
+        let f: f64 = v.to_str().parse().map_err(|_| format!("cannot render float {}", v.to_str()))?;
+        return serde_json::Number::from_f64(f)
+            .map(Json::Number)
+            .ok_or_else(|| format!("cannot render the float {} (not finite)", v.to_str()));
+    }
+    if let Some(q) = QuantityValue::from_value(v) {
+        return Ok(Json::String(q.0.text.clone()));
+    }
+    if let Some(m) = Message::from_value(v) {
+        let mut obj = Map::new();
+        for (name, val) in m.fields() {
+            obj.insert(name.to_string(), to_json_depth(val, depth + 1)?);
+        }
+        return Ok(Json::Object(obj));
+    }
+    if let Some(l) = ListRef::from_value(v) {
+        return l.content().iter().map(|x| to_json_depth(*x, depth + 1)).collect::<Result<Vec<_>, _>>().map(Json::Array);
+    }
+    if let Some(t) = TupleRef::from_value(v) {
+        return t.content().iter().map(|x| to_json_depth(*x, depth + 1)).collect::<Result<Vec<_>, _>>().map(Json::Array);
+    }
+    if let Some(d) = DictRef::from_value(v) {
+        let mut obj = Map::new();
+        for (k, val) in d.iter() {
+            let Some(k) = k.unpack_str() else {
+                return Err(format!("dict keys must be strings to render, got {}", k.to_repr()));
+            };
+            obj.insert(k.to_string(), to_json_depth(val, depth + 1)?);
+        }
+        return Ok(Json::Object(obj));
+    }
+    Err(format!("a value of type `{}` cannot be rendered: {}", v.get_type(), v.to_repr()))
+}
+
+/// An object with the span it came from, after lowering.
+#[derive(Debug, Clone)]
+pub struct LoweredObject {
+    pub object: Object,
+    pub ty: TypeId,
+    pub span: Option<skyc_diag::Span>,
+}
+
+pub(crate) struct Lowered {
+    pub objects: Vec<LoweredObject>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks required fields and lowers every object through `k8s-openapi`.
+pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
+    let mut objects = Vec::new();
+    let mut diagnostics = Vec::new();
+    for p in pending {
+        let mut missing = Vec::new();
+        required(p.ty, &p.json, "", &mut missing);
+        let t = schema().get(p.ty);
+        for (path, ty_name) in missing {
+            diagnostics.push(
+                Diagnostic::new(codes::SKY0206, format!("{} is missing required field `{path}`", t.display))
+                    .with_span_opt(p.span.clone())
+                    .with_field_path(&path)
+                    .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)")),
+            );
+        }
+        match k8s().lower(p.ty, p.json.clone()) {
+            Some(Ok(json)) => {
+                let json = conventional_order(json);
+                let g = t.gvk.clone().expect("lowered objects are kinds");
+                let meta = json.get("metadata");
+                let name = meta.and_then(|m| m.get("name")).and_then(Json::as_str).unwrap_or("").to_string();
+                let namespace = meta.and_then(|m| m.get("namespace")).and_then(Json::as_str).map(str::to_string);
+                objects.push(LoweredObject {
+                    object: Object {
+                        api_version: g.api_version(),
+                        kind: g.kind.clone(),
+                        name,
+                        namespace,
+                        json,
+                    },
+                    ty: p.ty,
+                    span: p.span.clone(),
+                });
+            }
+            Some(Err(e)) => diagnostics.push(
+                Diagnostic::new(codes::SKY0408, format!("{} does not fit the Kubernetes schema: {e}", t.display))
+                    .with_span_opt(p.span.clone()),
+            ),
+            None => diagnostics.push(
+                Diagnostic::new(codes::SKY0208, format!("{} cannot be rendered as a top-level object", t.display))
+                    .with_span_opt(p.span.clone()),
+            ),
+        }
+    }
+    Lowered { objects, diagnostics }
+}
+
+/// Collects (field path, type path) of required fields missing anywhere in `json`.
+fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>) {
+    let t = schema().get(ty);
+    let Some(obj) = json.as_object() else { return };
+    for f in &t.fields {
+        let fpath = crate::values::message::join(path, &f.name);
+        match obj.get(&f.name) {
+            None if f.required => out.push((fpath, t.path.clone())),
+            None => {}
+            Some(v) => required_in(&f.ty, v, &fpath, out),
+        }
+    }
+}
+
+fn required_in(ty: &FieldType, v: &Json, path: &str, out: &mut Vec<(String, String)>) {
+    match ty {
+        FieldType::Message(id) => required(*id, v, path, out),
+        FieldType::List(item) => {
+            if let Some(a) = v.as_array() {
+                for (i, x) in a.iter().enumerate() {
+                    required_in(item, x, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+        FieldType::Map(item) => {
+            if let Some(o) = v.as_object() {
+                for (k, x) in o {
+                    required_in(item, x, &format!("{path}[{k:?}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Kubernetes' conventional order: apiVersion, kind, metadata, then the rest as the schema
+/// (the `k8s-openapi` struct) orders them.
+fn conventional_order(json: Json) -> Json {
+    let Json::Object(mut obj) = json else { return json };
+    let mut out = Map::new();
+    for k in ["apiVersion", "kind", "metadata"] {
+        if let Some(v) = obj.shift_remove(k) {
+            out.insert(k.to_string(), v);
+        }
+    }
+    out.extend(obj);
+    Json::Object(out)
+}

@@ -1,0 +1,333 @@
+//! Semantic rules the schema cannot carry: name and label syntax, selectors that match their
+//! templates, port ranges, unique names, requests within limits, duplicate objects.
+//! Every finding is reported (not just the first).
+
+use crate::lower::LoweredObject;
+use serde_json::Value as Json;
+use skyc_diag::{codes, CodeInfo, Diagnostic, Span};
+use std::collections::{BTreeMap, BTreeSet};
+
+struct Ctx<'a> {
+    obj: &'a LoweredObject,
+    out: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    fn report(&mut self, code: &'static CodeInfo, msg: String, path: &str, help: &str) {
+        let o = &self.obj.object;
+        let d = Diagnostic::new(code, format!("{} `{}`: {msg}", o.kind, o.name))
+            .with_span_opt(self.obj.span.clone())
+            .with_field_path(path)
+            .with_help(help);
+        self.out.push(d);
+    }
+}
+
+/// Runs every rule over every object.
+pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<(String, String, String, String), Option<Span>> = BTreeMap::new();
+    for obj in objects {
+        let mut c = Ctx { obj, out: Vec::new() };
+        check_object(&mut c);
+        out.extend(c.out);
+        let o = &obj.object;
+        let group = o.api_version.split_once('/').map_or("", |(g, _)| g).to_string();
+        let key = (group, o.kind.clone(), o.namespace.clone().unwrap_or_default(), o.name.clone());
+        if let Some(first) = seen.get(&key) {
+            let mut d = Diagnostic::new(
+                codes::SKY0406,
+                format!("{} `{}` is defined twice", o.kind, o.name),
+            )
+            .with_span_opt(obj.span.clone())
+            .with_help("rename one of them, or remove the duplicate");
+            if let Some(f) = first {
+                d = d.with_secondary(f.clone(), "first defined here");
+            }
+            out.push(d);
+        } else {
+            seen.insert(key, obj.span.clone());
+        }
+    }
+    out
+}
+
+const DNS_LABEL_KINDS: &[&str] = &["Service", "Namespace"];
+
+fn check_object(c: &mut Ctx) {
+    let json = c.obj.object.json.clone();
+    let kind = c.obj.object.kind.clone();
+    let meta = json.get("metadata").cloned().unwrap_or(Json::Null);
+    match meta.get("name").and_then(Json::as_str) {
+        None | Some("") => {
+            if meta.get("generateName").is_none() {
+                c.report(codes::SKY0401, "has no name".into(), "metadata.name", "set metadata.name");
+            }
+        }
+        Some(name) => {
+            let res = if DNS_LABEL_KINDS.contains(&kind.as_str()) { dns_label(name) } else { dns_subdomain(name) };
+            if let Err(why) = res {
+                c.report(codes::SKY0401, format!("invalid name `{name}`: {why}"), "metadata.name", "use lowercase letters, digits and '-'");
+            }
+        }
+    }
+    if let Some(ns) = meta.get("namespace").and_then(Json::as_str) {
+        if let Err(why) = dns_label(ns) {
+            c.report(codes::SKY0401, format!("invalid namespace `{ns}`: {why}"), "metadata.namespace", "use lowercase letters, digits and '-'");
+        }
+    }
+    check_labels(c, &meta, "metadata");
+
+    // Workloads: selector vs template labels, then the pod spec.
+    let spec = json.get("spec").cloned().unwrap_or(Json::Null);
+    match kind.as_str() {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            let template = spec.get("template").cloned().unwrap_or(Json::Null);
+            check_labels(c, template.get("metadata").unwrap_or(&Json::Null), "spec.template.metadata");
+            check_selector(c, &spec, &template);
+            if let Some(ps) = template.get("spec") {
+                check_pod_spec(c, ps, "spec.template.spec");
+            }
+        }
+        "CronJob" => {
+            if let Some(ps) = spec.pointer("/jobTemplate/spec/template/spec") {
+                check_pod_spec(c, ps, "spec.jobTemplate.spec.template.spec");
+            }
+        }
+        "Pod" => check_pod_spec(c, &spec, "spec"),
+        "Service" => check_service(c, &spec),
+        _ => {}
+    }
+}
+
+fn check_labels(c: &mut Ctx, meta: &Json, path: &str) {
+    if let Some(labels) = meta.get("labels").and_then(Json::as_object) {
+        for (k, v) in labels {
+            if let Err(why) = label_key(k) {
+                c.report(codes::SKY0402, format!("invalid label key `{k}`: {why}"), &format!("{path}.labels"), "keys are [prefix/]name, name at most 63 characters");
+            }
+            if let Some(v) = v.as_str() {
+                if let Err(why) = label_value(v) {
+                    c.report(codes::SKY0402, format!("invalid value `{v}` of label `{k}`: {why}"), &format!("{path}.labels[{k:?}]"), "label values are at most 63 characters of [A-Za-z0-9_.-]");
+                }
+            }
+        }
+    }
+    if let Some(ann) = meta.get("annotations").and_then(Json::as_object) {
+        for k in ann.keys() {
+            if let Err(why) = label_key(k) {
+                c.report(codes::SKY0402, format!("invalid annotation key `{k}`: {why}"), &format!("{path}.annotations"), "keys are [prefix/]name, name at most 63 characters");
+            }
+        }
+    }
+}
+
+fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
+    let Some(sel) = spec.get("selector") else { return };
+    let labels = template.pointer("/metadata/labels").and_then(Json::as_object).cloned().unwrap_or_default();
+    if let Some(ml) = sel.get("matchLabels").and_then(Json::as_object) {
+        for (k, v) in ml {
+            if labels.get(k) != Some(v) {
+                let have = labels.get(k).map_or("no such label".to_string(), |h| format!("the template has {h}"));
+                c.report(
+                    codes::SKY0403,
+                    format!("selector `{k}: {}` does not match the pod template ({have})", v.as_str().unwrap_or("")),
+                    "spec.selector.matchLabels",
+                    "make spec.selector.matchLabels a subset of spec.template.metadata.labels",
+                );
+            }
+        }
+    }
+    if let Some(exprs) = sel.get("matchExpressions").and_then(Json::as_array) {
+        for e in exprs {
+            let (Some(key), Some(op)) = (e.get("key").and_then(Json::as_str), e.get("operator").and_then(Json::as_str)) else { continue };
+            let vals: Vec<&str> = e.get("values").and_then(Json::as_array).map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
+            let have = labels.get(key).and_then(Json::as_str);
+            let ok = match op {
+                "In" => have.is_some_and(|h| vals.contains(&h)),
+                "NotIn" => have.is_none_or(|h| !vals.contains(&h)),
+                "Exists" => have.is_some(),
+                "DoesNotExist" => have.is_none(),
+                _ => true,
+            };
+            if !ok {
+                c.report(codes::SKY0403, format!("selector expression `{key} {op}` does not match the pod template"), "spec.selector.matchExpressions", "make the selector select the template's labels");
+            }
+        }
+    }
+}
+
+fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
+    let mut names = BTreeSet::new();
+    for list in ["initContainers", "containers"] {
+        let Some(cs) = ps.get(list).and_then(Json::as_array) else { continue };
+        for (i, ct) in cs.iter().enumerate() {
+            let cpath = format!("{path}.{list}[{i}]");
+            let name = ct.get("name").and_then(Json::as_str).unwrap_or("");
+            if let Err(why) = dns_label(name) {
+                c.report(codes::SKY0401, format!("invalid container name `{name}`: {why}"), &format!("{cpath}.name"), "use lowercase letters, digits and '-'");
+            }
+            if !names.insert(name.to_string()) {
+                c.report(codes::SKY0405, format!("container name `{name}` is used twice"), &format!("{cpath}.name"), "give every container of a pod its own name");
+            }
+            let mut port_names = BTreeSet::new();
+            for (j, p) in ct.get("ports").and_then(Json::as_array).into_iter().flatten().enumerate() {
+                let ppath = format!("{cpath}.ports[{j}]");
+                for f in ["containerPort", "hostPort"] {
+                    if let Some(n) = p.get(f).and_then(Json::as_i64) {
+                        if !(1..=65535).contains(&n) {
+                            c.report(codes::SKY0404, format!("{f} {n} is out of range"), &format!("{ppath}.{f}"), "ports are 1 to 65535");
+                        }
+                    }
+                }
+                if let Some(n) = p.get("name").and_then(Json::as_str) {
+                    if n.len() > 15 {
+                        c.report(codes::SKY0401, format!("port name `{n}` is longer than 15 characters"), &format!("{ppath}.name"), "port names are IANA service names: at most 15 characters");
+                    }
+                    if !port_names.insert(n.to_string()) {
+                        c.report(codes::SKY0405, format!("port name `{n}` is used twice"), &format!("{ppath}.name"), "give every port its own name");
+                    }
+                }
+            }
+            let mut env_names = BTreeSet::new();
+            for (j, e) in ct.get("env").and_then(Json::as_array).into_iter().flatten().enumerate() {
+                if let Some(n) = e.get("name").and_then(Json::as_str) {
+                    if !env_names.insert(n.to_string()) {
+                        c.report(codes::SKY0405, format!("environment variable `{n}` is set twice"), &format!("{cpath}.env[{j}].name"), "set each variable once; the last one would silently win");
+                    }
+                }
+            }
+            if let Some(res) = ct.get("resources") {
+                let req = res.get("requests").and_then(Json::as_object);
+                let lim = res.get("limits").and_then(Json::as_object);
+                if let (Some(req), Some(lim)) = (req, lim) {
+                    for (k, rv) in req {
+                        let (Some(r), Some(l)) = (rv.as_str().and_then(q), lim.get(k).and_then(Json::as_str).and_then(q)) else { continue };
+                        if r > l {
+                            c.report(
+                                codes::SKY0407,
+                                format!("container `{name}` requests more {k} ({}) than its limit ({})", rv.as_str().unwrap_or(""), lim[k].as_str().unwrap_or("")),
+                                &format!("{cpath}.resources.requests"),
+                                "lower the request or raise the limit",
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut vol_names = BTreeSet::new();
+    for (i, v) in ps.get("volumes").and_then(Json::as_array).into_iter().flatten().enumerate() {
+        if let Some(n) = v.get("name").and_then(Json::as_str) {
+            if !vol_names.insert(n.to_string()) {
+                c.report(codes::SKY0405, format!("volume name `{n}` is used twice"), &format!("{path}.volumes[{i}].name"), "give every volume its own name");
+            }
+        }
+    }
+}
+
+fn q(s: &str) -> Option<f64> {
+    skyc_schema::parse_quantity(s).ok().map(|q| q.value)
+}
+
+fn check_service(c: &mut Ctx, spec: &Json) {
+    let mut names = BTreeSet::new();
+    for (i, p) in spec.get("ports").and_then(Json::as_array).into_iter().flatten().enumerate() {
+        let ppath = format!("spec.ports[{i}]");
+        if let Some(n) = p.get("port").and_then(Json::as_i64) {
+            if !(1..=65535).contains(&n) {
+                c.report(codes::SKY0404, format!("port {n} is out of range"), &format!("{ppath}.port"), "ports are 1 to 65535");
+            }
+        }
+        if let Some(n) = p.get("targetPort").and_then(Json::as_i64) {
+            if !(1..=65535).contains(&n) {
+                c.report(codes::SKY0404, format!("targetPort {n} is out of range"), &format!("{ppath}.targetPort"), "ports are 1 to 65535");
+            }
+        }
+        if let Some(n) = p.get("name").and_then(Json::as_str) {
+            if !names.insert(n.to_string()) {
+                c.report(codes::SKY0405, format!("port name `{n}` is used twice"), &format!("{ppath}.name"), "give every port its own name");
+            }
+        }
+    }
+}
+
+/// RFC 1123 label: at most 63 characters, lowercase alphanumerics and '-', alphanumeric ends.
+pub fn dns_label(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.len() > 63 {
+        return Err(format!("it is {} characters long; the limit is 63", s.len()));
+    }
+    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err("it may contain only lowercase letters, digits and '-'".into());
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Err("it must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn dns_subdomain(s: &str) -> Result<(), String> {
+    if s.len() > 253 {
+        return Err(format!("it is {} characters long; the limit is 253", s.len()));
+    }
+    for part in s.split('.') {
+        dns_label(part).map_err(|e| if s.contains('.') { format!("`{part}`: {e}") } else { e })?;
+    }
+    Ok(())
+}
+
+fn name_part(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 63 {
+        return Err("the name part must be 1 to 63 characters".into());
+    }
+    let ok = |b: u8| b.is_ascii_alphanumeric();
+    if !s.bytes().all(|b| ok(b) || matches!(b, b'-' | b'_' | b'.')) {
+        return Err("the name part may contain only letters, digits, '-', '_' and '.'".into());
+    }
+    if !ok(s.as_bytes()[0]) || !ok(s.as_bytes()[s.len() - 1]) {
+        return Err("the name part must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// `[prefix/]name` of a label or annotation key.
+pub fn label_key(k: &str) -> Result<(), String> {
+    match k.split_once('/') {
+        Some((prefix, name)) => {
+            dns_subdomain(prefix).map_err(|e| format!("the prefix {e}"))?;
+            name_part(name)
+        }
+        None => name_part(k),
+    }
+}
+
+pub fn label_value(v: &str) -> Result<(), String> {
+    if v.is_empty() {
+        Ok(())
+    } else {
+        name_part(v).map_err(|e| e.replace("the name part", "the value"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(dns_label("home-srv").is_ok());
+        assert!(dns_label("Home_Srv").is_err());
+        assert!(dns_label(&"a".repeat(64)).is_err());
+        assert!(dns_subdomain("a.b-c.d").is_ok());
+        assert!(label_key("app.kubernetes.io/name").is_ok());
+        assert!(label_key("owner").is_ok());
+        assert!(label_key("-bad").is_err());
+        assert!(label_value("").is_ok());
+        assert!(label_value("v1.2_3").is_ok());
+        assert!(label_value("a b").is_err());
+    }
+}

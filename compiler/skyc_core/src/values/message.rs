@@ -1,0 +1,501 @@
+//! `Message`: the one Starlark value type for typed objects, and `MessageCtor`, the callable
+//! that builds a message of one type (e.g. `k8s.apps.v1.Deployment`).
+//!
+//! Construction checks every field against the schema at once: unknown names, wrong types,
+//! enum values and quantities. Problems are recorded as diagnostics in the evaluation's
+//! [`EvalContext`](super::EvalContext) — all of them, not just the first — and the bad fields
+//! are dropped, so evaluation goes on and reports the rest.
+
+use super::kube::QuantityValue;
+use super::{record, EvalContext};
+use allocative::Allocative;
+use skyc_diag::{codes, did_you_mean, Diagnostic};
+use skyc_schema::{k8s::k8s, FieldType, MessageType, Schema, TypeId};
+use starlark::any::ProvidesStaticType;
+use starlark::coerce::Coerce;
+use starlark::eval::{Arguments, Evaluator};
+use starlark::starlark_complex_value;
+use starlark::starlark_simple_value;
+use starlark::values::dict::{AllocDict, DictRef};
+use starlark::values::list::{AllocList, ListRef};
+use starlark::values::tuple::TupleRef;
+use starlark::values::{
+    Freeze, FreezeResult, Freezer, FrozenValue, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Trace,
+    Value, ValueLike,
+};
+use starlark::values::{starlark_value, ValueLifetimeless};
+use std::fmt;
+
+/// The schema every message type id refers to.
+pub(crate) fn schema() -> &'static Schema {
+    &k8s().schema
+}
+
+/// A typed message: its type and the fields that are set, in schema order.
+#[derive(Debug, Trace, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+#[repr(C)]
+pub struct MessageGen<V: ValueLifetimeless> {
+    #[allocative(skip)]
+    #[trace(static)]
+    pub(crate) ty: TypeId,
+    /// Field indices into the type's field list, ascending.
+    #[trace(static)]
+    pub(crate) keys: Vec<u32>,
+    pub(crate) values: Vec<V>,
+}
+
+unsafe impl<'v> Coerce<MessageGen<Value<'v>>> for MessageGen<FrozenValue> {}
+
+starlark_complex_value!(pub Message);
+
+impl<'v> Freeze for Message<'v> {
+    type Frozen = FrozenMessage;
+    fn freeze(self, freezer: &Freezer) -> FreezeResult<FrozenMessage> {
+        let values = self.values.into_iter().map(|v| v.freeze(freezer)).collect::<FreezeResult<_>>()?;
+        Ok(MessageGen {
+            ty: self.ty,
+            keys: self.keys,
+            values,
+        })
+    }
+}
+
+impl<V: ValueLifetimeless> MessageGen<V> {
+    pub fn message_type(&self) -> &'static MessageType {
+        schema().get(self.ty)
+    }
+}
+
+impl<'v, V: ValueLike<'v>> MessageGen<V> {
+    /// The set fields as (name, value), in schema order.
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, Value<'v>)> + '_ {
+        let t = self.message_type();
+        self.keys
+            .iter()
+            .zip(&self.values)
+            .map(move |(k, v)| (t.fields[*k as usize].name.as_str(), v.to_value()))
+    }
+
+    pub fn get(&self, name: &str) -> Option<Value<'v>> {
+        let (i, _) = self.message_type().field(name)?;
+        let pos = self.keys.iter().position(|k| *k as usize == i)?;
+        Some(self.values[pos].to_value())
+    }
+}
+
+impl<V: ValueLifetimeless> fmt::Display for MessageGen<V>
+where
+    V: fmt::Display,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.message_type();
+        write!(f, "{}(", t.path)?;
+        for (i, (k, v)) in self.keys.iter().zip(&self.values).enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} = {}", t.fields[*k as usize].name, v)?;
+        }
+        f.write_str(")")
+    }
+}
+
+#[starlark_value(type = "Message")]
+impl<'v, V: ValueLike<'v>> StarlarkValue<'v> for MessageGen<V>
+where
+    Self: ProvidesStaticType<'v>,
+{
+    fn get_attr(&self, attribute: &str, _heap: Heap<'v>) -> Option<Value<'v>> {
+        let t = self.message_type();
+        let (i, _) = t.field(attribute)?;
+        match self.keys.iter().position(|k| *k as usize == i) {
+            Some(pos) => Some(self.values[pos].to_value()),
+            None => Some(Value::new_none()),
+        }
+    }
+
+    fn has_attr(&self, attribute: &str, _heap: Heap<'v>) -> bool {
+        self.message_type().field(attribute).is_some()
+    }
+
+    fn dir_attr(&self) -> Vec<String> {
+        self.message_type().fields.iter().map(|f| f.name.clone()).collect()
+    }
+
+    fn equals(&self, other: Value<'v>) -> starlark::Result<bool> {
+        let Some(other) = Message::from_value(other) else { return Ok(false) };
+        if other.ty != self.ty || other.keys != self.keys {
+            return Ok(false);
+        }
+        for (a, b) in self.values.iter().zip(&other.values) {
+            if !a.to_value().equals(*b)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The constructor of one message type.
+#[derive(Debug, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+pub struct MessageCtor {
+    #[allocative(skip)]
+    pub(crate) ty: TypeId,
+}
+
+starlark_simple_value!(MessageCtor);
+
+impl fmt::Display for MessageCtor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", schema().get(self.ty).path)
+    }
+}
+
+#[starlark_value(type = "MessageConstructor")]
+impl<'v> StarlarkValue<'v> for MessageCtor {
+    fn invoke(
+        &self,
+        _me: Value<'v>,
+        args: &Arguments<'v, '_>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        let t = schema().get(self.ty);
+        let heap = eval.heap();
+        let positional = args.positions(heap)?.count();
+        let named = args.names_map()?;
+        let mut b = Builder::new(eval);
+        if positional > 0 {
+            b.report(
+                Diagnostic::new(
+                    codes::SKY0209,
+                    format!("{} takes keyword arguments only", t.path),
+                )
+                .with_help(format!("name the fields, e.g. `{}({} = ...)`", t.path, t.fields.first().map_or("name", |f| f.name.as_str()))),
+                None,
+            );
+        }
+        let entries: Vec<(String, Value<'v>)> =
+            named.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect();
+        Ok(b.build(self.ty, &entries, "").unwrap_or_else(Value::new_none))
+    }
+}
+
+/// Builds messages from Starlark values, recording problems with their field paths.
+pub(crate) struct Builder<'a, 'v, 'e, 'x> {
+    eval: &'a mut Evaluator<'v, 'e, 'x>,
+}
+
+impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
+    pub(crate) fn new(eval: &'a mut Evaluator<'v, 'e, 'x>) -> Self {
+        Builder { eval }
+    }
+
+    fn report(&mut self, d: Diagnostic, narrow_to: Option<&str>) {
+        record(self.eval, d, narrow_to);
+    }
+
+    /// Builds a message of type `ty` from (field, value) pairs. `path` is the field path of
+    /// the message inside its object (empty at the top).
+    pub(crate) fn build(&mut self, ty: TypeId, entries: &[(String, Value<'v>)], path: &str) -> Option<Value<'v>> {
+        let t = schema().get(ty);
+        let mut set: Vec<(u32, Value<'v>)> = Vec::with_capacity(entries.len() + 2);
+        for (name, value) in entries {
+            let fpath = join(path, name);
+            let Some((i, field)) = t.field(name) else {
+                let mut d = Diagnostic::new(
+                    codes::SKY0203,
+                    format!("unknown field `{name}` on {}", t.display),
+                )
+                .with_field_path(&fpath);
+                let cands = t.fields.iter().map(|f| f.name.as_str());
+                d = match did_you_mean(name, cands) {
+                    Some(s) => d.with_label(format!("did you mean `{s}`?")).with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("`skyc doc {}` lists its fields", t.path)),
+                };
+                self.report(d, Some(name));
+                continue;
+            };
+            if value.is_none() {
+                continue;
+            }
+            if let Some(v) = self.convert(*value, &field.ty, &fpath, name) {
+                set.push((i as u32, v));
+            }
+        }
+        if let Some(g) = &t.gvk {
+            // apiVersion and kind are implied by the constructor; check them if given.
+            for (fname, want) in [("apiVersion", g.api_version()), ("kind", g.kind.clone())] {
+                let Some((i, _)) = t.field(fname) else { continue };
+                match set.iter().find(|(k, _)| *k as usize == i) {
+                    Some((_, v)) if v.unpack_str() != Some(want.as_str()) => {
+                        self.report(
+                            Diagnostic::new(
+                                codes::SKY0204,
+                                format!("`{fname}` of {} must be `{want}`, not {}", t.display, v.to_repr()),
+                            )
+                            .with_field_path(join(path, fname))
+                            .with_help(format!("omit `{fname}`: the constructor sets it")),
+                            Some(fname),
+                        );
+                    }
+                    Some(_) => {}
+                    None => set.push((i as u32, self.eval.heap().alloc(want.as_str()))),
+                }
+            }
+        }
+        set.sort_by_key(|(k, _)| *k);
+        let (keys, values) = set.into_iter().unzip();
+        Some(self.eval.heap().alloc(MessageGen { ty, keys, values }))
+    }
+
+    fn type_error(&mut self, value: Value<'v>, ty: &FieldType, path: &str, narrow: &str) {
+        let d = Diagnostic::new(
+            codes::SKY0204,
+            format!(
+                "`{}` expects {}, got {} {}",
+                path,
+                ty.describe(schema()),
+                article(value.get_type()),
+                short_repr(value)
+            ),
+        )
+        .with_field_path(path)
+        .with_help(hint_for(value, ty));
+        self.report(d, Some(narrow));
+    }
+
+    /// Converts `value` to the representation of `ty`, or records why it cannot.
+    pub(crate) fn convert(&mut self, value: Value<'v>, ty: &FieldType, path: &str, narrow: &str) -> Option<Value<'v>> {
+        let heap = self.eval.heap();
+        match ty {
+            FieldType::String { enum_values } => {
+                let Some(s) = value.unpack_str() else {
+                    self.type_error(value, ty, path, narrow);
+                    return None;
+                };
+                if let Some(allowed) = enum_values {
+                    if !allowed.iter().any(|a| a == s) {
+                        let mut d = Diagnostic::new(
+                            codes::SKY0205,
+                            format!("`{s}` is not a valid value of `{path}`"),
+                        )
+                        .with_field_path(path);
+                        let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+                        d = match did_you_mean(s, allowed.iter().map(String::as_str)) {
+                            Some(m) => d.with_label(format!("did you mean `{m}`?")).with_help(format!("did you mean `{m}`? allowed: {list}")),
+                            None => d.with_help(format!("allowed values: {list}")),
+                        };
+                        self.report(d, Some(narrow));
+                        return None;
+                    }
+                }
+                Some(value)
+            }
+            FieldType::Int { bits } => {
+                let n = if value.unpack_bool().is_some() { None } else { i64::unpack(value) };
+                match n {
+                    Some(n) if *bits == 32 && i32::try_from(n).is_err() => {
+                        self.report(
+                            Diagnostic::new(codes::SKY0204, format!("`{path}` is an int32; {n} is out of range"))
+                                .with_field_path(path)
+                                .with_help("use a value between -2147483648 and 2147483647"),
+                            Some(narrow),
+                        );
+                        None
+                    }
+                    Some(_) => Some(value),
+                    None => {
+                        self.type_error(value, ty, path, narrow);
+                        None
+                    }
+                }
+            }
+            FieldType::Number => {
+                if value.unpack_bool().is_none() && (i64::unpack(value).is_some() || value.get_type() == "float") {
+                    Some(value)
+                } else {
+                    self.type_error(value, ty, path, narrow);
+                    None
+                }
+            }
+            FieldType::Bool => {
+                if value.unpack_bool().is_some() {
+                    Some(value)
+                } else {
+                    self.type_error(value, ty, path, narrow);
+                    None
+                }
+            }
+            FieldType::Quantity => {
+                if QuantityValue::from_value(value).is_some() {
+                    return Some(value);
+                }
+                let text = if let Some(s) = value.unpack_str() {
+                    s.to_string()
+                } else if value.unpack_bool().is_none() && i64::unpack(value).is_some() {
+                    value.to_str()
+                } else {
+                    self.type_error(value, ty, path, narrow);
+                    return None;
+                };
+                match skyc_schema::parse_quantity(&text) {
+                    Ok(q) => Some(heap.alloc(QuantityValue(q))),
+                    Err(e) => {
+                        self.report(
+                            Diagnostic::new(codes::SKY0207, e.to_string())
+                                .with_field_path(path)
+                                .with_help("examples: `500m`, `2`, `128Mi`, `16Gi`; or use kube.cores(), kube.gibibytes()"),
+                            Some(narrow),
+                        );
+                        None
+                    }
+                }
+            }
+            FieldType::IntOrString => {
+                if value.unpack_str().is_some() {
+                    return Some(value);
+                }
+                match (value.unpack_bool(), i64::unpack(value)) {
+                    (None, Some(n)) if i32::try_from(n).is_ok() => Some(value),
+                    _ => {
+                        self.type_error(value, ty, path, narrow);
+                        None
+                    }
+                }
+            }
+            FieldType::Time | FieldType::Bytes => {
+                if value.unpack_str().is_some() {
+                    Some(value)
+                } else {
+                    self.type_error(value, ty, path, narrow);
+                    None
+                }
+            }
+            FieldType::Message(id) => {
+                if let Some(m) = Message::from_value(value) {
+                    if m.ty == *id {
+                        return Some(value);
+                    }
+                    self.type_error(value, ty, path, narrow);
+                    return None;
+                }
+                if let Some(dict) = DictRef::from_value(value) {
+                    let mut entries = Vec::with_capacity(dict.len());
+                    for (k, v) in dict.iter() {
+                        match k.unpack_str() {
+                            Some(k) => entries.push((k.to_string(), v)),
+                            None => {
+                                self.report(
+                                    Diagnostic::new(codes::SKY0204, format!("keys of `{path}` must be strings, got {}", k.to_repr()))
+                                        .with_field_path(path),
+                                    Some(narrow),
+                                );
+                            }
+                        }
+                    }
+                    drop(dict);
+                    return self.build(*id, &entries, path);
+                }
+                self.type_error(value, ty, path, narrow);
+                None
+            }
+            FieldType::List(item) => {
+                let items: Vec<Value<'v>> = if let Some(l) = ListRef::from_value(value) {
+                    l.content().to_vec()
+                } else if let Some(t) = TupleRef::from_value(value) {
+                    t.content().to_vec()
+                } else {
+                    self.type_error(value, ty, path, narrow);
+                    return None;
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for (i, v) in items.into_iter().enumerate() {
+                    let p = format!("{path}[{i}]");
+                    if v.is_none() {
+                        self.type_error(v, item, &p, narrow);
+                        continue;
+                    }
+                    if let Some(v) = self.convert(v, item, &p, narrow) {
+                        out.push(v);
+                    }
+                }
+                Some(heap.alloc(AllocList(out)))
+            }
+            FieldType::Map(item) => {
+                let Some(dict) = DictRef::from_value(value) else {
+                    self.type_error(value, ty, path, narrow);
+                    return None;
+                };
+                let entries: Vec<(Value<'v>, Value<'v>)> = dict.iter().collect();
+                drop(dict);
+                let mut out = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let Some(ks) = k.unpack_str() else {
+                        self.report(
+                            Diagnostic::new(codes::SKY0204, format!("keys of `{path}` must be strings, got {}", k.to_repr()))
+                                .with_field_path(path),
+                            Some(narrow),
+                        );
+                        continue;
+                    };
+                    let p = format!("{path}[{}]", serde_json::to_string(ks).unwrap_or_default());
+                    if let Some(v) = self.convert(v, item, &p, narrow) {
+                        out.push((k, v));
+                    }
+                }
+                Some(heap.alloc(AllocDict(out)))
+            }
+            FieldType::Json => Some(value),
+        }
+    }
+}
+
+trait UnpackI64 {
+    fn unpack(v: Value) -> Option<i64>;
+}
+
+impl UnpackI64 for i64 {
+    fn unpack(v: Value) -> Option<i64> {
+        use starlark::values::UnpackValue;
+        i64::unpack_value(v).ok().flatten()
+    }
+}
+
+pub(crate) fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn article(ty: &str) -> String {
+    match ty.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {ty}"),
+        _ => format!("a {ty}"),
+    }
+}
+
+fn short_repr(v: Value) -> String {
+    let r = v.to_repr();
+    if r.chars().count() > 40 {
+        format!("{}…", r.chars().take(40).collect::<String>())
+    } else {
+        r
+    }
+}
+
+fn hint_for(value: Value, ty: &FieldType) -> String {
+    match (value.get_type(), ty) {
+        ("string", FieldType::Int { .. }) => format!("write the number without quotes: {}", value.unpack_str().unwrap_or("")),
+        ("int", FieldType::String { .. }) => format!("quote it: \"{}\"", value.to_str()),
+        (_, FieldType::Message(id)) => format!("pass {}(...) or a dict of its fields", schema().get(*id).path),
+        (_, FieldType::List(_)) => "pass a list".to_string(),
+        (_, FieldType::Map(_)) => "pass a dict with string keys".to_string(),
+        _ => format!("pass {}", ty.describe(schema())),
+    }
+}
+
+/// Keeps the compiler honest about `EvalContext` being used here.
+#[allow(dead_code)]
+fn _uses(_: &EvalContext) {}

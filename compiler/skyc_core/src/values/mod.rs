@@ -1,0 +1,251 @@
+//! The Starlark values and globals skyc adds to the language: typed messages and their
+//! constructors (`k8s.*`), `kube` quantity helpers, `ctx`, and the guards the sandbox needs.
+
+pub mod ctx;
+pub mod kube;
+pub mod message;
+
+use allocative::Allocative;
+use skyc_diag::{codes, CodeInfo, Diagnostic, Span};
+use starlark::any::ProvidesStaticType;
+use starlark::codemap::FileSpan;
+use starlark::environment::{Globals, GlobalsBuilder, LibraryExtension};
+use starlark::eval::Evaluator;
+use starlark::starlark_module;
+use starlark::values::list::ListRef;
+use starlark::values::tuple::TupleRef;
+use starlark::values::Value;
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// An error with a skyc code, raised from native functions and recognized when the
+/// starlark error is turned into a diagnostic.
+#[derive(Debug, Clone)]
+pub struct SkyError {
+    pub code: &'static CodeInfo,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl SkyError {
+    pub fn new(code: &'static CodeInfo, message: impl Into<String>) -> SkyError {
+        SkyError {
+            code,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> SkyError {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for SkyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SkyError {}
+
+impl From<SkyError> for starlark::Error {
+    fn from(e: SkyError) -> starlark::Error {
+        starlark::Error::new_native(e)
+    }
+}
+
+/// Per-evaluation state reachable from native functions (through `Evaluator::extra`).
+#[derive(ProvidesStaticType, Default)]
+pub struct EvalContext {
+    pub(crate) diagnostics: RefCell<Vec<Diagnostic>>,
+    /// When set, diagnostics point here instead of at the call site (used while checking the
+    /// plain dicts that `main` returns: they point at `main`'s return).
+    pub(crate) span_override: RefCell<Option<Span>>,
+    /// Bytes a single repetition may allocate (the heap limit).
+    pub(crate) max_alloc: u64,
+}
+
+/// Converts a starlark file span to ours.
+pub(crate) fn to_span(fs: &FileSpan) -> Span {
+    let text = fs.file.source();
+    Span::from_offsets(fs.file.filename(), text, fs.span.begin().get() as usize, fs.span.end().get() as usize)
+}
+
+pub(crate) fn is_stdlib(file: &str) -> bool {
+    file.starts_with("@stdlib//")
+}
+
+/// The innermost call site in a user (non-stdlib) file, and a note naming the stdlib frames
+/// between it and the native call.
+pub(crate) fn user_call_site(eval: &Evaluator) -> (Option<FileSpan>, Option<String>) {
+    let frames = eval.call_stack().frames;
+    let mut stdlib: Option<String> = None;
+    for f in frames.iter().rev() {
+        let Some(loc) = &f.location else { continue };
+        if is_stdlib(loc.file.filename()) {
+            if stdlib.is_none() {
+                let line = loc.resolve_span().begin.line + 1;
+                let file = loc.file.filename().trim_start_matches("@stdlib//");
+                stdlib = Some(format!("called from stdlib {file}:{line} ({})", f.name));
+            }
+            continue;
+        }
+        return (Some(loc.clone()), stdlib);
+    }
+    (None, stdlib)
+}
+
+/// Narrows a call-site span to where `name = ` or `"name":` is written inside it, if it is.
+pub(crate) fn narrow(fs: &FileSpan, name: &str) -> Span {
+    let text = fs.file.source();
+    let (b, e) = (fs.span.begin().get() as usize, fs.span.end().get() as usize);
+    let inner = &text[b..e.min(text.len())];
+    let mut found = None;
+    for (i, _) in inner.match_indices(name) {
+        let before = inner[..i].chars().next_back();
+        let after = &inner[i + name.len()..];
+        let ident_ok = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && !after.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        let trimmed = after.trim_start();
+        let is_kwarg = ident_ok && trimmed.starts_with('=') && !trimmed.starts_with("==");
+        let is_key = before == Some('"') && after.starts_with('"') && after[1..].trim_start().starts_with(':');
+        if is_kwarg {
+            found = Some((b + i, b + i + name.len()));
+            break;
+        }
+        if is_key {
+            found = Some((b + i - 1, b + i + name.len() + 1));
+            break;
+        }
+    }
+    match found {
+        Some((s, t)) => Span::from_offsets(fs.file.filename(), text, s, t),
+        None => to_span(fs),
+    }
+}
+
+/// Records a diagnostic at the user's call site (or the override span).
+pub(crate) fn record(eval: &Evaluator, mut d: Diagnostic, narrow_to: Option<&str>) {
+    let Some(ctx) = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>()) else { return };
+    if let Some(span) = ctx.span_override.borrow().clone() {
+        d.span = Some(span);
+    } else {
+        let (site, note) = user_call_site(eval);
+        if let Some(site) = site {
+            d.span = Some(match narrow_to {
+                Some(n) => narrow(&site, n),
+                None => to_span(&site),
+            });
+        }
+        if let Some(n) = note {
+            d.notes.push(n);
+        }
+    }
+    ctx.diagnostics.borrow_mut().push(d);
+}
+
+fn max_alloc(eval: &Evaluator) -> u64 {
+    eval.extra
+        .and_then(|e| e.downcast_ref::<EvalContext>())
+        .map_or(u64::MAX, |c| c.max_alloc)
+}
+
+/// Guards the sandbox against single huge allocations (`"x" * 2000000000`): every `*` in
+/// user code is evaluated through this function, which refuses repetitions larger than the
+/// memory limit before they allocate.
+#[starlark_module]
+fn guards(builder: &mut GlobalsBuilder) {
+    fn _sky_mul<'v>(
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        let size = |seq: Value<'v>, n: Value<'v>| -> Option<u64> {
+            let n = n.unpack_i32()?;
+            let unit = if let Some(s) = seq.unpack_str() {
+                s.len() as u64
+            } else if let Some(l) = ListRef::from_value(seq) {
+                8 * l.len() as u64
+            } else if let Some(t) = TupleRef::from_value(seq) {
+                8 * t.len() as u64
+            } else {
+                return None;
+            };
+            Some(unit.saturating_mul(n.max(0) as u64))
+        };
+        let limit = max_alloc(eval);
+        if let Some(bytes) = size(a, b).or_else(|| size(b, a)) {
+            if bytes > limit {
+                return Err(SkyError::new(
+                    codes::SKY0303,
+                    format!("this repetition would allocate {} bytes, more than the memory limit ({limit} bytes)", bytes),
+                )
+                .with_help("raise the limit with --max-heap (or [limits] max_heap in sky.toml) if the data is real")
+                .into());
+            }
+        }
+        a.mul(b, eval.heap())
+    }
+}
+
+/// The globals every `.sky` file sees: Starlark's standard functions (plus `struct`, `json`
+/// and `typing`), `kube`, `k8s`, and the `Quantity` type.
+pub fn globals() -> Globals {
+    static GLOBALS: OnceLock<Globals> = OnceLock::new();
+    GLOBALS
+        .get_or_init(|| {
+            let mut b = GlobalsBuilder::extended_by(&[
+                LibraryExtension::StructType,
+                LibraryExtension::Json,
+                LibraryExtension::Typing,
+                LibraryExtension::Print,
+                LibraryExtension::Map,
+                LibraryExtension::Filter,
+            ]);
+            b.namespace("kube", kube::kube_module);
+            kube::quantity_type(&mut b);
+            guards(&mut b);
+            k8s_namespace(&mut b);
+            b.build()
+        })
+        .clone()
+}
+
+/// `k8s.<group>.<version>.<Type>` constructors for every type of the schema.
+fn k8s_namespace(b: &mut GlobalsBuilder) {
+    let schema = message::schema();
+    // group → version → [(name, id)], all sorted.
+    let mut tree: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(String, skyc_schema::TypeId)>>> =
+        Default::default();
+    for t in schema.types() {
+        let parts: Vec<&str> = t.path.split('.').collect();
+        if parts.len() != 4 || parts[0] != "k8s" {
+            continue;
+        }
+        tree.entry(parts[1].to_string())
+            .or_default()
+            .entry(parts[2].to_string())
+            .or_default()
+            .push((parts[3].to_string(), t.id));
+    }
+    b.namespace("k8s", |b| {
+        for (group, versions) in &tree {
+            b.namespace(group, |b| {
+                for (version, types) in versions {
+                    b.namespace(version, |b| {
+                        for (name, id) in types {
+                            b.set(name, message::MessageCtor { ty: *id });
+                        }
+                    });
+                }
+            });
+        }
+    });
+}
+
+#[allow(dead_code)]
+#[derive(Allocative)]
+struct Unused;

@@ -1,0 +1,307 @@
+//! The World: the only way skyc reads files.
+//!
+//! A [`World`] serves the text of project files by their root-relative path. The disk
+//! implementation ([`DiskWorld`]) confines reads to the project root (symlinks leaving it are
+//! refused); tests use [`MemoryWorld`]; the language server will layer open buffers on top.
+//! Load paths are resolved by [`resolve_load`], a pure function, so every front end resolves
+//! them the same way.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// A source file: a project file (root-relative, `/`-separated) or an embedded stdlib module.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileId {
+    Project(String),
+    Stdlib(String),
+}
+
+impl fmt::Display for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileId::Project(p) => f.write_str(p),
+            FileId::Stdlib(p) => write!(f, "@stdlib//{p}"),
+        }
+    }
+}
+
+/// Why a file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    NotFound,
+    /// The path resolves (through a symlink) to somewhere outside the project root.
+    EscapesRoot(String),
+    /// A directory, device or other non-regular file.
+    NotAFile,
+    NotUtf8,
+    Io(String),
+}
+
+/// Read access to the files of one project.
+pub trait World: Sync {
+    /// The text of a project file, by root-relative path.
+    fn read(&self, path: &str) -> Result<Arc<str>, ReadError>;
+    /// How to name a project file in diagnostics (e.g. relative to the working directory).
+    fn display_name(&self, path: &str) -> String {
+        path.to_string()
+    }
+}
+
+/// Why a load path was refused. Each maps to a diagnostic code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadPathError {
+    Absolute,
+    EscapesRoot,
+    Invalid(&'static str),
+    UnknownStdlib(String),
+}
+
+/// Resolves the path of a `load()` written in `from`.
+///
+/// Accepted forms: `relative/path.sky` (from the loading file's directory), `//path.sky` (from
+/// the project root) and `@stdlib//module.sky`.
+pub fn resolve_load(from: &FileId, spec: &str) -> Result<FileId, LoadPathError> {
+    if spec.is_empty() {
+        return Err(LoadPathError::Invalid("the path is empty"));
+    }
+    if spec.contains('\0') || spec.contains('\\') {
+        return Err(LoadPathError::Invalid("backslashes and NUL characters are not allowed"));
+    }
+    if let Some(rest) = spec.strip_prefix("@stdlib//") {
+        let path = normalize("", rest)?;
+        return if skyc_stdlib::module(&path).is_some() {
+            Ok(FileId::Stdlib(path))
+        } else {
+            Err(LoadPathError::UnknownStdlib(path))
+        };
+    }
+    if spec.starts_with('@') {
+        return Err(LoadPathError::Invalid("only `@stdlib//` may be loaded from outside the project"));
+    }
+    if let Some(rest) = spec.strip_prefix("//") {
+        return match from {
+            FileId::Project(_) => Ok(FileId::Project(normalize("", rest)?)),
+            FileId::Stdlib(_) => Err(LoadPathError::Invalid("the stdlib cannot load project files")),
+        };
+    }
+    if spec.starts_with('/') || (spec.len() > 1 && spec.as_bytes()[1] == b':') {
+        return Err(LoadPathError::Absolute);
+    }
+    match from {
+        FileId::Project(p) => Ok(FileId::Project(normalize(parent(p), spec)?)),
+        FileId::Stdlib(p) => {
+            let path = normalize(parent(p), spec)?;
+            if skyc_stdlib::module(&path).is_some() {
+                Ok(FileId::Stdlib(path))
+            } else {
+                Err(LoadPathError::UnknownStdlib(path))
+            }
+        }
+    }
+}
+
+fn parent(p: &str) -> &str {
+    p.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// Joins `rel` onto `dir` and removes `.` and `..`, refusing to climb above the root.
+fn normalize(dir: &str, rel: &str) -> Result<String, LoadPathError> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for comp in rel.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(LoadPathError::EscapesRoot);
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() || rel.ends_with('/') {
+        return Err(LoadPathError::Invalid("the path must name a file"));
+    }
+    Ok(parts.join("/"))
+}
+
+/// Project files on disk, confined to `root`.
+pub struct DiskWorld {
+    root: PathBuf,
+    canonical_root: PathBuf,
+    /// Diagnostics name files relative to this directory (the working directory).
+    display_base: Option<PathBuf>,
+}
+
+impl DiskWorld {
+    pub fn new(root: &Path, display_base: Option<&Path>) -> std::io::Result<DiskWorld> {
+        let canonical_root = root.canonicalize()?;
+        Ok(DiskWorld {
+            root: root.to_path_buf(),
+            canonical_root,
+            display_base: display_base.map(Path::to_path_buf),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Finds the project root for an entry file: the nearest ancestor with a `sky.toml`, or the
+    /// entry's own directory.
+    pub fn find_root(entry: &Path) -> PathBuf {
+        let dir = entry.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+        let abs = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        let mut cur = Some(abs.as_path());
+        while let Some(d) = cur {
+            if d.join("sky.toml").is_file() {
+                return d.to_path_buf();
+            }
+            cur = d.parent();
+        }
+        abs
+    }
+
+    /// The root-relative id of a path on disk, if it is inside the root.
+    pub fn file_id(&self, path: &Path) -> Option<String> {
+        let abs = path.canonicalize().ok()?;
+        let rel = abs.strip_prefix(&self.canonical_root).ok()?;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| match c {
+                Component::Normal(s) => s.to_str().map(str::to_string),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        Some(parts.join("/"))
+    }
+
+    /// Reads a file inside the root by root-relative path (for `sky.toml` and vars files).
+    pub fn read_path(&self, path: &Path) -> Result<Arc<str>, ReadError> {
+        read_confined(&self.canonical_root, path)
+    }
+}
+
+fn read_confined(canonical_root: &Path, full: &Path) -> Result<Arc<str>, ReadError> {
+    let canonical = match full.canonicalize() {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::NotFound),
+        Err(e) => return Err(ReadError::Io(e.to_string())),
+    };
+    if !canonical.starts_with(canonical_root) {
+        return Err(ReadError::EscapesRoot(canonical.display().to_string()));
+    }
+    let meta = std::fs::metadata(&canonical).map_err(|e| ReadError::Io(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    let bytes = std::fs::read(&canonical).map_err(|e| ReadError::Io(e.to_string()))?;
+    String::from_utf8(bytes).map(Arc::from).map_err(|_| ReadError::NotUtf8)
+}
+
+impl World for DiskWorld {
+    fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
+        read_confined(&self.canonical_root, &self.root.join(path))
+    }
+
+    fn display_name(&self, path: &str) -> String {
+        let full = self.root.join(path);
+        if let Some(base) = &self.display_base {
+            if let Some(rel) = relative_to(&full, base) {
+                return rel;
+            }
+        }
+        full.display().to_string()
+    }
+}
+
+fn relative_to(path: &Path, base: &Path) -> Option<String> {
+    let path = path.canonicalize().ok().or_else(|| Some(path.to_path_buf()))?;
+    let base = base.canonicalize().ok()?;
+    let rel = path.strip_prefix(&base).ok()?;
+    Some(rel.to_str()?.replace('\\', "/"))
+}
+
+/// Reads a file the user named on the command line (a vars file, `sky.toml`). Such files
+/// are inputs of the command, not of the sandbox, so they are not confined to the root.
+pub fn read_input(path: &Path) -> Result<Arc<str>, ReadError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::NotFound),
+        Err(e) => return Err(ReadError::Io(e.to_string())),
+    };
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    String::from_utf8(bytes).map(Arc::from).map_err(|_| ReadError::NotUtf8)
+}
+
+/// Lists the `.sky` files under a directory, sorted (for `skyc check DIR`).
+pub fn list_sky_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let path = entry.path();
+            let ft = entry.file_type()?;
+            if ft.is_dir() {
+                let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n == "target");
+                if !hidden {
+                    stack.push(path);
+                }
+            } else if ft.is_file() && path.extension().is_some_and(|e| e == "sky") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Project files in memory (tests, fixtures, and later the editor's open buffers).
+#[derive(Debug, Default, Clone)]
+pub struct MemoryWorld {
+    pub files: BTreeMap<String, Arc<str>>,
+}
+
+impl MemoryWorld {
+    pub fn new<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> MemoryWorld {
+        MemoryWorld {
+            files: files.into_iter().map(|(p, t)| (p.to_string(), Arc::from(t))).collect(),
+        }
+    }
+}
+
+impl World for MemoryWorld {
+    fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
+        self.files.get(path).cloned().ok_or(ReadError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> FileId {
+        FileId::Project(s.into())
+    }
+
+    #[test]
+    fn resolution() {
+        let from = p("services/a.sky");
+        assert_eq!(resolve_load(&from, "lib.sky"), Ok(p("services/lib.sky")));
+        assert_eq!(resolve_load(&from, "../lib/x.sky"), Ok(p("lib/x.sky")));
+        assert_eq!(resolve_load(&from, "//lib/x.sky"), Ok(p("lib/x.sky")));
+        assert_eq!(resolve_load(&from, "@stdlib//service.sky"), Ok(FileId::Stdlib("service.sky".into())));
+        assert_eq!(resolve_load(&from, "/etc/passwd"), Err(LoadPathError::Absolute));
+        assert_eq!(resolve_load(&from, "../../etc/passwd"), Err(LoadPathError::EscapesRoot));
+        assert_eq!(resolve_load(&from, "//../x.sky"), Err(LoadPathError::EscapesRoot));
+        assert_eq!(resolve_load(&from, "@stdlib//../x.sky"), Err(LoadPathError::EscapesRoot));
+        assert!(matches!(resolve_load(&from, "@other//x.sky"), Err(LoadPathError::Invalid(_))));
+        assert!(matches!(resolve_load(&from, "@stdlib//nope.sky"), Err(LoadPathError::UnknownStdlib(_))));
+    }
+}

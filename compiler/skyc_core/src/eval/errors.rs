@@ -71,6 +71,8 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
             format!("evaluation exceeded the time limit ({} s)", limits.max_time.as_secs_f64()),
             Some("raise it with --max-time SECONDS if the work is real".into()),
         )
+    } else if msg.contains("has no symbol") {
+        (codes::SKY0109, msg, Some("names starting with `_` are private; check the spelling".into()))
     } else if matches!(e.kind(), ErrorKind::Scope(_)) {
         (codes::SKY0202, msg, None)
     } else {

@@ -348,7 +348,11 @@ fn run_module(
             let codemap_text = f.text.clone();
             match eval.eval_module(ast, globals) {
                 Err(e) => {
-                    diagnostics.push(errors::eval_error(&e, limits));
+                    let mut d = errors::eval_error(&e, limits);
+                    if d.span.is_none() {
+                        d.span = Some(Span::from_offsets(&f.name, &f.text, 0, 0));
+                    }
+                    diagnostics.push(d);
                     false
                 }
                 Ok(_) if !is_entry => true,
@@ -414,6 +418,10 @@ fn call_main<'v>(
         Ok(v) => v,
         Err(e) => {
             let mut d = errors::eval_error(&e, limits);
+            if d.span.is_none() {
+                // Limit errors carry no location: point at `main`.
+                d.span = Some(main_span.clone());
+            }
             if d.message.contains("Expected 0 positional") || d.message.contains("Missing parameter") || d.message.contains("positional") && d.span.as_ref().is_none_or(|s| s.file != f.name) {
                 d = Diagnostic::new(codes::SKY0307, format!("`main` must take exactly one parameter (ctx): {}", d.message))
                     .with_span(main_span.clone())

@@ -170,7 +170,7 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
                     codes::SKY0209,
                     format!("{} takes keyword arguments only", t.path),
                 )
-                .with_help(format!("name the fields, e.g. `{}({} = ...)`", t.path, t.fields.first().map_or("name", |f| f.name.as_str()))),
+                .with_help(format!("name the fields, e.g. `{}({} = ...)`", t.path, t.fields.iter().map(|f| f.name.as_str()).find(|n| *n != "apiVersion" && *n != "kind").unwrap_or("name"))),
                 None,
             );
         }

@@ -1,0 +1,73 @@
+//! The one helper the tests use: run the pipeline on a fixture and render the result.
+
+use skyc_core::{compile, Config, MemoryWorld, Options, Outcome};
+use skyc_diag::render::{human, HumanOptions};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A fixture: one or more files in memory, with variables from `# vars:` headers.
+pub struct Fixture {
+    pub world: MemoryWorld,
+    pub entry: String,
+    pub opts: Options,
+}
+
+pub fn load_fixture(path: &Path) -> Fixture {
+    let text = std::fs::read_to_string(path).unwrap();
+    let entry = path.file_name().unwrap().to_str().unwrap().to_string();
+    let mut files: Vec<(String, String)> = vec![(entry.clone(), String::new())];
+    let mut vars = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("# vars:") {
+            for kv in v.split_whitespace() {
+                let (k, v) = kv.split_once('=').expect("vars are k=v");
+                vars.insert(k.to_string(), v.to_string());
+            }
+        }
+        if let Some(f) = line.strip_prefix("# file:") {
+            files.push((f.trim().to_string(), String::new()));
+            continue;
+        }
+        let cur = &mut files.last_mut().unwrap().1;
+        cur.push_str(line);
+        cur.push('\n');
+    }
+    let mut world = MemoryWorld::default();
+    let mut config = Config::default();
+    for (name, text) in files {
+        if name == "sky.toml" {
+            config = Config::parse("sky.toml", &text).expect("fixture sky.toml parses");
+        }
+        world.files.insert(name, Arc::from(text.as_str()));
+    }
+    Fixture { world, entry, opts: Options { vars, config, ..Options::default() } }
+}
+
+pub fn run(f: &Fixture) -> Outcome {
+    compile(&f.world, &f.entry, &f.opts)
+}
+
+/// Diagnostics as a user sees them (no colour), one after another.
+pub fn render_diagnostics(o: &Outcome) -> String {
+    let sources = o.sources.clone();
+    let lookup = move |name: &str| {
+        sources
+            .get(name)
+            .cloned()
+            .or_else(|| name.strip_prefix("@stdlib//").and_then(skyc_stdlib::module).map(Arc::from))
+    };
+    human(&o.diagnostics, &lookup, HumanOptions { color: false, width: 100 })
+}
+
+/// The sorted list of fixture files in a directory.
+pub fn fixtures(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sky"))
+        .collect();
+    v.sort();
+    v
+}

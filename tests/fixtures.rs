@@ -12,8 +12,15 @@ fn render_fixtures() {
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let out = run(&load_fixture(&path));
         let errors: Vec<_> = out.diagnostics.iter().filter(|d| d.is_error()).collect();
-        assert!(errors.is_empty(), "{name} has errors:\n{}", render_diagnostics(&out));
-        insta::assert_snapshot!(format!("render__{name}"), stream(&out.objects, Format::Yaml));
+        assert!(
+            errors.is_empty(),
+            "{name} has errors:\n{}",
+            render_diagnostics(&out)
+        );
+        insta::assert_snapshot!(
+            format!("render__{name}"),
+            stream(&out.objects, Format::Yaml)
+        );
     }
 }
 
@@ -22,8 +29,14 @@ fn diagnostic_fixtures() {
     for path in fixtures("diagnostics") {
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let out = run(&load_fixture(&path));
-        assert!(out.has_errors() || !out.diagnostics.is_empty(), "{name} produced no diagnostics");
-        assert!(out.objects.is_empty() || !out.has_errors(), "{name} rendered objects despite errors");
+        assert!(
+            out.has_errors() || !out.diagnostics.is_empty(),
+            "{name} produced no diagnostics"
+        );
+        assert!(
+            out.objects.is_empty() || !out.has_errors(),
+            "{name} rendered objects despite errors"
+        );
         // The fixture's name starts with the code it demonstrates.
         let code = name.split('_').next().unwrap().to_ascii_uppercase();
         assert!(
@@ -40,7 +53,16 @@ fn diagnostic_fixtures() {
 fn every_code_has_a_fixture() {
     let have: BTreeSet<String> = fixtures("diagnostics")
         .iter()
-        .map(|p| p.file_stem().unwrap().to_str().unwrap().split('_').next().unwrap().to_ascii_uppercase())
+        .map(|p| {
+            p.file_stem()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .split('_')
+                .next()
+                .unwrap()
+                .to_ascii_uppercase()
+        })
         .collect();
     // Codes that no single-file fixture can trigger: command-line, internal and output errors
     // are tested in cli.rs; SKY0107 (unreadable file) needs a file system.
@@ -50,5 +72,8 @@ fn every_code_has_a_fixture() {
         .map(|c| c.code)
         .filter(|c| !have.contains(*c) && !elsewhere.contains(c))
         .collect();
-    assert!(missing.is_empty(), "codes without a diagnostics fixture: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "codes without a diagnostics fixture: {missing:?}"
+    );
 }

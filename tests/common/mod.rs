@@ -41,7 +41,15 @@ pub fn load_fixture(path: &Path) -> Fixture {
         }
         world.files.insert(name, Arc::from(text.as_str()));
     }
-    Fixture { world, entry, opts: Options { vars, config, ..Options::default() } }
+    Fixture {
+        world,
+        entry,
+        opts: Options {
+            vars,
+            config,
+            ..Options::default()
+        },
+    }
 }
 
 pub fn run(f: &Fixture) -> Outcome {
@@ -52,17 +60,27 @@ pub fn run(f: &Fixture) -> Outcome {
 pub fn render_diagnostics(o: &Outcome) -> String {
     let sources = o.sources.clone();
     let lookup = move |name: &str| {
-        sources
-            .get(name)
-            .cloned()
-            .or_else(|| name.strip_prefix("@stdlib//").and_then(skyc_stdlib::module).map(Arc::from))
+        sources.get(name).cloned().or_else(|| {
+            name.strip_prefix("@stdlib//")
+                .and_then(skyc_stdlib::module)
+                .map(Arc::from)
+        })
     };
-    human(&o.diagnostics, &lookup, HumanOptions { color: false, width: 100 })
+    human(
+        &o.diagnostics,
+        &lookup,
+        HumanOptions {
+            color: false,
+            width: 100,
+        },
+    )
 }
 
 /// The sorted list of fixture files in a directory.
 pub fn fixtures(dir: &str) -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(dir);
     let mut v: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

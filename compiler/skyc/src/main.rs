@@ -1,6 +1,9 @@
 //! The `skyc` command line: parses flags, runs the pipeline, renders diagnostics, writes output.
 //! This is the only crate that prints or writes files.
 
+// Diagnostics are the error type throughout; they are built once per finding, not on a hot path.
+#![allow(clippy::result_large_err)]
+
 mod commands;
 mod project;
 
@@ -40,7 +43,10 @@ pub enum Exit {
 fn main() -> ExitCode {
     // A panic anywhere is an internal error (exit 2), reported as a coded diagnostic.
     std::panic::set_hook(Box::new(|info| {
-        let loc = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let loc = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         let msg = info
             .payload()
             .downcast_ref::<&str>()

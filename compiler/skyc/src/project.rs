@@ -74,14 +74,20 @@ pub fn options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
             Some((k, val)) if !k.trim().is_empty() => {
                 vars.insert(k.trim().to_string(), val.to_string());
             }
-            _ => errs.push(usage(format!("invalid --var `{v}`"), "write --var KEY=VALUE, e.g. --var cluster=northwest")),
+            _ => errs.push(usage(
+                format!("invalid --var `{v}`"),
+                "write --var KEY=VALUE, e.g. --var cluster=northwest",
+            )),
         }
     }
     let max_heap = match &flags.max_heap {
         Some(s) => match skyc_core::config::parse_byte_size(s) {
             Ok(n) => Some(n),
             Err(e) => {
-                errs.push(usage(format!("invalid --max-heap: {e}"), "e.g. --max-heap 1G"));
+                errs.push(usage(
+                    format!("invalid --max-heap: {e}"),
+                    "e.g. --max-heap 1G",
+                ));
                 None
             }
         },
@@ -89,11 +95,17 @@ pub fn options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
     };
     if let Some(t) = flags.max_time {
         if !(t.is_finite() && t > 0.0) {
-            errs.push(usage(format!("invalid --max-time {t}"), "give a positive number of seconds"));
+            errs.push(usage(
+                format!("invalid --max-time {t}"),
+                "give a positive number of seconds",
+            ));
         }
     }
     if flags.max_steps == Some(0) || flags.max_call_depth == Some(0) {
-        errs.push(usage("limits must be positive".into(), "give a number above zero"));
+        errs.push(usage(
+            "limits must be positive".into(),
+            "give a number above zero",
+        ));
     }
     if !errs.is_empty() {
         return Err(errs);
@@ -117,12 +129,25 @@ fn read_vars_file(path: &Path) -> Result<BTreeMap<String, String>, Diagnostic> {
     })?;
     let is_toml = path.extension().is_some_and(|e| e == "toml");
     let value: serde_json::Value = if is_toml {
-        toml::from_str(&text).map_err(|e| usage(format!("invalid vars file {name}: {}", e.message()), "the file must be a table of strings"))?
+        toml::from_str(&text).map_err(|e| {
+            usage(
+                format!("invalid vars file {name}: {}", e.message()),
+                "the file must be a table of strings",
+            )
+        })?
     } else {
-        serde_norway::from_str(&text).map_err(|e| usage(format!("invalid vars file {name}: {e}"), "the file must be a mapping of strings"))?
+        serde_norway::from_str(&text).map_err(|e| {
+            usage(
+                format!("invalid vars file {name}: {e}"),
+                "the file must be a mapping of strings",
+            )
+        })?
     };
     let Some(map) = value.as_object() else {
-        return Err(usage(format!("vars file {name} must be a mapping of names to strings"), "e.g. `cluster: northwest`"));
+        return Err(usage(
+            format!("vars file {name} must be a mapping of names to strings"),
+            "e.g. `cluster: northwest`",
+        ));
     };
     let mut out = BTreeMap::new();
     for (k, v) in map {
@@ -146,21 +171,43 @@ pub fn entry(path: &Path) -> Result<Entry, Diagnostic> {
     let name = path.display().to_string();
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => {}
-        Ok(_) => return Err(Diagnostic::new(codes::SKY0107, format!("`{name}` is not a file")).with_help("pass a .sky entry file")),
-        Err(_) => return Err(Diagnostic::new(codes::SKY0101, format!("file `{name}` not found")).with_help("check the path")),
+        Ok(_) => {
+            return Err(
+                Diagnostic::new(codes::SKY0107, format!("`{name}` is not a file"))
+                    .with_help("pass a .sky entry file"),
+            )
+        }
+        Err(_) => {
+            return Err(
+                Diagnostic::new(codes::SKY0101, format!("file `{name}` not found"))
+                    .with_help("check the path"),
+            )
+        }
     }
     let root = DiskWorld::find_root(path);
     let cwd = std::env::current_dir().ok();
-    let world = DiskWorld::new(&root, cwd.as_deref())
-        .map_err(|e| Diagnostic::new(codes::SKY0107, format!("cannot open project root {}: {e}", root.display())))?;
-    let id = world
-        .file_id(path)
-        .ok_or_else(|| Diagnostic::new(codes::SKY0103, format!("`{name}` is outside its project root")))?;
+    let world = DiskWorld::new(&root, cwd.as_deref()).map_err(|e| {
+        Diagnostic::new(
+            codes::SKY0107,
+            format!("cannot open project root {}: {e}", root.display()),
+        )
+    })?;
+    let id = world.file_id(path).ok_or_else(|| {
+        Diagnostic::new(
+            codes::SKY0103,
+            format!("`{name}` is outside its project root"),
+        )
+    })?;
     let toml_path = root.join("sky.toml");
     let config = if toml_path.is_file() {
         let display = world.display_name("sky.toml");
         let text = world.read("sky.toml").map_err(|e| {
-            skyc_core::eval::read_error(&skyc_core::FileId::Project("sky.toml".into()), &display, e, None)
+            skyc_core::eval::read_error(
+                &skyc_core::FileId::Project("sky.toml".into()),
+                &display,
+                e,
+                None,
+            )
         })?;
         Config::parse(&display, &text)?
     } else {
@@ -189,7 +236,8 @@ pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
         o.config = e.config.clone();
         let out = compile(&e.world, &e.id, &o);
         res.diagnostics.extend(out.diagnostics.iter().cloned());
-        res.sources.extend(out.sources.iter().map(|(k, v)| (k.clone(), v.clone())));
+        res.sources
+            .extend(out.sources.iter().map(|(k, v)| (k.clone(), v.clone())));
         res.outcomes.push(out);
     }
     skyc_diag::normalize(&mut res.diagnostics);
@@ -203,16 +251,28 @@ pub fn color() -> bool {
 
 /// Prints diagnostics in the human format to stderr.
 pub fn print_diagnostics(diags: &[Diagnostic], sources: &BTreeMap<String, Arc<str>>, quiet: bool) {
-    let shown: Vec<Diagnostic> = diags.iter().filter(|d| !quiet || d.severity == Severity::Error).cloned().collect();
+    let shown: Vec<Diagnostic> = diags
+        .iter()
+        .filter(|d| !quiet || d.severity == Severity::Error)
+        .cloned()
+        .collect();
     if shown.is_empty() {
         return;
     }
     let lookup = |f: &str| {
-        sources
-            .get(f)
-            .cloned()
-            .or_else(|| f.strip_prefix("@stdlib//").and_then(skyc_stdlib::module).map(Arc::from))
+        sources.get(f).cloned().or_else(|| {
+            f.strip_prefix("@stdlib//")
+                .and_then(skyc_stdlib::module)
+                .map(Arc::from)
+        })
     };
-    let text = human(&shown, &lookup, HumanOptions { color: color(), width: 100 });
+    let text = human(
+        &shown,
+        &lookup,
+        HumanOptions {
+            color: color(),
+            width: 100,
+        },
+    );
     let _ = std::io::stderr().write_all(text.as_bytes());
 }

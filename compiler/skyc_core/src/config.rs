@@ -61,7 +61,9 @@ impl<'de> Deserialize<'de> for ByteSize {
         }
         match Raw::deserialize(de)? {
             Raw::N(n) => Ok(ByteSize(n)),
-            Raw::S(s) => parse_byte_size(&s).map(ByteSize).map_err(serde::de::Error::custom),
+            Raw::S(s) => parse_byte_size(&s)
+                .map(ByteSize)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -69,7 +71,10 @@ impl<'de> Deserialize<'de> for ByteSize {
 /// Parses `1048576`, `512K`, `512M`, `2G` (binary multiples; a trailing `iB`/`B` is allowed).
 pub fn parse_byte_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
     let (num, mult) = match t.chars().last() {
         Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
         Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
@@ -81,14 +86,18 @@ pub fn parse_byte_size(s: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .filter(|n| *n > 0)
-        .ok_or_else(|| format!("invalid size `{s}`: use a positive number of bytes, optionally with K, M or G"))
+        .ok_or_else(|| {
+            format!("invalid size `{s}`: use a positive number of bytes, optionally with K, M or G")
+        })
 }
 
 impl Config {
     /// Parses `sky.toml` text; `file` names it in diagnostics.
     pub fn parse(file: &str, text: &str) -> Result<Config, Diagnostic> {
         toml::from_str::<Config>(text).map_err(|e| {
-            let span = e.span().map(|r| Span::from_offsets(file, text, r.start, r.end));
+            let span = e
+                .span()
+                .map(|r| Span::from_offsets(file, text, r.start, r.end));
             let msg = e.message().to_string();
             Diagnostic::new(codes::SKY0108, format!("invalid sky.toml: {msg}"))
                 .with_span_opt(span.or_else(|| Some(Span::from_offsets(file, text, 0, 0))))
@@ -97,12 +106,19 @@ impl Config {
     }
 
     /// Checks `--var` values against the declarations and fills in defaults.
-    pub fn resolve_vars(&self, given: &BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<Diagnostic>) {
+    pub fn resolve_vars(
+        &self,
+        given: &BTreeMap<String, String>,
+    ) -> (BTreeMap<String, String>, Vec<Diagnostic>) {
         let mut out = BTreeMap::new();
         let mut diags = Vec::new();
         for (k, v) in given {
             if !self.vars.is_empty() && !self.vars.contains_key(k) {
-                diags.push(d::undeclared_var(k, self.vars.keys().map(String::as_str), None));
+                diags.push(d::undeclared_var(
+                    k,
+                    self.vars.keys().map(String::as_str),
+                    None,
+                ));
                 continue;
             }
             if let Some(allowed) = self.vars.get(k).and_then(|d| d.allowed.as_ref()) {

@@ -36,7 +36,11 @@ fn yaml_value(v: &serde_json::Value) -> serde_norway::Value {
         }
         J::String(s) => Y::String(s.clone()),
         J::Array(a) => Y::Sequence(a.iter().map(yaml_value).collect()),
-        J::Object(o) => Y::Mapping(o.iter().map(|(k, v)| (Y::String(k.clone()), yaml_value(v))).collect()),
+        J::Object(o) => Y::Mapping(
+            o.iter()
+                .map(|(k, v)| (Y::String(k.clone()), yaml_value(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -100,7 +104,8 @@ pub fn directory(objects: &[Object], format: Format) -> Result<Vec<(String, Vec<
         }));
         files.push((path, bytes));
     }
-    let mut manifest = serde_json::to_string_pretty(&json!({"version": 1, "objects": index})).expect("JSON serializes");
+    let mut manifest = serde_json::to_string_pretty(&json!({"version": 1, "objects": index}))
+        .expect("JSON serializes");
     manifest.push('\n');
     files.push(("manifest.json".to_string(), manifest.into_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));

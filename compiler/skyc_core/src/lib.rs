@@ -9,6 +9,9 @@
 //! - nothing here prints: results and [`Diagnostic`]s are returned;
 //! - output order is a function of the input only (no `HashMap` iteration where it is emitted).
 
+// Diagnostics are the error type throughout; they are built once per finding, not on a hot path.
+#![allow(clippy::result_large_err)]
+
 pub mod config;
 mod diagnostics;
 pub mod emit;

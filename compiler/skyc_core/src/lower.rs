@@ -38,7 +38,10 @@ fn to_json_depth(v: Value, depth: usize) -> Result<Json, String> {
         };
     }
     if v.get_type() == "float" {
-        let f: f64 = v.to_str().parse().map_err(|_| format!("cannot render float {}", v.to_str()))?;
+        let f: f64 = v
+            .to_str()
+            .parse()
+            .map_err(|_| format!("cannot render float {}", v.to_str()))?;
         return serde_json::Number::from_f64(f)
             .map(Json::Number)
             .ok_or_else(|| format!("cannot render the float {} (not finite)", v.to_str()));
@@ -54,22 +57,39 @@ fn to_json_depth(v: Value, depth: usize) -> Result<Json, String> {
         return Ok(Json::Object(obj));
     }
     if let Some(l) = ListRef::from_value(v) {
-        return l.content().iter().map(|x| to_json_depth(*x, depth + 1)).collect::<Result<Vec<_>, _>>().map(Json::Array);
+        return l
+            .content()
+            .iter()
+            .map(|x| to_json_depth(*x, depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Json::Array);
     }
     if let Some(t) = TupleRef::from_value(v) {
-        return t.content().iter().map(|x| to_json_depth(*x, depth + 1)).collect::<Result<Vec<_>, _>>().map(Json::Array);
+        return t
+            .content()
+            .iter()
+            .map(|x| to_json_depth(*x, depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Json::Array);
     }
     if let Some(d) = DictRef::from_value(v) {
         let mut obj = Map::new();
         for (k, val) in d.iter() {
             let Some(k) = k.unpack_str() else {
-                return Err(format!("dict keys must be strings to render, got {}", k.to_repr()));
+                return Err(format!(
+                    "dict keys must be strings to render, got {}",
+                    k.to_repr()
+                ));
             };
             obj.insert(k.to_string(), to_json_depth(val, depth + 1)?);
         }
         return Ok(Json::Object(obj));
     }
-    Err(format!("a value of type `{}` cannot be rendered: {}", v.get_type(), v.to_repr()))
+    Err(format!(
+        "a value of type `{}` cannot be rendered: {}",
+        v.get_type(),
+        v.to_repr()
+    ))
 }
 
 /// An object with the span it came from, after lowering.
@@ -95,10 +115,13 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
         let t = schema().get(p.ty);
         for (path, ty_name) in missing {
             diagnostics.push(
-                Diagnostic::new(codes::SKY0206, format!("{} is missing required field `{path}`", t.display))
-                    .with_span_opt(p.span.clone())
-                    .with_field_path(&path)
-                    .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)")),
+                Diagnostic::new(
+                    codes::SKY0206,
+                    format!("{} is missing required field `{path}`", t.display),
+                )
+                .with_span_opt(p.span.clone())
+                .with_field_path(&path)
+                .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)")),
             );
         }
         match k8s().lower(p.ty, p.json.clone()) {
@@ -106,8 +129,15 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                 let json = conventional_order(json);
                 let g = t.gvk.clone().expect("lowered objects are kinds");
                 let meta = json.get("metadata");
-                let name = meta.and_then(|m| m.get("name")).and_then(Json::as_str).unwrap_or("").to_string();
-                let namespace = meta.and_then(|m| m.get("namespace")).and_then(Json::as_str).map(str::to_string);
+                let name = meta
+                    .and_then(|m| m.get("name"))
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let namespace = meta
+                    .and_then(|m| m.get("namespace"))
+                    .and_then(Json::as_str)
+                    .map(str::to_string);
                 objects.push(LoweredObject {
                     object: Object {
                         api_version: g.api_version(),
@@ -121,16 +151,25 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                 });
             }
             Some(Err(e)) => diagnostics.push(
-                Diagnostic::new(codes::SKY0408, format!("{} does not fit the Kubernetes schema: {e}", t.display))
-                    .with_span_opt(p.span.clone()),
+                Diagnostic::new(
+                    codes::SKY0408,
+                    format!("{} does not fit the Kubernetes schema: {e}", t.display),
+                )
+                .with_span_opt(p.span.clone()),
             ),
             None => diagnostics.push(
-                Diagnostic::new(codes::SKY0208, format!("{} cannot be rendered as a top-level object", t.display))
-                    .with_span_opt(p.span.clone()),
+                Diagnostic::new(
+                    codes::SKY0208,
+                    format!("{} cannot be rendered as a top-level object", t.display),
+                )
+                .with_span_opt(p.span.clone()),
             ),
         }
     }
-    Lowered { objects, diagnostics }
+    Lowered {
+        objects,
+        diagnostics,
+    }
 }
 
 /// Collects (field path, type path) of required fields missing anywhere in `json`.
@@ -171,7 +210,9 @@ fn required_in(ty: &FieldType, v: &Json, path: &str, out: &mut Vec<(String, Stri
 /// Kubernetes' conventional order: apiVersion, kind, metadata, then the rest as the schema
 /// (the `k8s-openapi` struct) orders them.
 fn conventional_order(json: Json) -> Json {
-    let Json::Object(mut obj) = json else { return json };
+    let Json::Object(mut obj) = json else {
+        return json;
+    };
     let mut out = Map::new();
     for k in ["apiVersion", "kind", "metadata"] {
         if let Some(v) = obj.shift_remove(k) {

@@ -28,12 +28,24 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut seen: BTreeMap<(String, String, String, String), Option<Span>> = BTreeMap::new();
     for obj in objects {
-        let mut c = Ctx { obj, out: Vec::new() };
+        let mut c = Ctx {
+            obj,
+            out: Vec::new(),
+        };
         check_object(&mut c);
         out.extend(c.out);
         let o = &obj.object;
-        let group = o.api_version.split_once('/').map_or("", |(g, _)| g).to_string();
-        let key = (group, o.kind.clone(), o.namespace.clone().unwrap_or_default(), o.name.clone());
+        let group = o
+            .api_version
+            .split_once('/')
+            .map_or("", |(g, _)| g)
+            .to_string();
+        let key = (
+            group,
+            o.kind.clone(),
+            o.namespace.clone().unwrap_or_default(),
+            o.name.clone(),
+        );
         if let Some(first) = seen.get(&key) {
             let mut d = Diagnostic::new(
                 codes::SKY0406,
@@ -61,19 +73,38 @@ fn check_object(c: &mut Ctx) {
     match meta.get("name").and_then(Json::as_str) {
         None | Some("") => {
             if meta.get("generateName").is_none() {
-                c.report(codes::SKY0401, "has no name".into(), "metadata.name", "set metadata.name");
+                c.report(
+                    codes::SKY0401,
+                    "has no name".into(),
+                    "metadata.name",
+                    "set metadata.name",
+                );
             }
         }
         Some(name) => {
-            let res = if DNS_LABEL_KINDS.contains(&kind.as_str()) { dns_label(name) } else { dns_subdomain(name) };
+            let res = if DNS_LABEL_KINDS.contains(&kind.as_str()) {
+                dns_label(name)
+            } else {
+                dns_subdomain(name)
+            };
             if let Err(why) = res {
-                c.report(codes::SKY0401, format!("invalid name `{name}`: {why}"), "metadata.name", "use lowercase letters, digits and '-'");
+                c.report(
+                    codes::SKY0401,
+                    format!("invalid name `{name}`: {why}"),
+                    "metadata.name",
+                    "use lowercase letters, digits and '-'",
+                );
             }
         }
     }
     if let Some(ns) = meta.get("namespace").and_then(Json::as_str) {
         if let Err(why) = dns_label(ns) {
-            c.report(codes::SKY0401, format!("invalid namespace `{ns}`: {why}"), "metadata.namespace", "use lowercase letters, digits and '-'");
+            c.report(
+                codes::SKY0401,
+                format!("invalid namespace `{ns}`: {why}"),
+                "metadata.namespace",
+                "use lowercase letters, digits and '-'",
+            );
         }
     }
     check_labels(c, &meta, "metadata");
@@ -83,7 +114,11 @@ fn check_object(c: &mut Ctx) {
     match kind.as_str() {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             let template = spec.get("template").cloned().unwrap_or(Json::Null);
-            check_labels(c, template.get("metadata").unwrap_or(&Json::Null), "spec.template.metadata");
+            check_labels(
+                c,
+                template.get("metadata").unwrap_or(&Json::Null),
+                "spec.template.metadata",
+            );
             check_selector(c, &spec, &template);
             if let Some(ps) = template.get("spec") {
                 check_pod_spec(c, ps, "spec.template.spec");
@@ -104,11 +139,21 @@ fn check_labels(c: &mut Ctx, meta: &Json, path: &str) {
     if let Some(labels) = meta.get("labels").and_then(Json::as_object) {
         for (k, v) in labels {
             if let Err(why) = label_key(k) {
-                c.report(codes::SKY0402, format!("invalid label key `{k}`: {why}"), &format!("{path}.labels"), "keys are [prefix/]name, name at most 63 characters");
+                c.report(
+                    codes::SKY0402,
+                    format!("invalid label key `{k}`: {why}"),
+                    &format!("{path}.labels"),
+                    "keys are [prefix/]name, name at most 63 characters",
+                );
             }
             if let Some(v) = v.as_str() {
                 if let Err(why) = label_value(v) {
-                    c.report(codes::SKY0402, format!("invalid value `{v}` of label `{k}`: {why}"), &format!("{path}.labels[{k:?}]"), "label values are at most 63 characters of [A-Za-z0-9_.-]");
+                    c.report(
+                        codes::SKY0402,
+                        format!("invalid value `{v}` of label `{k}`: {why}"),
+                        &format!("{path}.labels[{k:?}]"),
+                        "label values are at most 63 characters of [A-Za-z0-9_.-]",
+                    );
                 }
             }
         }
@@ -116,22 +161,38 @@ fn check_labels(c: &mut Ctx, meta: &Json, path: &str) {
     if let Some(ann) = meta.get("annotations").and_then(Json::as_object) {
         for k in ann.keys() {
             if let Err(why) = label_key(k) {
-                c.report(codes::SKY0402, format!("invalid annotation key `{k}`: {why}"), &format!("{path}.annotations"), "keys are [prefix/]name, name at most 63 characters");
+                c.report(
+                    codes::SKY0402,
+                    format!("invalid annotation key `{k}`: {why}"),
+                    &format!("{path}.annotations"),
+                    "keys are [prefix/]name, name at most 63 characters",
+                );
             }
         }
     }
 }
 
 fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
-    let Some(sel) = spec.get("selector") else { return };
-    let labels = template.pointer("/metadata/labels").and_then(Json::as_object).cloned().unwrap_or_default();
+    let Some(sel) = spec.get("selector") else {
+        return;
+    };
+    let labels = template
+        .pointer("/metadata/labels")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
     if let Some(ml) = sel.get("matchLabels").and_then(Json::as_object) {
         for (k, v) in ml {
             if labels.get(k) != Some(v) {
-                let have = labels.get(k).map_or("no such label".to_string(), |h| format!("the template has {h}"));
+                let have = labels.get(k).map_or("no such label".to_string(), |h| {
+                    format!("the template has {h}")
+                });
                 c.report(
                     codes::SKY0403,
-                    format!("selector `{k}: {}` does not match the pod template ({have})", v.as_str().unwrap_or("")),
+                    format!(
+                        "selector `{k}: {}` does not match the pod template ({have})",
+                        v.as_str().unwrap_or("")
+                    ),
                     "spec.selector.matchLabels",
                     "make spec.selector.matchLabels a subset of spec.template.metadata.labels",
                 );
@@ -140,8 +201,17 @@ fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
     }
     if let Some(exprs) = sel.get("matchExpressions").and_then(Json::as_array) {
         for e in exprs {
-            let (Some(key), Some(op)) = (e.get("key").and_then(Json::as_str), e.get("operator").and_then(Json::as_str)) else { continue };
-            let vals: Vec<&str> = e.get("values").and_then(Json::as_array).map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
+            let (Some(key), Some(op)) = (
+                e.get("key").and_then(Json::as_str),
+                e.get("operator").and_then(Json::as_str),
+            ) else {
+                continue;
+            };
+            let vals: Vec<&str> = e
+                .get("values")
+                .and_then(Json::as_array)
+                .map(|a| a.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
             let have = labels.get(key).and_then(Json::as_str);
             let ok = match op {
                 "In" => have.is_some_and(|h| vals.contains(&h)),
@@ -151,7 +221,12 @@ fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
                 _ => true,
             };
             if !ok {
-                c.report(codes::SKY0403, format!("selector expression `{key} {op}` does not match the pod template"), "spec.selector.matchExpressions", "make the selector select the template's labels");
+                c.report(
+                    codes::SKY0403,
+                    format!("selector expression `{key} {op}` does not match the pod template"),
+                    "spec.selector.matchExpressions",
+                    "make the selector select the template's labels",
+                );
             }
         }
     }
@@ -160,40 +235,84 @@ fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
 fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
     let mut names = BTreeSet::new();
     for list in ["initContainers", "containers"] {
-        let Some(cs) = ps.get(list).and_then(Json::as_array) else { continue };
+        let Some(cs) = ps.get(list).and_then(Json::as_array) else {
+            continue;
+        };
         for (i, ct) in cs.iter().enumerate() {
             let cpath = format!("{path}.{list}[{i}]");
             let name = ct.get("name").and_then(Json::as_str).unwrap_or("");
             if let Err(why) = dns_label(name) {
-                c.report(codes::SKY0401, format!("invalid container name `{name}`: {why}"), &format!("{cpath}.name"), "use lowercase letters, digits and '-'");
+                c.report(
+                    codes::SKY0401,
+                    format!("invalid container name `{name}`: {why}"),
+                    &format!("{cpath}.name"),
+                    "use lowercase letters, digits and '-'",
+                );
             }
             if !names.insert(name.to_string()) {
-                c.report(codes::SKY0405, format!("container name `{name}` is used twice"), &format!("{cpath}.name"), "give every container of a pod its own name");
+                c.report(
+                    codes::SKY0405,
+                    format!("container name `{name}` is used twice"),
+                    &format!("{cpath}.name"),
+                    "give every container of a pod its own name",
+                );
             }
             let mut port_names = BTreeSet::new();
-            for (j, p) in ct.get("ports").and_then(Json::as_array).into_iter().flatten().enumerate() {
+            for (j, p) in ct
+                .get("ports")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 let ppath = format!("{cpath}.ports[{j}]");
                 for f in ["containerPort", "hostPort"] {
                     if let Some(n) = p.get(f).and_then(Json::as_i64) {
                         if !(1..=65535).contains(&n) {
-                            c.report(codes::SKY0404, format!("{f} {n} is out of range"), &format!("{ppath}.{f}"), "ports are 1 to 65535");
+                            c.report(
+                                codes::SKY0404,
+                                format!("{f} {n} is out of range"),
+                                &format!("{ppath}.{f}"),
+                                "ports are 1 to 65535",
+                            );
                         }
                     }
                 }
                 if let Some(n) = p.get("name").and_then(Json::as_str) {
                     if n.len() > 15 {
-                        c.report(codes::SKY0401, format!("port name `{n}` is longer than 15 characters"), &format!("{ppath}.name"), "port names are IANA service names: at most 15 characters");
+                        c.report(
+                            codes::SKY0401,
+                            format!("port name `{n}` is longer than 15 characters"),
+                            &format!("{ppath}.name"),
+                            "port names are IANA service names: at most 15 characters",
+                        );
                     }
                     if !port_names.insert(n.to_string()) {
-                        c.report(codes::SKY0405, format!("port name `{n}` is used twice"), &format!("{ppath}.name"), "give every port its own name");
+                        c.report(
+                            codes::SKY0405,
+                            format!("port name `{n}` is used twice"),
+                            &format!("{ppath}.name"),
+                            "give every port its own name",
+                        );
                     }
                 }
             }
             let mut env_names = BTreeSet::new();
-            for (j, e) in ct.get("env").and_then(Json::as_array).into_iter().flatten().enumerate() {
+            for (j, e) in ct
+                .get("env")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 if let Some(n) = e.get("name").and_then(Json::as_str) {
                     if !env_names.insert(n.to_string()) {
-                        c.report(codes::SKY0405, format!("environment variable `{n}` is set twice"), &format!("{cpath}.env[{j}].name"), "set each variable once; the last one would silently win");
+                        c.report(
+                            codes::SKY0405,
+                            format!("environment variable `{n}` is set twice"),
+                            &format!("{cpath}.env[{j}].name"),
+                            "set each variable once; the last one would silently win",
+                        );
                     }
                 }
             }
@@ -202,11 +321,20 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
                 let lim = res.get("limits").and_then(Json::as_object);
                 if let (Some(req), Some(lim)) = (req, lim) {
                     for (k, rv) in req {
-                        let (Some(r), Some(l)) = (rv.as_str().and_then(q), lim.get(k).and_then(Json::as_str).and_then(q)) else { continue };
+                        let (Some(r), Some(l)) = (
+                            rv.as_str().and_then(q),
+                            lim.get(k).and_then(Json::as_str).and_then(q),
+                        ) else {
+                            continue;
+                        };
                         if r > l {
                             c.report(
                                 codes::SKY0407,
-                                format!("container `{name}` requests more {k} ({}) than its limit ({})", rv.as_str().unwrap_or(""), lim[k].as_str().unwrap_or("")),
+                                format!(
+                                    "container `{name}` requests more {k} ({}) than its limit ({})",
+                                    rv.as_str().unwrap_or(""),
+                                    lim[k].as_str().unwrap_or("")
+                                ),
                                 &format!("{cpath}.resources.requests"),
                                 "lower the request or raise the limit",
                             );
@@ -217,10 +345,21 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
         }
     }
     let mut vol_names = BTreeSet::new();
-    for (i, v) in ps.get("volumes").and_then(Json::as_array).into_iter().flatten().enumerate() {
+    for (i, v) in ps
+        .get("volumes")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         if let Some(n) = v.get("name").and_then(Json::as_str) {
             if !vol_names.insert(n.to_string()) {
-                c.report(codes::SKY0405, format!("volume name `{n}` is used twice"), &format!("{path}.volumes[{i}].name"), "give every volume its own name");
+                c.report(
+                    codes::SKY0405,
+                    format!("volume name `{n}` is used twice"),
+                    &format!("{path}.volumes[{i}].name"),
+                    "give every volume its own name",
+                );
             }
         }
     }
@@ -232,21 +371,42 @@ fn q(s: &str) -> Option<f64> {
 
 fn check_service(c: &mut Ctx, spec: &Json) {
     let mut names = BTreeSet::new();
-    for (i, p) in spec.get("ports").and_then(Json::as_array).into_iter().flatten().enumerate() {
+    for (i, p) in spec
+        .get("ports")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let ppath = format!("spec.ports[{i}]");
         if let Some(n) = p.get("port").and_then(Json::as_i64) {
             if !(1..=65535).contains(&n) {
-                c.report(codes::SKY0404, format!("port {n} is out of range"), &format!("{ppath}.port"), "ports are 1 to 65535");
+                c.report(
+                    codes::SKY0404,
+                    format!("port {n} is out of range"),
+                    &format!("{ppath}.port"),
+                    "ports are 1 to 65535",
+                );
             }
         }
         if let Some(n) = p.get("targetPort").and_then(Json::as_i64) {
             if !(1..=65535).contains(&n) {
-                c.report(codes::SKY0404, format!("targetPort {n} is out of range"), &format!("{ppath}.targetPort"), "ports are 1 to 65535");
+                c.report(
+                    codes::SKY0404,
+                    format!("targetPort {n} is out of range"),
+                    &format!("{ppath}.targetPort"),
+                    "ports are 1 to 65535",
+                );
             }
         }
         if let Some(n) = p.get("name").and_then(Json::as_str) {
             if !names.insert(n.to_string()) {
-                c.report(codes::SKY0405, format!("port name `{n}` is used twice"), &format!("{ppath}.name"), "give every port its own name");
+                c.report(
+                    codes::SKY0405,
+                    format!("port name `{n}` is used twice"),
+                    &format!("{ppath}.name"),
+                    "give every port its own name",
+                );
             }
         }
     }
@@ -258,9 +418,15 @@ pub fn dns_label(s: &str) -> Result<(), String> {
         return Err("it is empty".into());
     }
     if s.len() > 63 {
-        return Err(format!("it is {} characters long; the limit is 63", s.len()));
+        return Err(format!(
+            "it is {} characters long; the limit is 63",
+            s.len()
+        ));
     }
-    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         return Err("it may contain only lowercase letters, digits and '-'".into());
     }
     if s.starts_with('-') || s.ends_with('-') {
@@ -272,10 +438,19 @@ pub fn dns_label(s: &str) -> Result<(), String> {
 /// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
 pub fn dns_subdomain(s: &str) -> Result<(), String> {
     if s.len() > 253 {
-        return Err(format!("it is {} characters long; the limit is 253", s.len()));
+        return Err(format!(
+            "it is {} characters long; the limit is 253",
+            s.len()
+        ));
     }
     for part in s.split('.') {
-        dns_label(part).map_err(|e| if s.contains('.') { format!("`{part}`: {e}") } else { e })?;
+        dns_label(part).map_err(|e| {
+            if s.contains('.') {
+                format!("`{part}`: {e}")
+            } else {
+                e
+            }
+        })?;
     }
     Ok(())
 }

@@ -67,7 +67,9 @@ pub fn resolve_load(from: &FileId, spec: &str) -> Result<FileId, LoadPathError> 
         return Err(LoadPathError::Invalid("the path is empty"));
     }
     if spec.contains('\0') || spec.contains('\\') {
-        return Err(LoadPathError::Invalid("backslashes and NUL characters are not allowed"));
+        return Err(LoadPathError::Invalid(
+            "backslashes and NUL characters are not allowed",
+        ));
     }
     if let Some(rest) = spec.strip_prefix("@stdlib//") {
         let path = normalize("", rest)?;
@@ -78,12 +80,16 @@ pub fn resolve_load(from: &FileId, spec: &str) -> Result<FileId, LoadPathError> 
         };
     }
     if spec.starts_with('@') {
-        return Err(LoadPathError::Invalid("only `@stdlib//` may be loaded from outside the project"));
+        return Err(LoadPathError::Invalid(
+            "only `@stdlib//` may be loaded from outside the project",
+        ));
     }
     if let Some(rest) = spec.strip_prefix("//") {
         return match from {
             FileId::Project(_) => Ok(FileId::Project(normalize("", rest)?)),
-            FileId::Stdlib(_) => Err(LoadPathError::Invalid("the stdlib cannot load project files")),
+            FileId::Stdlib(_) => Err(LoadPathError::Invalid(
+                "the stdlib cannot load project files",
+            )),
         };
     }
     if spec.starts_with('/') || (spec.len() > 1 && spec.as_bytes()[1] == b':') {
@@ -152,7 +158,11 @@ impl DiskWorld {
     /// entry's own directory.
     pub fn find_root(entry: &Path) -> PathBuf {
         let dir = entry.parent().map(Path::to_path_buf).unwrap_or_default();
-        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
         let abs = dir.canonicalize().unwrap_or_else(|_| dir.clone());
         let mut cur = Some(abs.as_path());
         while let Some(d) = cur {
@@ -198,7 +208,9 @@ fn read_confined(canonical_root: &Path, full: &Path) -> Result<Arc<str>, ReadErr
         return Err(ReadError::NotAFile);
     }
     let bytes = std::fs::read(&canonical).map_err(|e| ReadError::Io(e.to_string()))?;
-    String::from_utf8(bytes).map(Arc::from).map_err(|_| ReadError::NotUtf8)
+    String::from_utf8(bytes)
+        .map(Arc::from)
+        .map_err(|_| ReadError::NotUtf8)
 }
 
 impl World for DiskWorld {
@@ -218,7 +230,10 @@ impl World for DiskWorld {
 }
 
 fn relative_to(path: &Path, base: &Path) -> Option<String> {
-    let path = path.canonicalize().ok().or_else(|| Some(path.to_path_buf()))?;
+    let path = path
+        .canonicalize()
+        .ok()
+        .or_else(|| Some(path.to_path_buf()))?;
     let base = base.canonicalize().ok()?;
     let rel = path.strip_prefix(&base).ok()?;
     Some(rel.to_str()?.replace('\\', "/"))
@@ -236,7 +251,9 @@ pub fn read_input(path: &Path) -> Result<Arc<str>, ReadError> {
         return Err(ReadError::NotAFile);
     }
     let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
-    String::from_utf8(bytes).map(Arc::from).map_err(|_| ReadError::NotUtf8)
+    String::from_utf8(bytes)
+        .map(Arc::from)
+        .map_err(|_| ReadError::NotUtf8)
 }
 
 /// Lists the `.sky` files under a directory, sorted (for `skyc check DIR`).
@@ -249,7 +266,10 @@ pub fn list_sky_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             let path = entry.path();
             let ft = entry.file_type()?;
             if ft.is_dir() {
-                let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n == "target");
+                let hidden = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.') || n == "target");
                 if !hidden {
                     stack.push(path);
                 }
@@ -271,7 +291,10 @@ pub struct MemoryWorld {
 impl MemoryWorld {
     pub fn new<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> MemoryWorld {
         MemoryWorld {
-            files: files.into_iter().map(|(p, t)| (p.to_string(), Arc::from(t))).collect(),
+            files: files
+                .into_iter()
+                .map(|(p, t)| (p.to_string(), Arc::from(t)))
+                .collect(),
         }
     }
 }
@@ -296,12 +319,33 @@ mod tests {
         assert_eq!(resolve_load(&from, "lib.sky"), Ok(p("services/lib.sky")));
         assert_eq!(resolve_load(&from, "../lib/x.sky"), Ok(p("lib/x.sky")));
         assert_eq!(resolve_load(&from, "//lib/x.sky"), Ok(p("lib/x.sky")));
-        assert_eq!(resolve_load(&from, "@stdlib//service.sky"), Ok(FileId::Stdlib("service.sky".into())));
-        assert_eq!(resolve_load(&from, "/etc/passwd"), Err(LoadPathError::Absolute));
-        assert_eq!(resolve_load(&from, "../../etc/passwd"), Err(LoadPathError::EscapesRoot));
-        assert_eq!(resolve_load(&from, "//../x.sky"), Err(LoadPathError::EscapesRoot));
-        assert_eq!(resolve_load(&from, "@stdlib//../x.sky"), Err(LoadPathError::EscapesRoot));
-        assert!(matches!(resolve_load(&from, "@other//x.sky"), Err(LoadPathError::Invalid(_))));
-        assert!(matches!(resolve_load(&from, "@stdlib//nope.sky"), Err(LoadPathError::UnknownStdlib(_))));
+        assert_eq!(
+            resolve_load(&from, "@stdlib//service.sky"),
+            Ok(FileId::Stdlib("service.sky".into()))
+        );
+        assert_eq!(
+            resolve_load(&from, "/etc/passwd"),
+            Err(LoadPathError::Absolute)
+        );
+        assert_eq!(
+            resolve_load(&from, "../../etc/passwd"),
+            Err(LoadPathError::EscapesRoot)
+        );
+        assert_eq!(
+            resolve_load(&from, "//../x.sky"),
+            Err(LoadPathError::EscapesRoot)
+        );
+        assert_eq!(
+            resolve_load(&from, "@stdlib//../x.sky"),
+            Err(LoadPathError::EscapesRoot)
+        );
+        assert!(matches!(
+            resolve_load(&from, "@other//x.sky"),
+            Err(LoadPathError::Invalid(_))
+        ));
+        assert!(matches!(
+            resolve_load(&from, "@stdlib//nope.sky"),
+            Err(LoadPathError::UnknownStdlib(_))
+        ));
     }
 }

@@ -41,7 +41,11 @@ macro_rules! codes {
 /// Finds a code's documentation (`SKY0203`, `sky0203` and `0203` all work).
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
     let code = code.trim().to_ascii_uppercase();
-    let code = if code.starts_with("SKY") { code } else { format!("SKY{code}") };
+    let code = if code.starts_with("SKY") {
+        code
+    } else {
+        format!("SKY{code}")
+    };
     ALL.iter().copied().find(|c| c.code == code)
 }
 
@@ -316,12 +320,25 @@ mod tests {
     #[test]
     fn codes_are_unique_sorted_and_documented() {
         for pair in ALL.windows(2) {
-            assert!(pair[0].code < pair[1].code, "{} before {}", pair[0].code, pair[1].code);
+            assert!(
+                pair[0].code < pair[1].code,
+                "{} before {}",
+                pair[0].code,
+                pair[1].code
+            );
         }
         for c in ALL {
             assert!(c.code.starts_with("SKY") && c.code.len() == 7, "{}", c.code);
-            assert!(!c.doc.trim().is_empty() && !c.summary.is_empty(), "{}", c.code);
-            assert!(c.doc.contains("Fix") || c.code == "SKY0002", "{} has no fix", c.code);
+            assert!(
+                !c.doc.trim().is_empty() && !c.summary.is_empty(),
+                "{}",
+                c.code
+            );
+            assert!(
+                c.doc.contains("Fix") || c.code == "SKY0002",
+                "{} has no fix",
+                c.code
+            );
         }
         assert_eq!(lookup("sky0203").map(|c| c.name), Some("unknown-field"));
         assert_eq!(lookup("0203").map(|c| c.code), Some("SKY0203"));

@@ -198,13 +198,18 @@ pub fn normalize(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| {
         let ka = a.span.as_ref().map(|s| (&s.file, s.begin, s.end));
         let kb = b.span.as_ref().map(|s| (&s.file, s.begin, s.end));
-        ka.cmp(&kb).then_with(|| a.code.cmp(b.code)).then_with(|| a.message.cmp(&b.message))
+        ka.cmp(&kb)
+            .then_with(|| a.code.cmp(b.code))
+            .then_with(|| a.message.cmp(&b.message))
     });
     diags.dedup();
 }
 
 /// Suggests the candidate closest to `word`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     let mut best: Option<(usize, &'a str)> = None;
     for cand in candidates {
@@ -238,8 +243,14 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(did_you_mean("replicass", ["replicas", "selector"]), Some("replicas"));
-        assert_eq!(did_you_mean("containerport", ["containerPort", "hostPort"]), Some("containerPort"));
+        assert_eq!(
+            did_you_mean("replicass", ["replicas", "selector"]),
+            Some("replicas")
+        );
+        assert_eq!(
+            did_you_mean("containerport", ["containerPort", "hostPort"]),
+            Some("containerPort")
+        );
         assert_eq!(did_you_mean("xyz", ["replicas"]), None);
     }
 

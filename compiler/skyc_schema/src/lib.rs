@@ -22,9 +22,13 @@ pub struct TypeId(pub u32);
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldType {
     /// A string, optionally limited to documented values.
-    String { enum_values: Option<Vec<String>> },
+    String {
+        enum_values: Option<Vec<String>>,
+    },
     /// An integer within the range of `bits` (32 or 64) signed bits.
-    Int { bits: u8 },
+    Int {
+        bits: u8,
+    },
     /// A floating point number (integers accepted).
     Number,
     Bool,
@@ -120,7 +124,11 @@ impl MessageType {
         fields: Vec<Field>,
         gvk: Option<Gvk>,
     ) -> MessageType {
-        let field_index = fields.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
+        let field_index = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
         MessageType {
             id,
             name,
@@ -181,7 +189,12 @@ impl Schema {
     /// All top-level kinds, ordered by apiVersion and kind.
     pub fn kinds(&self) -> Vec<&MessageType> {
         let mut ks: Vec<&MessageType> = self.types.iter().filter(|t| t.gvk.is_some()).collect();
-        ks.sort_by_key(|t| (t.gvk.as_ref().map(|g| (g.api_version(), g.kind.clone())), t.id));
+        ks.sort_by_key(|t| {
+            (
+                t.gvk.as_ref().map(|g| (g.api_version(), g.kind.clone())),
+                t.id,
+            )
+        });
         ks
     }
 

@@ -36,7 +36,9 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         if p.is_dir() {
             match skyc_core::world::list_sky_files(p) {
                 Ok(files) => entries.extend(files.into_iter().filter(|f| defines_main(f))),
-                Err(e) => return crate::usage_error(format!("cannot list {}: {e}", p.display()), None),
+                Err(e) => {
+                    return crate::usage_error(format!("cannot list {}: {e}", p.display()), None)
+                }
             }
         } else {
             entries.push(p.clone());
@@ -47,7 +49,11 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         CheckFormat::Human => {
             print_diagnostics(&res.diagnostics, &res.sources, quiet);
             if !quiet && !res.has_errors() {
-                eprintln!("checked {} file{}: no errors", entries.len(), if entries.len() == 1 { "" } else { "s" });
+                eprintln!(
+                    "checked {} file{}: no errors",
+                    entries.len(),
+                    if entries.len() == 1 { "" } else { "s" }
+                );
             }
         }
         CheckFormat::Json => print!("{}", skyc_diag::render::json(&res.diagnostics)),
@@ -63,7 +69,11 @@ pub fn run(args: Args, quiet: bool) -> Exit {
 
 /// Entry files are those that define `main` (libraries and tests are checked through them).
 fn defines_main(path: &std::path::Path) -> bool {
-    if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with("_test.sky")) {
+    if path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with("_test.sky"))
+    {
         return false;
     }
     skyc_core::world::read_input(path).is_ok_and(|t| t.lines().any(|l| l.starts_with("def main(")))

@@ -18,9 +18,15 @@ pub fn run(args: Args) -> Exit {
     }
     match codes::lookup(&args.code) {
         Some(c) => {
-            println!("# {} ({}, {})\n\n{}\n\n{}", c.code, c.name, c.severity, c.summary, c.doc);
+            println!(
+                "# {} ({}, {})\n\n{}\n\n{}",
+                c.code, c.name, c.severity, c.summary, c.doc
+            );
             Exit::Ok
         }
-        None => crate::usage_error(format!("unknown diagnostic code `{}`", args.code), Some("`skyc explain all` lists every code")),
+        None => crate::usage_error(
+            format!("unknown diagnostic code `{}`", args.code),
+            Some("`skyc explain all` lists every code"),
+        ),
     }
 }

@@ -40,9 +40,14 @@ pub fn run(args: Args, quiet: bool) -> Exit {
     let res = compile_all(&args.files, &opts);
     print_diagnostics(&res.diagnostics, &res.sources, quiet);
     if res.has_errors() {
-        return if res.diagnostics.iter().any(|d| d.code == "SKY0002") { Exit::Usage } else { Exit::Findings };
+        return if res.diagnostics.iter().any(|d| d.code == "SKY0002") {
+            Exit::Usage
+        } else {
+            Exit::Findings
+        };
     }
-    let objects: Vec<skyc_core::Object> = res.outcomes.into_iter().flat_map(|o| o.objects).collect();
+    let objects: Vec<skyc_core::Object> =
+        res.outcomes.into_iter().flat_map(|o| o.objects).collect();
     let format = match args.format {
         RenderFormat::Yaml => Format::Yaml,
         RenderFormat::Json => Format::Json,
@@ -76,7 +81,9 @@ pub fn run(args: Args, quiet: bool) -> Exit {
 }
 
 fn output_error(msg: String) -> Exit {
-    let d = Diagnostic::new(codes::SKY0003, msg).with_help("check the output path and its permissions; the previous output was left as it was");
+    let d = Diagnostic::new(codes::SKY0003, msg).with_help(
+        "check the output path and its permissions; the previous output was left as it was",
+    );
     print_diagnostics(&[d], &Default::default(), false);
     Exit::Usage
 }
@@ -92,7 +99,9 @@ fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Res
     if dir.exists() && !dir.is_dir() {
         return Err(std::io::Error::other("it exists and is not a directory"));
     }
-    let tmp = tempfile::Builder::new().prefix(".skyc-out-").tempdir_in(&parent)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".skyc-out-")
+        .tempdir_in(&parent)?;
     for (rel, bytes) in files {
         let path = tmp.path().join(rel);
         if let Some(p) = path.parent() {

@@ -3,9 +3,9 @@
 
 use skyc_diag::{codes, Diagnostic, Span};
 use starlark::syntax::AstModule;
-use starlark_syntax::syntax::module::AstModuleFields;
 use starlark_syntax::codemap::CodeMap;
 use starlark_syntax::syntax::ast::{AstExpr, AstStmt, ExprP, StmtP};
+use starlark_syntax::syntax::module::AstModuleFields;
 use starlark_syntax::syntax::uniplate::Visit;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,7 +29,12 @@ fn top_level(stmt: &AstStmt) -> Vec<&AstStmt> {
 }
 
 fn span(codemap: &CodeMap, s: starlark_syntax::codemap::Span) -> Span {
-    Span::from_offsets(codemap.filename(), codemap.source(), s.begin().get() as usize, s.end().get() as usize)
+    Span::from_offsets(
+        codemap.filename(),
+        codemap.source(),
+        s.begin().get() as usize,
+        s.end().get() as usize,
+    )
 }
 
 /// Reports calls that make a function (directly or through others of the same file) call
@@ -53,7 +58,10 @@ pub(crate) fn recursion(ast: &AstModule) -> Vec<Diagnostic> {
                 if let ExprP::Call(f, _) = &e.node {
                     if let ExprP::Identifier(id) = &f.node {
                         if defs.contains(id.node.ident.as_str()) {
-                            out.push((defs.get(id.node.ident.as_str()).copied().unwrap_or(""), e.span));
+                            out.push((
+                                defs.get(id.node.ident.as_str()).copied().unwrap_or(""),
+                                e.span,
+                            ));
                         }
                     }
                 }
@@ -107,9 +115,12 @@ pub(crate) fn top_level_code(ast: &AstModule) -> Vec<Diagnostic> {
             _ => continue,
         };
         diags.push(
-            Diagnostic::new(codes::SKY0312, format!("{what} at the top level runs without static type checks"))
-                .with_span(span(codemap, s.span))
-                .with_help("move it into `main(ctx)` or another function"),
+            Diagnostic::new(
+                codes::SKY0312,
+                format!("{what} at the top level runs without static type checks"),
+            )
+            .with_span(span(codemap, s.span))
+            .with_help("move it into `main(ctx)` or another function"),
         );
     }
     diags

@@ -7,9 +7,11 @@ use starlark::ErrorKind;
 
 fn sky_error(e: &starlark::Error) -> Option<&SkyError> {
     match e.kind() {
-        ErrorKind::Native(a) | ErrorKind::Value(a) | ErrorKind::Other(a) | ErrorKind::Function(a) | ErrorKind::Fail(a) => {
-            a.downcast_ref::<SkyError>()
-        }
+        ErrorKind::Native(a)
+        | ErrorKind::Value(a)
+        | ErrorKind::Other(a)
+        | ErrorKind::Function(a)
+        | ErrorKind::Fail(a) => a.downcast_ref::<SkyError>(),
         _ => None,
     }
 }
@@ -50,29 +52,50 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
     } else if matches!(e.kind(), ErrorKind::StackOverflow(_)) {
         (
             codes::SKY0305,
-            format!("calls nested deeper than the call-depth limit ({})", limits.max_call_depth),
-            Some("raise it with --max-call-depth N (or [limits] max_call_depth in sky.toml)".into()),
+            format!(
+                "calls nested deeper than the call-depth limit ({})",
+                limits.max_call_depth
+            ),
+            Some(
+                "raise it with --max-call-depth N (or [limits] max_call_depth in sky.toml)".into(),
+            ),
         )
     } else if msg.contains("ticks has been exceeded") {
         (
             codes::SKY0302,
-            format!("evaluation exceeded the step limit ({} steps)", limits.max_steps),
-            Some("look for a runaway loop; raise the limit with --max-steps N if the work is real".into()),
+            format!(
+                "evaluation exceeded the step limit ({} steps)",
+                limits.max_steps
+            ),
+            Some(
+                "look for a runaway loop; raise the limit with --max-steps N if the work is real"
+                    .into(),
+            ),
         )
     } else if msg.contains("Heap memory limit") {
         (
             codes::SKY0303,
-            format!("evaluation exceeded the memory limit ({} bytes)", limits.max_heap),
+            format!(
+                "evaluation exceeded the memory limit ({} bytes)",
+                limits.max_heap
+            ),
             Some("raise it with --max-heap SIZE (e.g. 1G) if the data is real".into()),
         )
     } else if msg.contains("Evaluation cancelled") {
         (
             codes::SKY0304,
-            format!("evaluation exceeded the time limit ({} s)", limits.max_time.as_secs_f64()),
+            format!(
+                "evaluation exceeded the time limit ({} s)",
+                limits.max_time.as_secs_f64()
+            ),
             Some("raise it with --max-time SECONDS if the work is real".into()),
         )
     } else if msg.contains("has no symbol") {
-        (codes::SKY0109, msg, Some("names starting with `_` are private; check the spelling".into()))
+        (
+            codes::SKY0109,
+            msg,
+            Some("names starting with `_` are private; check the spelling".into()),
+        )
     } else if matches!(e.kind(), ErrorKind::Scope(_)) {
         (codes::SKY0202, msg, None)
     } else {
@@ -86,7 +109,11 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
     // innermost user frame of the call stack.
     let frames = &e.call_stack().frames;
     let own = e.span().filter(|s| !is_stdlib(s.file.filename()));
-    let user_frame = frames.iter().rev().filter_map(|f| f.location.as_ref()).find(|l| !is_stdlib(l.file.filename()));
+    let user_frame = frames
+        .iter()
+        .rev()
+        .filter_map(|f| f.location.as_ref())
+        .find(|l| !is_stdlib(l.file.filename()));
     if let Some(s) = own.or(user_frame) {
         d.span = Some(to_span(s));
     } else if let Some(s) = e.span() {
@@ -94,7 +121,10 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
     }
     if let Some(s) = e.span().filter(|s| is_stdlib(s.file.filename())) {
         let line = s.resolve_span().begin.line + 1;
-        d.notes.push(format!("raised in stdlib {}:{line}", s.file.filename().trim_start_matches("@stdlib//")));
+        d.notes.push(format!(
+            "raised in stdlib {}:{line}",
+            s.file.filename().trim_start_matches("@stdlib//")
+        ));
     }
     d
 }

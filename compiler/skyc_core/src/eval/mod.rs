@@ -24,7 +24,6 @@ use starlark::values::list::ListRef;
 use starlark::values::structs::AllocStruct;
 use starlark::values::tuple::TupleRef;
 use starlark::values::Value;
-use starlark_syntax::syntax::module::AstModuleFields;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,7 +66,10 @@ impl Limits {
                 .or(c.max_time_seconds)
                 .map(Duration::from_secs_f64)
                 .unwrap_or(d.max_time),
-            max_call_depth: o.max_call_depth.or(c.max_call_depth).unwrap_or(d.max_call_depth),
+            max_call_depth: o
+                .max_call_depth
+                .or(c.max_call_depth)
+                .unwrap_or(d.max_call_depth),
             allow_recursion: opts.config.language.allow_recursion,
         }
     }
@@ -124,7 +126,9 @@ impl Loader<'_> {
     fn read(&self, id: &FileId) -> Result<Arc<str>, ReadError> {
         match id {
             FileId::Project(p) => self.world.read(p),
-            FileId::Stdlib(p) => skyc_stdlib::module(p).map(Arc::from).ok_or(ReadError::NotFound),
+            FileId::Stdlib(p) => skyc_stdlib::module(p)
+                .map(Arc::from)
+                .ok_or(ReadError::NotFound),
         }
     }
 
@@ -135,8 +139,17 @@ impl Loader<'_> {
         let ast = match AstModule::parse(&name, text.to_string(), &dialect()) {
             Ok(ast) => ast,
             Err(e) => {
-                self.diagnostics.push(errors::to_diagnostic(&e, codes::SKY0201));
-                self.files.insert(id.clone(), SourceFile { id: id.clone(), name, text, loads: vec![] });
+                self.diagnostics
+                    .push(errors::to_diagnostic(&e, codes::SKY0201));
+                self.files.insert(
+                    id.clone(),
+                    SourceFile {
+                        id: id.clone(),
+                        name,
+                        text,
+                        loads: vec![],
+                    },
+                );
                 self.order.push(id.clone());
                 return;
             }
@@ -153,7 +166,11 @@ impl Loader<'_> {
                 }
             };
             if let Some(pos) = stack.iter().position(|f| f == &target) {
-                let cycle: Vec<String> = stack[pos..].iter().chain([&target]).map(|f| f.to_string()).collect();
+                let cycle: Vec<String> = stack[pos..]
+                    .iter()
+                    .chain([&target])
+                    .map(|f| f.to_string())
+                    .collect();
                 self.diagnostics.push(
                     Diagnostic::new(codes::SKY0104, format!("load cycle: {}", cycle.join(" → ")))
                         .with_span(at)
@@ -165,7 +182,12 @@ impl Loader<'_> {
                 match self.read(&target) {
                     Ok(t) => self.load(&target, t, stack),
                     Err(e) => {
-                        self.diagnostics.push(read_error(&target, &self.display(&target), e, Some(at)));
+                        self.diagnostics.push(read_error(
+                            &target,
+                            &self.display(&target),
+                            e,
+                            Some(at),
+                        ));
                         continue;
                     }
                 }
@@ -173,27 +195,48 @@ impl Loader<'_> {
             loads.push((l.module_id.to_string(), target));
         }
         stack.pop();
-        self.files.insert(id.clone(), SourceFile { id: id.clone(), name, text, loads });
+        self.files.insert(
+            id.clone(),
+            SourceFile {
+                id: id.clone(),
+                name,
+                text,
+                loads,
+            },
+        );
         self.order.push(id.clone());
     }
 }
 
 fn load_path_error(spec: &str, e: LoadPathError, at: Span) -> Diagnostic {
     match e {
-        LoadPathError::Absolute => Diagnostic::new(codes::SKY0102, format!("cannot load `{spec}`: absolute paths are not allowed"))
-            .with_span(at)
-            .with_help("load files of the project with a relative path or `//path/from/root.sky`"),
-        LoadPathError::EscapesRoot => Diagnostic::new(codes::SKY0103, format!("cannot load `{spec}`: it is outside the project root"))
-            .with_span(at)
-            .with_help("keep loaded files inside the project (the directory with sky.toml)"),
-        LoadPathError::Invalid(why) => Diagnostic::new(codes::SKY0106, format!("invalid load path `{spec}`: {why}"))
-            .with_span(at)
-            .with_help("use `relative/file.sky`, `//path/from/root.sky` or `@stdlib//service.sky`"),
+        LoadPathError::Absolute => Diagnostic::new(
+            codes::SKY0102,
+            format!("cannot load `{spec}`: absolute paths are not allowed"),
+        )
+        .with_span(at)
+        .with_help("load files of the project with a relative path or `//path/from/root.sky`"),
+        LoadPathError::EscapesRoot => Diagnostic::new(
+            codes::SKY0103,
+            format!("cannot load `{spec}`: it is outside the project root"),
+        )
+        .with_span(at)
+        .with_help("keep loaded files inside the project (the directory with sky.toml)"),
+        LoadPathError::Invalid(why) => {
+            Diagnostic::new(codes::SKY0106, format!("invalid load path `{spec}`: {why}"))
+                .with_span(at)
+                .with_help(
+                    "use `relative/file.sky`, `//path/from/root.sky` or `@stdlib//service.sky`",
+                )
+        }
         LoadPathError::UnknownStdlib(m) => {
             let names: Vec<&str> = skyc_stdlib::MODULES.iter().map(|(p, _)| *p).collect();
-            Diagnostic::new(codes::SKY0105, format!("the standard library has no module `{m}`"))
-                .with_span(at)
-                .with_help(format!("stdlib modules: {}", names.join(", ")))
+            Diagnostic::new(
+                codes::SKY0105,
+                format!("the standard library has no module `{m}`"),
+            )
+            .with_span(at)
+            .with_help(format!("stdlib modules: {}", names.join(", ")))
         }
     }
 }
@@ -202,11 +245,20 @@ pub fn read_error(id: &FileId, name: &str, e: ReadError, at: Option<Span>) -> Di
     let d = match e {
         ReadError::NotFound => Diagnostic::new(codes::SKY0101, format!("file `{name}` not found"))
             .with_help("paths are relative to the loading file, or to the project root with `//`"),
-        ReadError::EscapesRoot(to) => Diagnostic::new(codes::SKY0103, format!("`{name}` leads outside the project root (to {to})"))
-            .with_help("symbolic links may not leave the project root"),
-        ReadError::NotAFile => Diagnostic::new(codes::SKY0107, format!("`{name}` is not a regular file")),
-        ReadError::NotUtf8 => Diagnostic::new(codes::SKY0107, format!("`{name}` is not valid UTF-8 text")),
-        ReadError::Io(msg) => Diagnostic::new(codes::SKY0107, format!("cannot read `{name}`: {msg}")),
+        ReadError::EscapesRoot(to) => Diagnostic::new(
+            codes::SKY0103,
+            format!("`{name}` leads outside the project root (to {to})"),
+        )
+        .with_help("symbolic links may not leave the project root"),
+        ReadError::NotAFile => {
+            Diagnostic::new(codes::SKY0107, format!("`{name}` is not a regular file"))
+        }
+        ReadError::NotUtf8 => {
+            Diagnostic::new(codes::SKY0107, format!("`{name}` is not valid UTF-8 text"))
+        }
+        ReadError::Io(msg) => {
+            Diagnostic::new(codes::SKY0107, format!("cannot read `{name}`: {msg}"))
+        }
     };
     let _ = id;
     d.with_span_opt(at)
@@ -228,7 +280,9 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
         Ok(text) => loader.load(&entry_id, text, &mut Vec::new()),
         Err(e) => {
             let name = loader.display(&entry_id);
-            loader.diagnostics.push(read_error(&entry_id, &name, e, None));
+            loader
+                .diagnostics
+                .push(read_error(&entry_id, &name, e, None));
         }
     }
     let mut outcome = Outcome {
@@ -238,7 +292,10 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
     };
     outcome.diagnostics = std::mem::take(&mut loader.diagnostics);
     if outcome.has_errors() {
-        return Evaluated { outcome, pending: vec![] };
+        return Evaluated {
+            outcome,
+            pending: vec![],
+        };
     }
 
     // Static checks of every file, in dependency order.
@@ -246,7 +303,9 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
     let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
     for id in &loader.order {
         let f = &loader.files[id];
-        let Ok(ast) = AstModule::parse(&f.name, f.text.to_string(), &dialect()) else { continue };
+        let Ok(ast) = AstModule::parse(&f.name, f.text.to_string(), &dialect()) else {
+            continue;
+        };
         if matches!(id, FileId::Project(_)) {
             // The stdlib is trusted code; its recursion is bounded.
             if !limits.allow_recursion {
@@ -261,12 +320,17 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
             .collect();
         let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
         for e in errs {
-            outcome.diagnostics.push(errors::to_diagnostic(&e, codes::SKY0202));
+            outcome
+                .diagnostics
+                .push(errors::to_diagnostic(&e, codes::SKY0202));
         }
         interfaces.insert(id.clone(), interface);
     }
     if outcome.has_errors() {
-        return Evaluated { outcome, pending: vec![] };
+        return Evaluated {
+            outcome,
+            pending: vec![],
+        };
     }
 
     // Evaluation, in dependency order.
@@ -276,7 +340,16 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
     for id in &loader.order {
         let f = &loader.files[id];
         let is_entry = *id == entry_id;
-        let result = run_module(f, &frozen, &limits, deadline, is_entry, &vars, &opts.config, &globals);
+        let result = run_module(
+            f,
+            &frozen,
+            &limits,
+            deadline,
+            is_entry,
+            &vars,
+            &opts.config,
+            &globals,
+        );
         outcome.diagnostics.extend(result.diagnostics);
         match result.module {
             Some(m) => {
@@ -327,8 +400,11 @@ fn run_module(
     if matches!(f.id, FileId::Project(_)) {
         ast.replace_binary_operators(&HashMap::from([("*".to_string(), "_sky_mul".to_string())]));
     }
-    let modules: HashMap<&str, &FrozenModule> =
-        f.loads.iter().filter_map(|(spec, t)| frozen.get(t).map(|m| (spec.as_str(), m))).collect();
+    let modules: HashMap<&str, &FrozenModule> = f
+        .loads
+        .iter()
+        .filter_map(|(spec, t)| frozen.get(t).map(|m| (spec.as_str(), m)))
+        .collect();
     let loader = ReturnFileLoader { modules: &modules };
     let ctx = EvalContext {
         max_alloc: limits.max_heap,
@@ -358,7 +434,16 @@ fn run_module(
                 Ok(_) if !is_entry => true,
                 Ok(_) => {
                     let _ = codemap_text;
-                    call_main(&module, &mut eval, f, vars, config, limits, &mut diagnostics, &mut objects);
+                    call_main(
+                        &module,
+                        &mut eval,
+                        f,
+                        vars,
+                        config,
+                        limits,
+                        &mut diagnostics,
+                        &mut objects,
+                    );
                     true
                 }
             }
@@ -368,14 +453,21 @@ fn run_module(
             match module.freeze() {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    diagnostics.push(Diagnostic::new(codes::SKY0002, format!("freezing {} failed: {e:?}", f.name)));
+                    diagnostics.push(Diagnostic::new(
+                        codes::SKY0002,
+                        format!("freezing {} failed: {e:?}", f.name),
+                    ));
                     None
                 }
             }
         } else {
             None
         };
-        ModuleResult { module, diagnostics, objects }
+        ModuleResult {
+            module,
+            diagnostics,
+            objects,
+        }
     })
 }
 
@@ -393,18 +485,24 @@ fn call_main<'v>(
     let file_start = Span::from_offsets(&f.name, &f.text, 0, 0);
     let Some(main) = module.get("main") else {
         diagnostics.push(
-            Diagnostic::new(codes::SKY0307, format!("`{}` has no `main` function", f.name))
-                .with_span(file_start)
-                .with_help("define `def main(ctx):` returning the objects to render"),
+            Diagnostic::new(
+                codes::SKY0307,
+                format!("`{}` has no `main` function", f.name),
+            )
+            .with_span(file_start)
+            .with_help("define `def main(ctx):` returning the objects to render"),
         );
         return;
     };
     let main_span = def_span(f, "main").unwrap_or(file_start);
     if main.get_type() != "function" {
         diagnostics.push(
-            Diagnostic::new(codes::SKY0307, format!("`main` must be a function, not {}", main.get_type()))
-                .with_span(main_span)
-                .with_help("define `def main(ctx):`"),
+            Diagnostic::new(
+                codes::SKY0307,
+                format!("`main` must be a function, not {}", main.get_type()),
+            )
+            .with_span(main_span)
+            .with_help("define `def main(ctx):`"),
         );
         return;
     }
@@ -422,10 +520,20 @@ fn call_main<'v>(
                 // Limit errors carry no location: point at `main`.
                 d.span = Some(main_span.clone());
             }
-            if d.message.contains("Expected 0 positional") || d.message.contains("Missing parameter") || d.message.contains("positional") && d.span.as_ref().is_none_or(|s| s.file != f.name) {
-                d = Diagnostic::new(codes::SKY0307, format!("`main` must take exactly one parameter (ctx): {}", d.message))
-                    .with_span(main_span.clone())
-                    .with_help("define `def main(ctx):`");
+            if d.message.contains("Expected 0 positional")
+                || d.message.contains("Missing parameter")
+                || d.message.contains("positional")
+                    && d.span.as_ref().is_none_or(|s| s.file != f.name)
+            {
+                d = Diagnostic::new(
+                    codes::SKY0307,
+                    format!(
+                        "`main` must take exactly one parameter (ctx): {}",
+                        d.message
+                    ),
+                )
+                .with_span(main_span.clone())
+                .with_help("define `def main(ctx):`");
             }
             diagnostics.push(d);
             return;
@@ -449,16 +557,30 @@ fn call_main<'v>(
                 continue;
             }
             match crate::lower::to_json(item) {
-                Ok(json) => objects.push(PendingObject { ty: m.ty, json, span: origin(eval, item).or(Some(return_span.clone())) }),
-                Err(e) => diagnostics.push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
+                Ok(json) => objects.push(PendingObject {
+                    ty: m.ty,
+                    json,
+                    span: origin(eval, item).or(Some(return_span.clone())),
+                }),
+                Err(e) => diagnostics
+                    .push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
             }
             continue;
         }
         if let Some(dict) = DictRef::from_value(item) {
-            let get = |k: &str| dict.iter().find(|(kk, _)| kk.unpack_str() == Some(k)).and_then(|(_, v)| v.unpack_str());
-            let (av, kind) = (get("apiVersion").map(str::to_string), get("kind").map(str::to_string));
-            let entries: Vec<(String, Value)> =
-                dict.iter().filter_map(|(k, v)| k.unpack_str().map(|k| (k.to_string(), v))).collect();
+            let get = |k: &str| {
+                dict.iter()
+                    .find(|(kk, _)| kk.unpack_str() == Some(k))
+                    .and_then(|(_, v)| v.unpack_str())
+            };
+            let (av, kind) = (
+                get("apiVersion").map(str::to_string),
+                get("kind").map(str::to_string),
+            );
+            let entries: Vec<(String, Value)> = dict
+                .iter()
+                .filter_map(|(k, v)| k.unpack_str().map(|k| (k.to_string(), v)))
+                .collect();
             drop(dict);
             let (Some(av), Some(kind)) = (av, kind) else {
                 diagnostics.push(
@@ -470,12 +592,23 @@ fn call_main<'v>(
             };
             let Some(t) = crate::values::message::schema().by_kind(&av, &kind) else {
                 let kinds = crate::values::message::schema().kinds();
-                let cands: Vec<String> = kinds.iter().filter_map(|t| t.gvk.as_ref()).map(|g| g.kind.clone()).collect();
-                let mut d = Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
-                    .with_span(return_span.clone());
+                let cands: Vec<String> = kinds
+                    .iter()
+                    .filter_map(|t| t.gvk.as_ref())
+                    .map(|g| g.kind.clone())
+                    .collect();
+                let mut d =
+                    Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
+                        .with_span(return_span.clone());
                 if let Some(s) = skyc_diag::did_you_mean(&kind, cands.iter().map(String::as_str)) {
-                    let g = kinds.iter().find(|t| t.gvk.as_ref().is_some_and(|g| g.kind == s)).and_then(|t| t.gvk.clone());
-                    d = d.with_help(format!("did you mean `{s}` in `{}`?", g.map(|g| g.api_version()).unwrap_or_default()));
+                    let g = kinds
+                        .iter()
+                        .find(|t| t.gvk.as_ref().is_some_and(|g| g.kind == s))
+                        .and_then(|t| t.gvk.clone());
+                    d = d.with_help(format!(
+                        "did you mean `{s}` in `{}`?",
+                        g.map(|g| g.api_version()).unwrap_or_default()
+                    ));
                 }
                 diagnostics.push(d);
                 continue;
@@ -490,16 +623,28 @@ fn call_main<'v>(
             }
             if let Some(v) = built {
                 match crate::lower::to_json(v) {
-                    Ok(json) => objects.push(PendingObject { ty: t.id, json, span: Some(return_span.clone()) }),
-                    Err(e) => diagnostics.push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
+                    Ok(json) => objects.push(PendingObject {
+                        ty: t.id,
+                        json,
+                        span: Some(return_span.clone()),
+                    }),
+                    Err(e) => diagnostics
+                        .push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
                 }
             }
             continue;
         }
         diagnostics.push(
-            Diagnostic::new(codes::SKY0308, format!("`main` returned {} {}, which is not an object", item.get_type(), item.to_repr()))
-                .with_span(return_span.clone())
-                .with_help("return typed objects, dicts with apiVersion and kind, or lists of them"),
+            Diagnostic::new(
+                codes::SKY0308,
+                format!(
+                    "`main` returned {} {}, which is not an object",
+                    item.get_type(),
+                    item.to_repr()
+                ),
+            )
+            .with_span(return_span.clone())
+            .with_help("return typed objects, dicts with apiVersion and kind, or lists of them"),
         );
     }
 }
@@ -530,14 +675,20 @@ fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {
 /// The span of `def NAME` in a file.
 fn def_span(f: &SourceFile, name: &str) -> Option<Span> {
     let ast = AstModule::parse(&f.name, f.text.to_string(), &dialect()).ok()?;
-    let codemap = ast.codemap().clone();
-    find_def(ast.statement(), name).map(|s| Span::from_offsets(&f.name, &f.text, s.begin().get() as usize, s.end().get() as usize)).map(|s| {
-        let _ = &codemap;
-        s
+    find_def(ast.statement(), name).map(|s| {
+        Span::from_offsets(
+            &f.name,
+            &f.text,
+            s.begin().get() as usize,
+            s.end().get() as usize,
+        )
     })
 }
 
-fn find_def(s: &starlark_syntax::syntax::ast::AstStmt, name: &str) -> Option<starlark_syntax::codemap::Span> {
+fn find_def(
+    s: &starlark_syntax::syntax::ast::AstStmt,
+    name: &str,
+) -> Option<starlark_syntax::codemap::Span> {
     use starlark_syntax::syntax::ast::StmtP;
     match &s.node {
         StmtP::Statements(xs) => xs.iter().find_map(|x| find_def(x, name)),
@@ -550,14 +701,19 @@ fn find_def(s: &starlark_syntax::syntax::ast::AstStmt, name: &str) -> Option<sta
 fn return_span(f: &SourceFile) -> Option<Span> {
     use starlark_syntax::syntax::ast::StmtP;
     let ast = AstModule::parse(&f.name, f.text.to_string(), &dialect()).ok()?;
-    fn find_main(s: &starlark_syntax::syntax::ast::AstStmt) -> Option<&starlark_syntax::syntax::ast::AstStmt> {
+    fn find_main(
+        s: &starlark_syntax::syntax::ast::AstStmt,
+    ) -> Option<&starlark_syntax::syntax::ast::AstStmt> {
         match &s.node {
             StmtP::Statements(xs) => xs.iter().find_map(find_main),
             StmtP::Def(d) if d.name.node.ident == "main" => Some(&d.body),
             _ => None,
         }
     }
-    fn last_return(s: &starlark_syntax::syntax::ast::AstStmt, out: &mut Option<starlark_syntax::codemap::Span>) {
+    fn last_return(
+        s: &starlark_syntax::syntax::ast::AstStmt,
+        out: &mut Option<starlark_syntax::codemap::Span>,
+    ) {
         if let StmtP::Return(_) = &s.node {
             *out = Some(s.span);
         }
@@ -566,5 +722,12 @@ fn return_span(f: &SourceFile) -> Option<Span> {
     let body = find_main(ast.statement())?;
     let mut span = None;
     last_return(body, &mut span);
-    span.map(|s| Span::from_offsets(&f.name, &f.text, s.begin().get() as usize, s.end().get() as usize))
+    span.map(|s| {
+        Span::from_offsets(
+            &f.name,
+            &f.text,
+            s.begin().get() as usize,
+            s.end().get() as usize,
+        )
+    })
 }

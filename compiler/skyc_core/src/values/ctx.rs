@@ -8,7 +8,9 @@ use starlark::environment::{Methods, MethodsBuilder, MethodsStatic};
 use starlark::starlark_module;
 use starlark::starlark_simple_value;
 use starlark::values::none::NoneType;
-use starlark::values::{starlark_value, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value};
+use starlark::values::{
+    starlark_value, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value,
+};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -38,16 +40,24 @@ impl fmt::Display for Vars {
 impl Vars {
     fn missing(&self, key: &str) -> starlark::Error {
         if !self.declared.is_empty() && !self.declared.iter().any(|d| d == key) {
-            let mut e = SkyError::new(codes::SKY0310, format!("variable `{key}` is not declared in sky.toml"));
+            let mut e = SkyError::new(
+                codes::SKY0310,
+                format!("variable `{key}` is not declared in sky.toml"),
+            );
             if let Some(s) = did_you_mean(key, self.declared.iter().map(String::as_str)) {
                 e = e.with_help(format!("did you mean `{s}`?"));
             }
             return e.into();
         }
         let mut e = SkyError::new(codes::SKY0309, format!("variable `{key}` was not given"))
-            .with_help(format!("pass `--var {key}=VALUE`, or declare a default in `[vars.{key}]` of sky.toml"));
+            .with_help(format!(
+                "pass `--var {key}=VALUE`, or declare a default in `[vars.{key}]` of sky.toml"
+            ));
         if let Some(s) = did_you_mean(key, self.values.keys().map(String::as_str)) {
-            e = e.with_help(format!("did you mean `{s}`? (given: {})", self.values.keys().cloned().collect::<Vec<_>>().join(", ")));
+            e = e.with_help(format!(
+                "did you mean `{s}`? (given: {})",
+                self.values.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
         }
         e.into()
     }
@@ -57,7 +67,11 @@ impl Vars {
 impl<'v> StarlarkValue<'v> for Vars {
     fn at(&self, index: Value<'v>, heap: Heap<'v>) -> starlark::Result<Value<'v>> {
         let Some(key) = index.unpack_str() else {
-            return Err(SkyError::new(codes::SKY0301, format!("variable names are strings, not {}", index.get_type())).into());
+            return Err(SkyError::new(
+                codes::SKY0301,
+                format!("variable names are strings, not {}", index.get_type()),
+            )
+            .into());
         };
         match self.values.get(key) {
             Some(v) => Ok(heap.alloc(v.as_str())),
@@ -66,7 +80,9 @@ impl<'v> StarlarkValue<'v> for Vars {
     }
 
     fn is_in(&self, other: Value<'v>) -> starlark::Result<bool> {
-        Ok(other.unpack_str().is_some_and(|k| self.values.contains_key(k)))
+        Ok(other
+            .unpack_str()
+            .is_some_and(|k| self.values.contains_key(k)))
     }
 
     fn length(&self) -> starlark::Result<i32> {
@@ -91,7 +107,10 @@ fn vars_methods(builder: &mut MethodsBuilder) {
         if !this.declared.is_empty() && !this.declared.iter().any(|d| d == name) {
             return Err(this.missing(name));
         }
-        Ok(this.values.get(name).map_or(default, |v| heap.alloc(v.as_str())))
+        Ok(this
+            .values
+            .get(name)
+            .map_or(default, |v| heap.alloc(v.as_str())))
     }
 
     /// The names of the given variables, sorted.

@@ -7,7 +7,9 @@ use starlark::environment::GlobalsBuilder;
 use starlark::starlark_module;
 use starlark::starlark_simple_value;
 use starlark::values::float::UnpackFloat;
-use starlark::values::{starlark_value, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value};
+use starlark::values::{
+    starlark_value, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value,
+};
 use std::fmt;
 
 /// A parsed resource quantity (`500m`, `16Gi`).
@@ -42,7 +44,9 @@ impl<'v> StarlarkValue<'v> for QuantityValue {
 
 fn number_text(n: f64, scale: f64, suffix: &str, what: &str) -> anyhow::Result<QuantityValue> {
     if !n.is_finite() || n < 0.0 {
-        return Err(anyhow::anyhow!("{what} must be a non-negative number, got {n}"));
+        return Err(anyhow::anyhow!(
+            "{what} must be a non-negative number, got {n}"
+        ));
     }
     let v = n * scale;
     let text = if v.fract() == 0.0 && v.abs() < 9.0e15 {
@@ -54,7 +58,9 @@ fn number_text(n: f64, scale: f64, suffix: &str, what: &str) -> anyhow::Result<Q
             suffix_name = if suffix.is_empty() { "units" } else { suffix }
         ));
     };
-    Ok(QuantityValue(skyc_schema::parse_quantity(&text).map_err(|e| anyhow::anyhow!("{e}"))?))
+    Ok(QuantityValue(
+        skyc_schema::parse_quantity(&text).map_err(|e| anyhow::anyhow!("{e}"))?,
+    ))
 }
 
 /// Resource quantity helpers: `kube.cores(4)`, `kube.gibibytes(16)`, ...
@@ -122,7 +128,12 @@ pub(crate) fn kube_module(builder: &mut GlobalsBuilder) {
     fn quantity(#[starlark(require = pos)] text: &str) -> anyhow::Result<QuantityValue> {
         skyc_schema::parse_quantity(text)
             .map(QuantityValue)
-            .map_err(|e| anyhow::Error::new(super::SkyError::new(skyc_diag::codes::SKY0207, e.to_string())))
+            .map_err(|e| {
+                anyhow::Error::new(super::SkyError::new(
+                    skyc_diag::codes::SKY0207,
+                    e.to_string(),
+                ))
+            })
     }
 }
 

@@ -19,11 +19,11 @@ use starlark::starlark_simple_value;
 use starlark::values::dict::{AllocDict, DictRef};
 use starlark::values::list::{AllocList, ListRef};
 use starlark::values::tuple::TupleRef;
-use starlark::values::{
-    Freeze, FreezeResult, Freezer, FrozenValue, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Trace,
-    Value, ValueLike,
-};
 use starlark::values::{starlark_value, ValueLifetimeless};
+use starlark::values::{
+    Freeze, FreezeResult, Freezer, FrozenValue, Heap, NoSerialize, StarlarkPagablePanic,
+    StarlarkValue, Trace, Value, ValueLike,
+};
 use std::fmt;
 
 /// The schema every message type id refers to.
@@ -51,7 +51,11 @@ starlark_complex_value!(pub Message);
 impl<'v> Freeze for Message<'v> {
     type Frozen = FrozenMessage;
     fn freeze(self, freezer: &Freezer) -> FreezeResult<FrozenMessage> {
-        let values = self.values.into_iter().map(|v| v.freeze(freezer)).collect::<FreezeResult<_>>()?;
+        let values = self
+            .values
+            .into_iter()
+            .map(|v| v.freeze(freezer))
+            .collect::<FreezeResult<_>>()?;
         Ok(MessageGen {
             ty: self.ty,
             keys: self.keys,
@@ -119,11 +123,17 @@ where
     }
 
     fn dir_attr(&self) -> Vec<String> {
-        self.message_type().fields.iter().map(|f| f.name.clone()).collect()
+        self.message_type()
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect()
     }
 
     fn equals(&self, other: Value<'v>) -> starlark::Result<bool> {
-        let Some(other) = Message::from_value(other) else { return Ok(false) };
+        let Some(other) = Message::from_value(other) else {
+            return Ok(false);
+        };
         if other.ty != self.ty || other.keys != self.keys {
             return Ok(false);
         }
@@ -170,13 +180,24 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
                     codes::SKY0209,
                     format!("{} takes keyword arguments only", t.path),
                 )
-                .with_help(format!("name the fields, e.g. `{}({} = ...)`", t.path, t.fields.iter().map(|f| f.name.as_str()).find(|n| *n != "apiVersion" && *n != "kind").unwrap_or("name"))),
+                .with_help(format!(
+                    "name the fields, e.g. `{}({} = ...)`",
+                    t.path,
+                    t.fields
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .find(|n| *n != "apiVersion" && *n != "kind")
+                        .unwrap_or("name")
+                )),
                 None,
             );
         }
-        let entries: Vec<(String, Value<'v>)> =
-            named.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect();
-        Ok(b.build(self.ty, &entries, "").unwrap_or_else(Value::new_none))
+        let entries: Vec<(String, Value<'v>)> = named
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), *v))
+            .collect();
+        Ok(b.build(self.ty, &entries, "")
+            .unwrap_or_else(Value::new_none))
     }
 }
 
@@ -196,7 +217,12 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
 
     /// Builds a message of type `ty` from (field, value) pairs. `path` is the field path of
     /// the message inside its object (empty at the top).
-    pub(crate) fn build(&mut self, ty: TypeId, entries: &[(String, Value<'v>)], path: &str) -> Option<Value<'v>> {
+    pub(crate) fn build(
+        &mut self,
+        ty: TypeId,
+        entries: &[(String, Value<'v>)],
+        path: &str,
+    ) -> Option<Value<'v>> {
         let t = schema().get(ty);
         let mut set: Vec<(u32, Value<'v>)> = Vec::with_capacity(entries.len() + 2);
         for (name, value) in entries {
@@ -209,7 +235,9 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 .with_field_path(&fpath);
                 let cands = t.fields.iter().map(|f| f.name.as_str());
                 d = match did_you_mean(name, cands) {
-                    Some(s) => d.with_label(format!("did you mean `{s}`?")).with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d
+                        .with_label(format!("did you mean `{s}`?"))
+                        .with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(format!("`skyc doc {}` lists its fields", t.path)),
                 };
                 self.report(d, Some(name));
@@ -225,13 +253,19 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         if let Some(g) = &t.gvk {
             // apiVersion and kind are implied by the constructor; check them if given.
             for (fname, want) in [("apiVersion", g.api_version()), ("kind", g.kind.clone())] {
-                let Some((i, _)) = t.field(fname) else { continue };
+                let Some((i, _)) = t.field(fname) else {
+                    continue;
+                };
                 match set.iter().find(|(k, _)| *k as usize == i) {
                     Some((_, v)) if v.unpack_str() != Some(want.as_str()) => {
                         self.report(
                             Diagnostic::new(
                                 codes::SKY0204,
-                                format!("`{fname}` of {} must be `{want}`, not {}", t.display, v.to_repr()),
+                                format!(
+                                    "`{fname}` of {} must be `{want}`, not {}",
+                                    t.display,
+                                    v.to_repr()
+                                ),
                             )
                             .with_field_path(join(path, fname))
                             .with_help(format!("omit `{fname}`: the constructor sets it")),
@@ -265,7 +299,13 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
     }
 
     /// Converts `value` to the representation of `ty`, or records why it cannot.
-    pub(crate) fn convert(&mut self, value: Value<'v>, ty: &FieldType, path: &str, narrow: &str) -> Option<Value<'v>> {
+    pub(crate) fn convert(
+        &mut self,
+        value: Value<'v>,
+        ty: &FieldType,
+        path: &str,
+        narrow: &str,
+    ) -> Option<Value<'v>> {
         let heap = self.eval.heap();
         match ty {
             FieldType::String { enum_values } => {
@@ -280,9 +320,15 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                             format!("`{s}` is not a valid value of `{path}`"),
                         )
                         .with_field_path(path);
-                        let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+                        let list = allowed
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
                         d = match did_you_mean(s, allowed.iter().map(String::as_str)) {
-                            Some(m) => d.with_label(format!("did you mean `{m}`?")).with_help(format!("did you mean `{m}`? allowed: {list}")),
+                            Some(m) => d
+                                .with_label(format!("did you mean `{m}`?"))
+                                .with_help(format!("did you mean `{m}`? allowed: {list}")),
                             None => d.with_help(format!("allowed values: {list}")),
                         };
                         self.report(d, Some(narrow));
@@ -292,13 +338,20 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 Some(value)
             }
             FieldType::Int { bits } => {
-                let n = if value.unpack_bool().is_some() { None } else { i64::unpack(value) };
+                let n = if value.unpack_bool().is_some() {
+                    None
+                } else {
+                    i64::unpack(value)
+                };
                 match n {
                     Some(n) if *bits == 32 && i32::try_from(n).is_err() => {
                         self.report(
-                            Diagnostic::new(codes::SKY0204, format!("`{path}` is an int32; {n} is out of range"))
-                                .with_field_path(path)
-                                .with_help("use a value between -2147483648 and 2147483647"),
+                            Diagnostic::new(
+                                codes::SKY0204,
+                                format!("`{path}` is an int32; {n} is out of range"),
+                            )
+                            .with_field_path(path)
+                            .with_help("use a value between -2147483648 and 2147483647"),
                             Some(narrow),
                         );
                         None
@@ -311,7 +364,9 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 }
             }
             FieldType::Number => {
-                if value.unpack_bool().is_none() && (i64::unpack(value).is_some() || value.get_type() == "float") {
+                if value.unpack_bool().is_none()
+                    && (i64::unpack(value).is_some() || value.get_type() == "float")
+                {
                     Some(value)
                 } else {
                     self.type_error(value, ty, path, narrow);
@@ -386,8 +441,14 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                             Some(k) => entries.push((k.to_string(), v)),
                             None => {
                                 self.report(
-                                    Diagnostic::new(codes::SKY0204, format!("keys of `{path}` must be strings, got {}", k.to_repr()))
-                                        .with_field_path(path),
+                                    Diagnostic::new(
+                                        codes::SKY0204,
+                                        format!(
+                                            "keys of `{path}` must be strings, got {}",
+                                            k.to_repr()
+                                        ),
+                                    )
+                                    .with_field_path(path),
                                     Some(narrow),
                                 );
                             }
@@ -432,8 +493,11 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 for (k, v) in entries {
                     let Some(ks) = k.unpack_str() else {
                         self.report(
-                            Diagnostic::new(codes::SKY0204, format!("keys of `{path}` must be strings, got {}", k.to_repr()))
-                                .with_field_path(path),
+                            Diagnostic::new(
+                                codes::SKY0204,
+                                format!("keys of `{path}` must be strings, got {}", k.to_repr()),
+                            )
+                            .with_field_path(path),
                             Some(narrow),
                         );
                         continue;
@@ -487,9 +551,15 @@ fn short_repr(v: Value) -> String {
 
 fn hint_for(value: Value, ty: &FieldType) -> String {
     match (value.get_type(), ty) {
-        ("string", FieldType::Int { .. }) => format!("write the number without quotes: {}", value.unpack_str().unwrap_or("")),
+        ("string", FieldType::Int { .. }) => format!(
+            "write the number without quotes: {}",
+            value.unpack_str().unwrap_or("")
+        ),
         ("int", FieldType::String { .. }) => format!("quote it: \"{}\"", value.to_str()),
-        (_, FieldType::Message(id)) => format!("pass {}(...) or a dict of its fields", schema().get(*id).path),
+        (_, FieldType::Message(id)) => format!(
+            "pass {}(...) or a dict of its fields",
+            schema().get(*id).path
+        ),
         (_, FieldType::List(_)) => "pass a list".to_string(),
         (_, FieldType::Map(_)) => "pass a dict with string keys".to_string(),
         _ => format!("pass {}", ty.describe(schema())),

@@ -71,7 +71,12 @@ pub struct EvalContext {
 /// Converts a starlark file span to ours.
 pub(crate) fn to_span(fs: &FileSpan) -> Span {
     let text = fs.file.source();
-    Span::from_offsets(fs.file.filename(), text, fs.span.begin().get() as usize, fs.span.end().get() as usize)
+    Span::from_offsets(
+        fs.file.filename(),
+        text,
+        fs.span.begin().get() as usize,
+        fs.span.end().get() as usize,
+    )
 }
 
 pub(crate) fn is_stdlib(file: &str) -> bool {
@@ -111,7 +116,9 @@ pub(crate) fn narrow(fs: &FileSpan, name: &str) -> Span {
             && !after.starts_with(|c: char| c.is_alphanumeric() || c == '_');
         let trimmed = after.trim_start();
         let is_kwarg = ident_ok && trimmed.starts_with('=') && !trimmed.starts_with("==");
-        let is_key = before == Some('"') && after.starts_with('"') && after[1..].trim_start().starts_with(':');
+        let is_key = before == Some('"')
+            && after.starts_with('"')
+            && after[1..].trim_start().starts_with(':');
         if is_kwarg {
             found = Some((b + i, b + i + name.len()));
             break;
@@ -129,7 +136,9 @@ pub(crate) fn narrow(fs: &FileSpan, name: &str) -> Span {
 
 /// Records a diagnostic at the user's call site (or the override span).
 pub(crate) fn record(eval: &Evaluator, mut d: Diagnostic, narrow_to: Option<&str>) {
-    let Some(ctx) = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>()) else { return };
+    let Some(ctx) = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>()) else {
+        return;
+    };
     if let Some(span) = ctx.span_override.borrow().clone() {
         d.span = Some(span);
     } else {
@@ -218,8 +227,10 @@ pub fn globals() -> Globals {
 fn k8s_namespace(b: &mut GlobalsBuilder) {
     let schema = message::schema();
     // group → version → [(name, id)], all sorted.
-    let mut tree: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<(String, skyc_schema::TypeId)>>> =
-        Default::default();
+    let mut tree: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, Vec<(String, skyc_schema::TypeId)>>,
+    > = Default::default();
     for t in schema.types() {
         let parts: Vec<&str> = t.path.split('.').collect();
         if parts.len() != 4 || parts[0] != "k8s" {

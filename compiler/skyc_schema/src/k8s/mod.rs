@@ -39,7 +39,10 @@ fn lower_via<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> Res
 
 fn root<T>(generator: &mut schemars::SchemaGenerator) -> Root
 where
-    T: k8s_openapi::Resource + schemars::JsonSchema + serde::de::DeserializeOwned + serde::Serialize,
+    T: k8s_openapi::Resource
+        + schemars::JsonSchema
+        + serde::de::DeserializeOwned
+        + serde::Serialize,
 {
     generator.subschema_for::<T>();
     Root {
@@ -121,50 +124,217 @@ fn build() -> K8s {
 /// that the upstream OpenAPI documents carry, so the common ones are listed here; a test checks
 /// that each entry names an existing string field.
 const ENUMS: &[(&str, &str, &[&str])] = &[
-    ("k8s.core.v1.Container", "imagePullPolicy", &["Always", "IfNotPresent", "Never"]),
-    ("k8s.core.v1.Container", "terminationMessagePolicy", &["File", "FallbackToLogsOnError"]),
-    ("k8s.core.v1.ContainerPort", "protocol", &["TCP", "UDP", "SCTP"]),
-    ("k8s.core.v1.ServicePort", "protocol", &["TCP", "UDP", "SCTP"]),
-    ("k8s.core.v1.PodSpec", "restartPolicy", &["Always", "OnFailure", "Never"]),
-    ("k8s.core.v1.PodSpec", "dnsPolicy", &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]),
-    ("k8s.core.v1.PodSpec", "preemptionPolicy", &["PreemptLowerPriority", "Never"]),
-    ("k8s.core.v1.ServiceSpec", "type", &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]),
-    ("k8s.core.v1.ServiceSpec", "externalTrafficPolicy", &["Cluster", "Local"]),
-    ("k8s.core.v1.ServiceSpec", "internalTrafficPolicy", &["Cluster", "Local"]),
-    ("k8s.core.v1.ServiceSpec", "sessionAffinity", &["ClientIP", "None"]),
-    ("k8s.core.v1.ServiceSpec", "ipFamilyPolicy", &["SingleStack", "PreferDualStack", "RequireDualStack"]),
+    (
+        "k8s.core.v1.Container",
+        "imagePullPolicy",
+        &["Always", "IfNotPresent", "Never"],
+    ),
+    (
+        "k8s.core.v1.Container",
+        "terminationMessagePolicy",
+        &["File", "FallbackToLogsOnError"],
+    ),
+    (
+        "k8s.core.v1.ContainerPort",
+        "protocol",
+        &["TCP", "UDP", "SCTP"],
+    ),
+    (
+        "k8s.core.v1.ServicePort",
+        "protocol",
+        &["TCP", "UDP", "SCTP"],
+    ),
+    (
+        "k8s.core.v1.PodSpec",
+        "restartPolicy",
+        &["Always", "OnFailure", "Never"],
+    ),
+    (
+        "k8s.core.v1.PodSpec",
+        "dnsPolicy",
+        &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"],
+    ),
+    (
+        "k8s.core.v1.PodSpec",
+        "preemptionPolicy",
+        &["PreemptLowerPriority", "Never"],
+    ),
+    (
+        "k8s.core.v1.ServiceSpec",
+        "type",
+        &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"],
+    ),
+    (
+        "k8s.core.v1.ServiceSpec",
+        "externalTrafficPolicy",
+        &["Cluster", "Local"],
+    ),
+    (
+        "k8s.core.v1.ServiceSpec",
+        "internalTrafficPolicy",
+        &["Cluster", "Local"],
+    ),
+    (
+        "k8s.core.v1.ServiceSpec",
+        "sessionAffinity",
+        &["ClientIP", "None"],
+    ),
+    (
+        "k8s.core.v1.ServiceSpec",
+        "ipFamilyPolicy",
+        &["SingleStack", "PreferDualStack", "RequireDualStack"],
+    ),
     ("k8s.core.v1.HTTPGetAction", "scheme", &["HTTP", "HTTPS"]),
     ("k8s.core.v1.Toleration", "operator", &["Exists", "Equal"]),
-    ("k8s.core.v1.Toleration", "effect", &["NoSchedule", "PreferNoSchedule", "NoExecute"]),
-    ("k8s.core.v1.Taint", "effect", &["NoSchedule", "PreferNoSchedule", "NoExecute"]),
-    ("k8s.core.v1.NodeSelectorRequirement", "operator", &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]),
-    ("k8s.meta.v1.LabelSelectorRequirement", "operator", &["In", "NotIn", "Exists", "DoesNotExist"]),
-    ("k8s.core.v1.TopologySpreadConstraint", "whenUnsatisfiable", &["DoNotSchedule", "ScheduleAnyway"]),
-    ("k8s.core.v1.TopologySpreadConstraint", "nodeAffinityPolicy", &["Honor", "Ignore"]),
-    ("k8s.core.v1.TopologySpreadConstraint", "nodeTaintsPolicy", &["Honor", "Ignore"]),
-    ("k8s.core.v1.SeccompProfile", "type", &["Localhost", "RuntimeDefault", "Unconfined"]),
-    ("k8s.core.v1.AppArmorProfile", "type", &["Localhost", "RuntimeDefault", "Unconfined"]),
-    ("k8s.core.v1.PodSecurityContext", "fsGroupChangePolicy", &["OnRootMismatch", "Always"]),
-    ("k8s.core.v1.PersistentVolumeClaimSpec", "volumeMode", &["Block", "Filesystem"]),
-    ("k8s.core.v1.HostPathVolumeSource", "type", &["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"]),
-    ("k8s.apps.v1.DeploymentStrategy", "type", &["Recreate", "RollingUpdate"]),
-    ("k8s.apps.v1.StatefulSetSpec", "podManagementPolicy", &["OrderedReady", "Parallel"]),
-    ("k8s.apps.v1.StatefulSetUpdateStrategy", "type", &["RollingUpdate", "OnDelete"]),
-    ("k8s.apps.v1.DaemonSetUpdateStrategy", "type", &["RollingUpdate", "OnDelete"]),
-    ("k8s.batch.v1.CronJobSpec", "concurrencyPolicy", &["Allow", "Forbid", "Replace"]),
-    ("k8s.batch.v1.JobSpec", "completionMode", &["NonIndexed", "Indexed"]),
-    ("k8s.batch.v1.JobSpec", "podReplacementPolicy", &["TerminatingOrFailed", "Failed"]),
-    ("k8s.networking.v1.NetworkPolicySpec", "policyTypes", &["Ingress", "Egress"]),
-    ("k8s.networking.v1.NetworkPolicyPort", "protocol", &["TCP", "UDP", "SCTP"]),
-    ("k8s.networking.v1.HTTPIngressPath", "pathType", &["Exact", "Prefix", "ImplementationSpecific"]),
-    ("k8s.policy.v1.PodDisruptionBudgetSpec", "unhealthyPodEvictionPolicy", &["IfHealthyBudget", "AlwaysAllow"]),
-    ("k8s.autoscaling.v2.MetricSpec", "type", &["ContainerResource", "External", "Object", "Pods", "Resource"]),
-    ("k8s.autoscaling.v2.MetricTarget", "type", &["AverageValue", "Utilization", "Value"]),
+    (
+        "k8s.core.v1.Toleration",
+        "effect",
+        &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+    ),
+    (
+        "k8s.core.v1.Taint",
+        "effect",
+        &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+    ),
+    (
+        "k8s.core.v1.NodeSelectorRequirement",
+        "operator",
+        &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"],
+    ),
+    (
+        "k8s.meta.v1.LabelSelectorRequirement",
+        "operator",
+        &["In", "NotIn", "Exists", "DoesNotExist"],
+    ),
+    (
+        "k8s.core.v1.TopologySpreadConstraint",
+        "whenUnsatisfiable",
+        &["DoNotSchedule", "ScheduleAnyway"],
+    ),
+    (
+        "k8s.core.v1.TopologySpreadConstraint",
+        "nodeAffinityPolicy",
+        &["Honor", "Ignore"],
+    ),
+    (
+        "k8s.core.v1.TopologySpreadConstraint",
+        "nodeTaintsPolicy",
+        &["Honor", "Ignore"],
+    ),
+    (
+        "k8s.core.v1.SeccompProfile",
+        "type",
+        &["Localhost", "RuntimeDefault", "Unconfined"],
+    ),
+    (
+        "k8s.core.v1.AppArmorProfile",
+        "type",
+        &["Localhost", "RuntimeDefault", "Unconfined"],
+    ),
+    (
+        "k8s.core.v1.PodSecurityContext",
+        "fsGroupChangePolicy",
+        &["OnRootMismatch", "Always"],
+    ),
+    (
+        "k8s.core.v1.PersistentVolumeClaimSpec",
+        "volumeMode",
+        &["Block", "Filesystem"],
+    ),
+    (
+        "k8s.core.v1.HostPathVolumeSource",
+        "type",
+        &[
+            "",
+            "DirectoryOrCreate",
+            "Directory",
+            "FileOrCreate",
+            "File",
+            "Socket",
+            "CharDevice",
+            "BlockDevice",
+        ],
+    ),
+    (
+        "k8s.apps.v1.DeploymentStrategy",
+        "type",
+        &["Recreate", "RollingUpdate"],
+    ),
+    (
+        "k8s.apps.v1.StatefulSetSpec",
+        "podManagementPolicy",
+        &["OrderedReady", "Parallel"],
+    ),
+    (
+        "k8s.apps.v1.StatefulSetUpdateStrategy",
+        "type",
+        &["RollingUpdate", "OnDelete"],
+    ),
+    (
+        "k8s.apps.v1.DaemonSetUpdateStrategy",
+        "type",
+        &["RollingUpdate", "OnDelete"],
+    ),
+    (
+        "k8s.batch.v1.CronJobSpec",
+        "concurrencyPolicy",
+        &["Allow", "Forbid", "Replace"],
+    ),
+    (
+        "k8s.batch.v1.JobSpec",
+        "completionMode",
+        &["NonIndexed", "Indexed"],
+    ),
+    (
+        "k8s.batch.v1.JobSpec",
+        "podReplacementPolicy",
+        &["TerminatingOrFailed", "Failed"],
+    ),
+    (
+        "k8s.networking.v1.NetworkPolicySpec",
+        "policyTypes",
+        &["Ingress", "Egress"],
+    ),
+    (
+        "k8s.networking.v1.NetworkPolicyPort",
+        "protocol",
+        &["TCP", "UDP", "SCTP"],
+    ),
+    (
+        "k8s.networking.v1.HTTPIngressPath",
+        "pathType",
+        &["Exact", "Prefix", "ImplementationSpecific"],
+    ),
+    (
+        "k8s.policy.v1.PodDisruptionBudgetSpec",
+        "unhealthyPodEvictionPolicy",
+        &["IfHealthyBudget", "AlwaysAllow"],
+    ),
+    (
+        "k8s.autoscaling.v2.MetricSpec",
+        "type",
+        &[
+            "ContainerResource",
+            "External",
+            "Object",
+            "Pods",
+            "Resource",
+        ],
+    ),
+    (
+        "k8s.autoscaling.v2.MetricTarget",
+        "type",
+        &["AverageValue", "Utilization", "Value"],
+    ),
 ];
 
 fn apply_enum(schema: &mut Schema, path: &str, field: &str, values: &[&str]) -> bool {
-    let Some(t) = schema.by_path(path) else { return false };
-    let Some((i, _)) = t.field(field) else { return false };
+    let Some(t) = schema.by_path(path) else {
+        return false;
+    };
+    let Some((i, _)) = t.field(field) else {
+        return false;
+    };
     let mut t = t.clone();
     let values = Some(values.iter().map(|v| v.to_string()).collect());
     match &mut t.fields[i].ty {
@@ -184,9 +354,8 @@ fn special(name: &str) -> Option<FieldType> {
     Some(match name {
         "io.k8s.apimachinery.pkg.api.resource.Quantity" => FieldType::Quantity,
         "io.k8s.apimachinery.pkg.util.intstr.IntOrString" => FieldType::IntOrString,
-        "io.k8s.apimachinery.pkg.apis.meta.v1.Time" | "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime" => {
-            FieldType::Time
-        }
+        "io.k8s.apimachinery.pkg.apis.meta.v1.Time"
+        | "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime" => FieldType::Time,
         "io.k8s.apimachinery.pkg.runtime.RawExtension"
         | "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1"
         | "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON"
@@ -275,12 +444,18 @@ impl Builder<'_> {
                 _ => FieldType::String { enum_values: None },
             },
             Some("integer") => FieldType::Int {
-                bits: if v.get("format").and_then(Value::as_str) == Some("int32") { 32 } else { 64 },
+                bits: if v.get("format").and_then(Value::as_str) == Some("int32") {
+                    32
+                } else {
+                    64
+                },
             },
             Some("number") => FieldType::Number,
             Some("boolean") => FieldType::Bool,
             Some("array") => FieldType::List(Box::new(
-                v.get("items").map(|i| self.field_type(i)).unwrap_or(FieldType::Json),
+                v.get("items")
+                    .map(|i| self.field_type(i))
+                    .unwrap_or(FieldType::Json),
             )),
             Some("object") => match v.get("additionalProperties") {
                 Some(ap) if ap.is_object() => FieldType::Map(Box::new(self.field_type(ap))),
@@ -292,9 +467,11 @@ impl Builder<'_> {
 }
 
 fn description(v: &Value) -> String {
-    v.get("description").and_then(Value::as_str).unwrap_or("").to_string()
+    v.get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -307,10 +484,15 @@ mod tests {
         assert_eq!(d.path, "k8s.apps.v1.Deployment");
         assert_eq!(d.display, "apps/v1 Deployment");
         let spec = d.field("spec").unwrap().1;
-        let FieldType::Message(spec_id) = spec.ty else { panic!("spec is {:?}", spec.ty) };
+        let FieldType::Message(spec_id) = spec.ty else {
+            panic!("spec is {:?}", spec.ty)
+        };
         let spec = s.get(spec_id);
         assert_eq!(spec.path, "k8s.apps.v1.DeploymentSpec");
-        assert_eq!(spec.field("replicas").unwrap().1.ty, FieldType::Int { bits: 32 });
+        assert_eq!(
+            spec.field("replicas").unwrap().1.ty,
+            FieldType::Int { bits: 32 }
+        );
         assert!(spec.field("selector").unwrap().1.required);
         let c = s.by_path("k8s.core.v1.Container").unwrap();
         let policy = &c.field("imagePullPolicy").unwrap().1.ty;
@@ -321,7 +503,10 @@ mod tests {
             }
         );
         let rr = s.by_path("k8s.core.v1.ResourceRequirements").unwrap();
-        assert_eq!(rr.field("limits").unwrap().1.ty, FieldType::Map(Box::new(FieldType::Quantity)));
+        assert_eq!(
+            rr.field("limits").unwrap().1.ty,
+            FieldType::Map(Box::new(FieldType::Quantity))
+        );
         assert!(s.by_path("k8s.meta.v1.ObjectMeta").is_some());
         assert!(s.kinds().len() > 60);
     }
@@ -331,7 +516,10 @@ mod tests {
         let mut schema = Schema::default();
         std::mem::swap(&mut schema, &mut build().schema);
         for (path, field, values) in ENUMS {
-            assert!(apply_enum(&mut schema, path, field, values), "{path}.{field}");
+            assert!(
+                apply_enum(&mut schema, path, field, values),
+                "{path}.{field}"
+            );
         }
     }
 

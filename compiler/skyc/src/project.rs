@@ -59,8 +59,16 @@ fn usage(msg: String, help: &str) -> Diagnostic {
     Diagnostic::new(codes::SKY0001, msg).with_help(help)
 }
 
-/// Parses the variable and limit flags (before any project is known).
-pub fn options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
+/// Parses the variable and limit flags (before any project is known); on bad flags, prints
+/// the usage diagnostics and returns the usage exit.
+pub fn options(flags: &EvalFlags) -> Result<Options, crate::Exit> {
+    parse_options(flags).map_err(|diags| {
+        print_diagnostics(&diags, &Default::default(), false);
+        crate::Exit::Usage
+    })
+}
+
+fn parse_options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
     let mut errs = Vec::new();
     let mut vars = BTreeMap::new();
     if let Some(f) = &flags.vars_file {

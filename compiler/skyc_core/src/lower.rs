@@ -56,17 +56,11 @@ fn to_json_depth(v: Value, depth: usize) -> Result<Json, String> {
         }
         return Ok(Json::Object(obj));
     }
-    if let Some(l) = ListRef::from_value(v) {
-        return l
-            .content()
-            .iter()
-            .map(|x| to_json_depth(*x, depth + 1))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Json::Array);
-    }
-    if let Some(t) = TupleRef::from_value(v) {
-        return t
-            .content()
+    let items = ListRef::from_value(v)
+        .map(|l| l.content())
+        .or_else(|| TupleRef::from_value(v).map(|t| t.content()));
+    if let Some(items) = items {
+        return items
             .iter()
             .map(|x| to_json_depth(*x, depth + 1))
             .collect::<Result<Vec<_>, _>>()

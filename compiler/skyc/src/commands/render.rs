@@ -32,10 +32,7 @@ pub struct Args {
 pub fn run(args: Args, quiet: bool) -> Exit {
     let opts = match options(&args.flags) {
         Ok(o) => o,
-        Err(diags) => {
-            print_diagnostics(&diags, &Default::default(), false);
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     let res = compile_all(&args.files, &opts);
     print_diagnostics(&res.diagnostics, &res.sources, quiet);

@@ -132,6 +132,18 @@ impl Loader<'_> {
         }
     }
 
+    /// Records a loaded file (after the files it loads: `order` is dependency order).
+    fn finish(&mut self, id: &FileId, name: String, text: Arc<str>, loads: Vec<(String, FileId)>) {
+        let file = SourceFile {
+            id: id.clone(),
+            name,
+            text,
+            loads,
+        };
+        self.files.insert(id.clone(), file);
+        self.order.push(id.clone());
+    }
+
     /// Loads `id` and everything it loads; `stack` holds the files being loaded (for cycles).
     fn load(&mut self, id: &FileId, text: Arc<str>, stack: &mut Vec<FileId>) {
         let name = self.display(id);
@@ -141,16 +153,7 @@ impl Loader<'_> {
             Err(e) => {
                 self.diagnostics
                     .push(errors::to_diagnostic(&e, codes::SKY0201));
-                self.files.insert(
-                    id.clone(),
-                    SourceFile {
-                        id: id.clone(),
-                        name,
-                        text,
-                        loads: vec![],
-                    },
-                );
-                self.order.push(id.clone());
+                self.finish(id, name, text, vec![]);
                 return;
             }
         };
@@ -195,16 +198,7 @@ impl Loader<'_> {
             loads.push((l.module_id.to_string(), target));
         }
         stack.pop();
-        self.files.insert(
-            id.clone(),
-            SourceFile {
-                id: id.clone(),
-                name,
-                text,
-                loads,
-            },
-        );
-        self.order.push(id.clone());
+        self.finish(id, name, text, loads);
     }
 }
 

@@ -3,22 +3,96 @@
 
 use crate::eval::PendingObject;
 use crate::values::kube::QuantityValue;
+use crate::values::message::Origin;
 use crate::values::message::{schema, Message};
+use crate::values::{narrow, to_span};
 use crate::Object;
 use serde_json::{Map, Value as Json};
+use skyc_diag::Span;
 use skyc_diag::{codes, Diagnostic};
 use skyc_schema::{k8s::k8s, FieldType, TypeId};
 use starlark::values::dict::DictRef;
 use starlark::values::list::ListRef;
 use starlark::values::tuple::TupleRef;
 use starlark::values::{UnpackValue, Value};
+use std::fmt::{self, Write as _};
+
+/// Where each message inside an object was built, by field path ("" is the object itself).
+#[derive(Debug, Clone, Default)]
+pub struct Origins(Vec<(String, Origin)>);
+
+impl Origins {
+    /// The best span for a finding at `path`: the innermost message on the path that knows
+    /// where it was built, narrowed to the field's `name = ` when the message was built
+    /// directly in user code.
+    pub fn span_at(&self, path: &str) -> Option<Span> {
+        let (prefix, origin) = self
+            .0
+            .iter()
+            .filter(|(p, _)| {
+                p.is_empty()
+                    || path == p
+                    || path
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
+            })
+            .max_by_key(|(p, _)| p.len())?;
+        let rest = path[prefix.len()..].trim_start_matches('.');
+        let field = rest.split(['.', '[']).next().unwrap_or("");
+        if origin.direct && !field.is_empty() {
+            Some(narrow(&origin.site, field))
+        } else {
+            Some(to_span(&origin.site))
+        }
+    }
+
+    /// The span of the message that should hold the (missing) field at `path`.
+    pub fn span_of_parent(&self, path: &str) -> Option<Span> {
+        let parent = match path.rfind(['.', '[']) {
+            Some(i) => &path[..i],
+            None => "",
+        };
+        self.span_at(parent)
+    }
+
+    /// The span of the object itself.
+    pub fn root(&self) -> Option<Span> {
+        self.0
+            .iter()
+            .find(|(p, _)| p.is_empty())
+            .map(|(_, o)| to_span(&o.site))
+    }
+}
 
 /// Converts a Starlark value (messages, quantities, plain data) to JSON.
 pub fn to_json(v: Value) -> Result<Json, String> {
-    to_json_depth(v, 0)
+    to_json_depth(v, 0, &mut None)
 }
 
-fn to_json_depth(v: Value, depth: usize) -> Result<Json, String> {
+/// Converts like [`to_json`] and records where every message in the value was built.
+pub fn to_json_with_origins(v: Value) -> Result<(Json, Origins), String> {
+    let mut c = Some((String::new(), Origins::default()));
+    let json = to_json_depth(v, 0, &mut c)?;
+    Ok((json, c.map(|(_, o)| o).unwrap_or_default()))
+}
+
+/// The field path being converted, and the origins found so far.
+type Collector = Option<(String, Origins)>;
+
+/// Runs `f` with `seg` appended to the collector's path.
+fn nested<T>(c: &mut Collector, seg: fmt::Arguments, f: impl FnOnce(&mut Collector) -> T) -> T {
+    let len = c.as_ref().map(|(p, _)| p.len());
+    if let Some((p, _)) = c {
+        p.write_fmt(seg).expect("writing to a String cannot fail");
+    }
+    let r = f(c);
+    if let (Some((p, _)), Some(len)) = (c.as_mut(), len) {
+        p.truncate(len);
+    }
+    r
+}
+
+fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, String> {
     if depth > 200 {
         return Err("the value is nested too deeply to render (over 200 levels)".into());
     }
@@ -50,9 +124,20 @@ fn to_json_depth(v: Value, depth: usize) -> Result<Json, String> {
         return Ok(Json::String(q.0.text.clone()));
     }
     if let Some(m) = Message::from_value(v) {
+        if let (Some((path, origins)), Some(o)) = (c.as_mut(), &m.origin) {
+            origins.0.push((path.clone(), o.clone()));
+        }
         let mut obj = Map::new();
         for (name, val) in m.fields() {
-            obj.insert(name.to_string(), to_json_depth(val, depth + 1)?);
+            let sep = if c.as_ref().is_some_and(|(p, _)| p.is_empty()) {
+                ""
+            } else {
+                "."
+            };
+            let j = nested(c, format_args!("{sep}{name}"), |c| {
+                to_json_depth(val, depth + 1, c)
+            })?;
+            obj.insert(name.to_string(), j);
         }
         return Ok(Json::Object(obj));
     }
@@ -62,7 +147,12 @@ fn to_json_depth(v: Value, depth: usize) -> Result<Json, String> {
     if let Some(items) = items {
         return items
             .iter()
-            .map(|x| to_json_depth(*x, depth + 1))
+            .enumerate()
+            .map(|(i, x)| {
+                nested(c, format_args!("[{i}]"), |c| {
+                    to_json_depth(*x, depth + 1, c)
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(Json::Array);
     }
@@ -75,7 +165,15 @@ fn to_json_depth(v: Value, depth: usize) -> Result<Json, String> {
                     k.to_repr()
                 ));
             };
-            obj.insert(k.to_string(), to_json_depth(val, depth + 1)?);
+            let sep = if c.as_ref().is_some_and(|(p, _)| p.is_empty()) {
+                ""
+            } else {
+                "."
+            };
+            let j = nested(c, format_args!("{sep}{k}"), |c| {
+                to_json_depth(val, depth + 1, c)
+            })?;
+            obj.insert(k.to_string(), j);
         }
         return Ok(Json::Object(obj));
     }
@@ -92,6 +190,14 @@ pub struct LoweredObject {
     pub object: Object,
     pub ty: TypeId,
     pub span: Option<skyc_diag::Span>,
+    pub origins: Origins,
+}
+
+impl LoweredObject {
+    /// Where to point a finding at `path` inside this object.
+    pub fn span_at(&self, path: &str) -> Option<Span> {
+        self.origins.span_at(path).or_else(|| self.span.clone())
+    }
 }
 
 pub(crate) struct Lowered {
@@ -113,7 +219,7 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                     codes::SKY0206,
                     format!("{} is missing required field `{path}`", t.display),
                 )
-                .with_span_opt(p.span.clone())
+                .with_span_opt(p.origins.span_of_parent(&path).or_else(|| p.span.clone()))
                 .with_field_path(&path)
                 .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)")),
             );
@@ -142,6 +248,7 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                     },
                     ty: p.ty,
                     span: p.span.clone(),
+                    origins: p.origins.clone(),
                 });
             }
             Some(Err(e)) => diagnostics.push(

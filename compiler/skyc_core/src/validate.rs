@@ -9,23 +9,66 @@ use std::collections::{BTreeMap, BTreeSet};
 
 struct Ctx<'a> {
     obj: &'a LoweredObject,
-    out: Vec<Diagnostic>,
+    out: Vec<Finding>,
+}
+
+/// One finding in one object, before findings with the same cause are merged.
+struct Finding {
+    code: &'static CodeInfo,
+    msg: String,
+    path: String,
+    help: String,
+    span: Option<Span>,
+    object: String,
 }
 
 impl Ctx<'_> {
     fn report(&mut self, code: &'static CodeInfo, msg: String, path: &str, help: &str) {
         let o = &self.obj.object;
-        let d = Diagnostic::new(code, format!("{} `{}`: {msg}", o.kind, o.name))
-            .with_span_opt(self.obj.span.clone())
-            .with_field_path(path)
-            .with_help(help);
-        self.out.push(d);
+        self.out.push(Finding {
+            code,
+            msg,
+            path: path.to_string(),
+            help: help.to_string(),
+            span: self.obj.span_at(path),
+            object: format!("{} `{}`", o.kind, o.name),
+        });
     }
+}
+
+/// Merges findings with one cause: the same problem at the same field path and source span
+/// in several objects (a bad `name` passed to `service(...)` makes every generated object's
+/// name invalid) is reported once, naming the other objects in a note.
+fn merge(findings: Vec<Finding>) -> Vec<Diagnostic> {
+    let mut groups: Vec<(Finding, Vec<String>)> = Vec::new();
+    for f in findings {
+        let same = groups.iter_mut().find(|(g, _)| {
+            g.code.code == f.code.code && g.msg == f.msg && g.path == f.path && g.span == f.span
+        });
+        match same {
+            Some((_, others)) => others.push(f.object),
+            None => groups.push((f, Vec::new())),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(f, others)| {
+            let mut d = Diagnostic::new(f.code, format!("{}: {}", f.object, f.msg))
+                .with_span_opt(f.span)
+                .with_field_path(&f.path)
+                .with_help(f.help);
+            if !others.is_empty() {
+                d = d.with_note(format!("the same problem is in {}", others.join(", ")));
+            }
+            d
+        })
+        .collect()
 }
 
 /// Runs every rule over every object.
 pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let mut findings = Vec::new();
     let mut seen: BTreeMap<(String, String, String, String), Option<Span>> = BTreeMap::new();
     for obj in objects {
         let mut c = Ctx {
@@ -33,7 +76,7 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
             out: Vec::new(),
         };
         check_object(&mut c);
-        out.extend(c.out);
+        findings.extend(c.out);
         let o = &obj.object;
         let group = o
             .api_version
@@ -61,7 +104,9 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
             seen.insert(key, obj.span.clone());
         }
     }
-    out
+    let mut all = merge(findings);
+    all.extend(out);
+    all
 }
 
 const DNS_LABEL_KINDS: &[&str] = &["Service", "Namespace"];

@@ -82,6 +82,8 @@ pub struct PendingObject {
     pub json: serde_json::Value,
     /// Where it was built: the constructor call, or `main`'s return for plain dicts.
     pub span: Option<Span>,
+    /// Where the messages inside it were built, for findings at a field path.
+    pub origins: crate::lower::Origins,
 }
 
 pub(crate) struct Evaluated {
@@ -550,11 +552,12 @@ fn call_main<'v>(
                 );
                 continue;
             }
-            match crate::lower::to_json(item) {
-                Ok(json) => objects.push(PendingObject {
+            match crate::lower::to_json_with_origins(item) {
+                Ok((json, origins)) => objects.push(PendingObject {
                     ty: m.ty,
                     json,
-                    span: origin(eval, item).or(Some(return_span.clone())),
+                    span: origins.root().or(Some(return_span.clone())),
+                    origins,
                 }),
                 Err(e) => diagnostics
                     .push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
@@ -621,6 +624,7 @@ fn call_main<'v>(
                         ty: t.id,
                         json,
                         span: Some(return_span.clone()),
+                        origins: Default::default(),
                     }),
                     Err(e) => diagnostics
                         .push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
@@ -641,11 +645,6 @@ fn call_main<'v>(
             .with_help("return typed objects, dicts with apiVersion and kind, or lists of them"),
         );
     }
-}
-
-/// Where a message was constructed (not tracked yet; objects point at `main`'s return).
-fn origin<'v>(_eval: &Evaluator<'v, '_, '_>, _v: Value<'v>) -> Option<Span> {
-    None
 }
 
 fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {

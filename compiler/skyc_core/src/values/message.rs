@@ -7,11 +7,12 @@
 //! are dropped, so evaluation goes on and reports the rest.
 
 use super::kube::QuantityValue;
-use super::{record, EvalContext};
+use super::{record, user_call_site, EvalContext};
 use allocative::Allocative;
 use skyc_diag::{codes, did_you_mean, Diagnostic};
 use skyc_schema::{k8s::k8s, FieldType, MessageType, Schema, TypeId};
 use starlark::any::ProvidesStaticType;
+use starlark::codemap::FileSpan;
 use starlark::coerce::Coerce;
 use starlark::eval::{Arguments, Evaluator};
 use starlark::starlark_complex_value;
@@ -42,6 +43,19 @@ pub struct MessageGen<V: ValueLifetimeless> {
     #[trace(static)]
     pub(crate) keys: Vec<u32>,
     pub(crate) values: Vec<V>,
+    /// Where the message was built, for diagnostics found after evaluation.
+    #[allocative(skip)]
+    #[trace(static)]
+    pub(crate) origin: Option<Origin>,
+}
+
+/// The user call site that built a message. `direct` is false when the constructor ran inside
+/// the stdlib: the site is then the user's call of the stdlib function, and field names in it
+/// are not the message's own.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub site: FileSpan,
+    pub direct: bool,
 }
 
 unsafe impl<'v> Coerce<MessageGen<Value<'v>>> for MessageGen<FrozenValue> {}
@@ -60,6 +74,7 @@ impl<'v> Freeze for Message<'v> {
             ty: self.ty,
             keys: self.keys,
             values,
+            origin: self.origin,
         })
     }
 }
@@ -204,11 +219,25 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
 /// Builds messages from Starlark values, recording problems with their field paths.
 pub(crate) struct Builder<'a, 'v, 'e, 'x> {
     eval: &'a mut Evaluator<'v, 'e, 'x>,
+    origin: Option<Origin>,
 }
 
 impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
     pub(crate) fn new(eval: &'a mut Evaluator<'v, 'e, 'x>) -> Self {
-        Builder { eval }
+        let overridden = eval
+            .extra
+            .and_then(|e| e.downcast_ref::<EvalContext>())
+            .is_some_and(|c| c.span_override.borrow().is_some());
+        let origin = if overridden {
+            None
+        } else {
+            let (site, via_stdlib) = user_call_site(eval);
+            site.map(|site| Origin {
+                site,
+                direct: via_stdlib.is_none(),
+            })
+        };
+        Builder { eval, origin }
     }
 
     fn report(&mut self, d: Diagnostic, narrow_to: Option<&str>) {
@@ -279,7 +308,18 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         }
         set.sort_by_key(|(k, _)| *k);
         let (keys, values) = set.into_iter().unzip();
-        Some(self.eval.heap().alloc(MessageGen { ty, keys, values }))
+        Some(self.eval.heap().alloc(MessageGen {
+            ty,
+            keys,
+            values,
+            // Messages built from dicts inside a constructor call have no origin of their
+            // own: findings in them point at the constructor's field that holds them.
+            origin: if path.is_empty() {
+                self.origin.clone()
+            } else {
+                None
+            },
+        }))
     }
 
     fn type_error(&mut self, value: Value<'v>, ty: &FieldType, path: &str, narrow: &str) {

@@ -125,3 +125,145 @@ pub(crate) fn top_level_code(ast: &AstModule) -> Vec<Diagnostic> {
     }
     diags
 }
+
+/// The dotted name of a callee (`k8s.apps.v1.Deployment`, `service`), if it is one.
+fn dotted(e: &AstExpr) -> Option<String> {
+    match &e.node {
+        ExprP::Identifier(id) => Some(id.node.ident.clone()),
+        ExprP::Dot(base, name) => Some(format!("{}.{}", dotted(base)?, name.node)),
+        _ => None,
+    }
+}
+
+/// The call with an argument at exactly `[begin, end)`: (callee, argument name — empty for a
+/// positional one — and the span of the name or argument).
+fn arg_at(
+    ast: &AstModule,
+    begin: u32,
+    end: u32,
+) -> Option<(String, String, starlark_syntax::codemap::Span)> {
+    let mut found = None;
+    walk_stmt(ast.statement(), &mut |e| {
+        if found.is_some() {
+            return;
+        }
+        if let ExprP::Call(f, args) = &e.node {
+            for a in &args.args {
+                if a.span.begin().get() != begin || a.span.end().get() != end {
+                    continue;
+                }
+                let Some(callee) = dotted(f) else { continue };
+                found = Some(match &a.node {
+                    starlark_syntax::syntax::ast::ArgumentP::Named(name, _) => {
+                        (callee, name.node.clone(), name.span)
+                    }
+                    _ => (callee, String::new(), a.span),
+                });
+            }
+        }
+    });
+    found
+}
+
+/// Rewrites a typechecker error about a keyword argument into skyc's words: for a typed
+/// constructor, an unknown field (with "did you mean") or a field of the wrong type, with the
+/// field path; for other functions, the argument and function are named.
+pub(crate) fn refine_type_error(ast: &AstModule, e: &starlark::Error, d: Diagnostic) -> Diagnostic {
+    let Some(fs) = e.span() else { return d };
+    let Some((callee, arg, name_span)) = arg_at(ast, fs.span.begin().get(), fs.span.end().get())
+    else {
+        return d;
+    };
+    let codemap = ast.codemap();
+    let unexpected = d.message.starts_with("Unexpected parameter named");
+    let mismatch = d
+        .message
+        .strip_prefix("Expected type `")
+        .and_then(|r| r.split_once("` but got `"))
+        .map(|(want, got)| {
+            let want = want
+                .split(" | ")
+                .filter(|t| *t != "None")
+                .collect::<Vec<_>>()
+                .join(" | ");
+            (want, got.trim_end_matches('`').to_string())
+        });
+    let schema = crate::values::message::schema();
+    if let Some(t) = schema.by_path(&callee) {
+        if arg.is_empty() {
+            return Diagnostic::new(
+                codes::SKY0209,
+                format!("{} takes keyword arguments only", t.path),
+            )
+            .with_span(span(codemap, name_span))
+            .with_help("name the field, e.g. `metadata = ...`");
+        }
+        if unexpected {
+            let mut out = Diagnostic::new(
+                codes::SKY0203,
+                format!("unknown field `{arg}` on {}", t.display),
+            )
+            .with_span(span(codemap, name_span))
+            .with_field_path(&arg);
+            out = match skyc_diag::did_you_mean(&arg, t.fields.iter().map(|f| f.name.as_str())) {
+                Some(s) => out
+                    .with_label(format!("did you mean `{s}`?"))
+                    .with_help(format!("did you mean `{s}`?")),
+                None => out.with_help(format!("`skyc doc {}` lists its fields", t.path)),
+            };
+            return out;
+        }
+        if let (Some((want, got)), Some((_, f))) = (&mismatch, t.field(&arg)) {
+            return Diagnostic::new(
+                codes::SKY0204,
+                format!(
+                    "`{arg}` of {} expects {}, got `{got}`",
+                    t.display,
+                    f.ty.describe(schema)
+                ),
+            )
+            .with_span(d.span.clone().unwrap_or_else(|| span(codemap, name_span)))
+            .with_field_path(&arg)
+            .with_help(static_hint(
+                want,
+                got,
+                "types are checked before the file runs",
+            ));
+        }
+        return d;
+    }
+    if arg.is_empty() {
+        return d;
+    }
+    if unexpected {
+        let mut d = d;
+        d.message = format!("`{callee}` has no parameter `{arg}`");
+        d.span = Some(span(codemap, name_span));
+        return d.with_help(format!(
+            "check the spelling; `skyc doc {callee}` lists its parameters"
+        ));
+    }
+    if let Some((want, got)) = mismatch {
+        let mut d = d;
+        d.message = format!("argument `{arg}` of `{callee}` expects `{want}`, got `{got}`");
+        d.help = Some(static_hint(
+            &want,
+            &got,
+            d.help.as_deref().unwrap_or_default(),
+        ));
+        return d;
+    }
+    d
+}
+
+/// A hint for a value of static type `got` where another was expected.
+fn static_hint(want: &str, got: &str, fallback: &str) -> String {
+    let wants = |t: &str| want.split(" | ").any(|w| w == t);
+    if got == "str" && wants("int") {
+        "write the number without quotes".to_string()
+    } else if got == "int" && wants("str") {
+        "quote it to make a string".to_string()
+    } else {
+        fallback.to_string()
+    }
+}

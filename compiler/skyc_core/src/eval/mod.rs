@@ -315,10 +315,18 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
             .filter_map(|(spec, target)| interfaces.get(target).map(|i| (spec.clone(), i.clone())))
             .collect();
         let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
+        // The typechecker consumed the tree; errors are rare, so parse again to explain them.
+        let reparsed = if errs.is_empty() {
+            None
+        } else {
+            AstModule::parse(&f.name, f.text.to_string(), &dialect()).ok()
+        };
         for e in errs {
-            outcome
-                .diagnostics
-                .push(errors::to_diagnostic(&e, codes::SKY0202));
+            let d = errors::to_diagnostic(&e, codes::SKY0202);
+            outcome.diagnostics.push(match &reparsed {
+                Some(ast) => analysis::refine_type_error(ast, &e, d),
+                None => d,
+            });
         }
         interfaces.insert(id.clone(), interface);
     }

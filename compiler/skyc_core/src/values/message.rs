@@ -17,6 +17,8 @@ use starlark::coerce::Coerce;
 use starlark::eval::{Arguments, Evaluator};
 use starlark::starlark_complex_value;
 use starlark::starlark_simple_value;
+use starlark::typing::{ParamIsRequired, ParamSpec, Ty};
+use starlark::util::ArcStr;
 use starlark::values::dict::{AllocDict, DictRef};
 use starlark::values::list::{AllocList, ListRef};
 use starlark::values::tuple::TupleRef;
@@ -26,6 +28,7 @@ use starlark::values::{
     StarlarkValue, Trace, Value, ValueLike,
 };
 use std::fmt;
+use std::sync::OnceLock;
 
 /// The schema every message type id refers to.
 pub(crate) fn schema() -> &'static Schema {
@@ -166,6 +169,62 @@ where
 pub struct MessageCtor {
     #[allocative(skip)]
     pub(crate) ty: TypeId,
+    /// Its signature for the static typechecker, built on first use.
+    #[allocative(skip)]
+    pub(crate) signature: OnceLock<Ty>,
+}
+
+impl MessageCtor {
+    pub(crate) fn new(ty: TypeId) -> MessageCtor {
+        MessageCtor {
+            ty,
+            signature: OnceLock::new(),
+        }
+    }
+}
+
+/// The signature the typechecker sees: keyword-only parameters, one per field, each typed as
+/// loosely as construction accepts (the constructor checks the exact rules when it runs), so a
+/// misspelled field or a plainly wrong type is found before anything runs.
+fn signature(ty: TypeId) -> Ty {
+    let t = schema().get(ty);
+    let params = t
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                ArcStr::from(f.name.as_str()),
+                ParamIsRequired::No,
+                Ty::union2(static_ty(&f.ty), Ty::none()),
+            )
+        })
+        .collect::<Vec<_>>();
+    let spec = ParamSpec::new_named_only(params).unwrap_or_else(|_| ParamSpec::kwargs(Ty::any()));
+    Ty::function(spec, Ty::starlark_value::<FrozenMessage>())
+}
+
+/// The static type of the values a field accepts.
+fn static_ty(ty: &FieldType) -> Ty {
+    match ty {
+        FieldType::String { .. } | FieldType::Time | FieldType::Bytes => Ty::string(),
+        FieldType::Int { .. } => Ty::int(),
+        FieldType::Number => Ty::union2(Ty::int(), Ty::float()),
+        FieldType::Bool => Ty::bool(),
+        FieldType::Quantity => Ty::unions(vec![
+            Ty::string(),
+            Ty::int(),
+            Ty::starlark_value::<QuantityValue>(),
+        ]),
+        FieldType::IntOrString => Ty::union2(Ty::int(), Ty::string()),
+        FieldType::Message(_) => Ty::union2(
+            Ty::starlark_value::<FrozenMessage>(),
+            Ty::dict(Ty::string(), Ty::any()),
+        ),
+        // Tuples are accepted too; `iter` covers both.
+        FieldType::List(item) => Ty::iter(static_ty(item)),
+        FieldType::Map(item) => Ty::dict(Ty::string(), static_ty(item)),
+        FieldType::Json => Ty::any(),
+    }
 }
 
 starlark_simple_value!(MessageCtor);
@@ -178,6 +237,10 @@ impl fmt::Display for MessageCtor {
 
 #[starlark_value(type = "MessageConstructor")]
 impl<'v> StarlarkValue<'v> for MessageCtor {
+    fn typechecker_ty(&self) -> Option<Ty> {
+        Some(self.signature.get_or_init(|| signature(self.ty)).clone())
+    }
+
     fn invoke(
         &self,
         _me: Value<'v>,

@@ -248,7 +248,7 @@ fn k8s_namespace(b: &mut GlobalsBuilder) {
                 for (version, types) in versions {
                     b.namespace(version, |b| {
                         for (name, id) in types {
-                            b.set(name, message::MessageCtor { ty: *id });
+                            b.set(name, message::MessageCtor::new(*id));
                         }
                     });
                 }

@@ -31,6 +31,11 @@ enum Command {
     Check(commands::check::Args),
     /// Print the documentation of a diagnostic code (e.g. `skyc explain SKY0203`).
     Explain(commands::explain::Args),
+    /// Show the fields and documentation of a typed constructor (`skyc doc k8s.apps.v1.Deployment`).
+    Doc(commands::doc::Args),
+    /// Panics on purpose, so tests can check that a panic is reported as SKY0002 (exit 2).
+    #[command(name = "internal-test-panic", hide = true)]
+    InternalTestPanic,
 }
 
 /// How a command ended.
@@ -60,10 +65,17 @@ fn main() -> ExitCode {
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // A usage error gets its code like every other diagnostic.
+            let text = e.render().to_string();
+            let text = text.replacen("error:", "error[SKY0001]:", 1);
+            let _ = write!(std::io::stderr(), "{text}");
+            return ExitCode::from(2);
         }
     };
     let quiet = cli.quiet;
@@ -71,6 +83,8 @@ fn main() -> ExitCode {
         Command::Render(a) => commands::render::run(a, quiet),
         Command::Check(a) => commands::check::run(a, quiet),
         Command::Explain(a) => commands::explain::run(a),
+        Command::Doc(a) => commands::doc::run(a),
+        Command::InternalTestPanic => panic!("internal-test-panic was asked to panic"),
     });
     match result {
         Ok(Exit::Ok) => ExitCode::SUCCESS,

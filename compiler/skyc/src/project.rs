@@ -27,7 +27,7 @@ pub struct EvalFlags {
     #[arg(long, value_name = "SIZE")]
     pub max_heap: Option<String>,
     /// Maximum wall time of one entry file's evaluation, in seconds [default: 10].
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub max_time: Option<f64>,
     /// Maximum depth of nested calls [default: 100].
     #[arg(long, value_name = "N")]
@@ -47,11 +47,25 @@ pub struct Results {
     pub outcomes: Vec<Outcome>,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: BTreeMap<String, Arc<str>>,
+    /// An entry path on the command line was missing or not a file.
+    pub bad_invocation: bool,
 }
 
 impl Results {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// How the command ends: 2 for a bad command line (an entry path that is not a file) or
+    /// an internal error, 1 for findings in the sources, 0 when clean.
+    pub fn exit(&self) -> crate::Exit {
+        if self.bad_invocation || self.diagnostics.iter().any(|d| d.code == "SKY0002") {
+            crate::Exit::Usage
+        } else if self.has_errors() {
+            crate::Exit::Findings
+        } else {
+            crate::Exit::Ok
+        }
     }
 }
 
@@ -133,7 +147,11 @@ fn parse_options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
 fn read_vars_file(path: &Path) -> Result<BTreeMap<String, String>, Diagnostic> {
     let name = path.display().to_string();
     let text = read_input(path).map_err(|e| {
-        skyc_core::eval::read_error(&skyc_core::FileId::Project(name.clone()), &name, e, None)
+        Diagnostic::new(
+            codes::SKY0107,
+            format!("cannot read vars file `{name}`: {e}"),
+        )
+        .with_help("the path is relative to the current directory")
     })?;
     let is_toml = path.extension().is_some_and(|e| e == "toml");
     let value: serde_json::Value = if is_toml {
@@ -174,50 +192,61 @@ fn read_vars_file(path: &Path) -> Result<BTreeMap<String, String>, Diagnostic> {
     Ok(out)
 }
 
-/// Finds the project of an entry file and reads its `sky.toml`.
-pub fn entry(path: &Path) -> Result<Entry, Diagnostic> {
+/// Checks that an entry path named on the command line is a file.
+pub fn check_entry_path(path: &Path) -> Result<(), Diagnostic> {
     let name = path.display().to_string();
     match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => {}
-        Ok(_) => {
-            return Err(
-                Diagnostic::new(codes::SKY0107, format!("`{name}` is not a file"))
-                    .with_help("pass a .sky entry file"),
-            )
-        }
-        Err(_) => {
-            return Err(
-                Diagnostic::new(codes::SKY0101, format!("file `{name}` not found"))
-                    .with_help("check the path"),
-            )
-        }
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(
+            Diagnostic::new(codes::SKY0107, format!("`{name}` is not a file"))
+                .with_help("pass a .sky entry file"),
+        ),
+        Err(_) => Err(
+            Diagnostic::new(codes::SKY0101, format!("file `{name}` not found"))
+                .with_help("check the path (relative to the current directory)"),
+        ),
     }
+}
+
+/// Finds the project of an entry file and reads its `sky.toml`. On error, also returns the
+/// `sky.toml` text (if it was read) so the diagnostic can show it.
+pub fn entry(path: &Path) -> Result<Entry, (Diagnostic, Option<(String, Arc<str>)>)> {
+    let name = path.display().to_string();
     let root = DiskWorld::find_root(path);
     let cwd = std::env::current_dir().ok();
     let world = DiskWorld::new(&root, cwd.as_deref()).map_err(|e| {
-        Diagnostic::new(
-            codes::SKY0107,
-            format!("cannot open project root {}: {e}", root.display()),
+        (
+            Diagnostic::new(
+                codes::SKY0107,
+                format!("cannot open project root {}: {e}", root.display()),
+            ),
+            None,
         )
     })?;
     let id = world.file_id(path).ok_or_else(|| {
-        Diagnostic::new(
-            codes::SKY0103,
-            format!("`{name}` is outside its project root"),
+        (
+            Diagnostic::new(
+                codes::SKY0103,
+                format!("`{name}` is outside its project root"),
+            ),
+            None,
         )
     })?;
     let toml_path = root.join("sky.toml");
     let config = if toml_path.is_file() {
         let display = world.display_name("sky.toml");
         let text = world.read("sky.toml").map_err(|e| {
-            skyc_core::eval::read_error(
-                &skyc_core::FileId::Project("sky.toml".into()),
-                &display,
-                e,
+            (
+                skyc_core::eval::read_error(
+                    &skyc_core::FileId::Project("sky.toml".into()),
+                    &display,
+                    e,
+                    None,
+                ),
                 None,
             )
         })?;
-        Config::parse(&display, &text)?
+        Config::parse(&display, &text).map_err(|d| (d, Some((display.clone(), text.clone()))))?
     } else {
         Config::default()
     };
@@ -230,10 +259,16 @@ use skyc_core::World;
 pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
     let mut res = Results::default();
     for p in paths {
+        if let Err(d) = check_entry_path(p) {
+            res.diagnostics.push(d);
+            res.bad_invocation = true;
+            continue;
+        }
         let e = match entry(p) {
             Ok(e) => e,
-            Err(d) => {
+            Err((d, source)) => {
                 res.diagnostics.push(d);
+                res.sources.extend(source);
                 continue;
             }
         };

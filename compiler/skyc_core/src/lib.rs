@@ -23,6 +23,8 @@ pub mod world;
 
 pub use config::Config;
 pub use eval::Limits;
+/// The schema of every typed message (for `skyc doc` and editors).
+pub use values::message::schema;
 pub use world::{DiskWorld, FileId, MemoryWorld, World};
 
 use skyc_diag::Diagnostic;

@@ -39,6 +39,18 @@ pub enum ReadError {
     Io(String),
 }
 
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("not found"),
+            ReadError::EscapesRoot(to) => write!(f, "it leads outside the project root (to {to})"),
+            ReadError::NotAFile => f.write_str("not a regular file"),
+            ReadError::NotUtf8 => f.write_str("not valid UTF-8 text"),
+            ReadError::Io(e) => f.write_str(e),
+        }
+    }
+}
+
 /// Read access to the files of one project.
 pub trait World: Sync {
     /// The text of a project file, by root-relative path.

@@ -55,13 +55,7 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         }
         CheckFormat::Json => print!("{}", skyc_diag::render::json(&res.diagnostics)),
     }
-    if res.diagnostics.iter().any(|d| d.code == "SKY0002") {
-        Exit::Usage
-    } else if res.has_errors() {
-        Exit::Findings
-    } else {
-        Exit::Ok
-    }
+    res.exit()
 }
 
 /// Entry files are those that define `main` (libraries and tests are checked through them).

@@ -37,11 +37,7 @@ pub fn run(args: Args, quiet: bool) -> Exit {
     let res = compile_all(&args.files, &opts);
     print_diagnostics(&res.diagnostics, &res.sources, quiet);
     if res.has_errors() {
-        return if res.diagnostics.iter().any(|d| d.code == "SKY0002") {
-            Exit::Usage
-        } else {
-            Exit::Findings
-        };
+        return res.exit();
     }
     let objects: Vec<skyc_core::Object> =
         res.outcomes.into_iter().flat_map(|o| o.objects).collect();
@@ -95,6 +91,15 @@ fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Res
     std::fs::create_dir_all(&parent)?;
     if dir.exists() && !dir.is_dir() {
         return Err(std::io::Error::other("it exists and is not a directory"));
+    }
+    // Never replace a directory skyc did not write: it may hold the user's own files.
+    if dir.is_dir()
+        && !dir.join("manifest.json").is_file()
+        && std::fs::read_dir(dir)?.next().is_some()
+    {
+        return Err(std::io::Error::other(
+            "it is not empty and holds no manifest.json, so it is not an earlier skyc output; choose another directory or empty it",
+        ));
     }
     let tmp = tempfile::Builder::new()
         .prefix(".skyc-out-")

@@ -31,7 +31,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 /// The schema every message type id refers to.
-pub(crate) fn schema() -> &'static Schema {
+pub fn schema() -> &'static Schema {
     &k8s().schema
 }
 

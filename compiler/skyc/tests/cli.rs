@@ -1,0 +1,168 @@
+//! Command-line tests: every `tests/cli/*.case` file at the workspace root is a small project
+//! and a command line. The test writes the project into a temporary directory, runs the
+//! `skyc` binary there, and snapshots the exit code, stdout, stderr and the files the command
+//! wrote (in `tests/snapshots/cli/`).
+//!
+//! Case format:
+//! ```text
+//! # free comment lines
+//! args: render main.sky -o out
+//! --- main.sky
+//! def main(ctx): ...
+//! --- sky.toml
+//! ...
+//! ```
+//! Further `args:` lines run more commands in the same directory, one after the other (e.g. a
+//! good render, then a bad one that must leave the first output in place).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Case {
+    runs: Vec<Vec<String>>,
+    files: Vec<(String, String)>,
+}
+
+fn parse_case(text: &str) -> Case {
+    let mut runs = Vec::new();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if let Some(name) = line.strip_prefix("--- ") {
+            files.push((name.trim().to_string(), String::new()));
+        } else if let Some((_, body)) = files.last_mut() {
+            body.push_str(line);
+        } else if let Some(args) = line.strip_prefix("args:") {
+            runs.push(split_args(args.trim()));
+        }
+    }
+    Case { runs, files }
+}
+
+/// Splits on spaces, keeping 'single-quoted' words together.
+fn split_args(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in s.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn list_files(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        let rel = p
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if p.is_dir() {
+            out.insert(format!("{rel}/"));
+            list_files(root, &p, out);
+        } else {
+            out.insert(rel);
+        }
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run_case(path: &Path) -> String {
+    let case = parse_case(&std::fs::read_to_string(path).unwrap());
+    assert!(!case.runs.is_empty(), "{}: no `args:` line", path.display());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for (name, body) in &case.files {
+        let p = dir.join(name);
+        if name.ends_with('/') {
+            std::fs::create_dir_all(&p).unwrap();
+            continue;
+        }
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, body).unwrap();
+    }
+    let mut before = BTreeSet::new();
+    list_files(dir, dir, &mut before);
+    let mut report = String::new();
+    let dir_text = dir.to_string_lossy().to_string();
+    for args in &case.runs {
+        let out = Command::new(env!("CARGO_BIN_EXE_skyc"))
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env_remove("CLICOLOR_FORCE")
+            .output()
+            .unwrap();
+        let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&dir_text, "$DIR");
+        report.push_str(&format!(
+            "$ skyc {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
+            args.join(" "),
+            out.status.code().map_or("signal".into(), |c| c.to_string()),
+            clean(&out.stdout),
+            clean(&out.stderr),
+        ));
+    }
+    let mut after = BTreeSet::new();
+    list_files(dir, dir, &mut after);
+    let written: Vec<&String> = after.difference(&before).collect();
+    report.push_str("--- files written\n");
+    for f in written {
+        report.push_str(f);
+        report.push('\n');
+        if f == "out/manifest.json" || f.ends_with(".txt") {
+            let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+            report.push_str(&text);
+        }
+    }
+    // Input files a command must not touch are listed with their content when they changed.
+    for (name, body) in &case.files {
+        if name.ends_with('/') {
+            continue;
+        }
+        match std::fs::read_to_string(dir.join(name)) {
+            Ok(now) if now == *body => {}
+            Ok(_) => report.push_str(&format!("CHANGED: {name}\n")),
+            Err(_) => report.push_str(&format!("REMOVED: {name}\n")),
+        }
+    }
+    report
+}
+
+#[test]
+fn cli_cases() {
+    let dir = workspace().join("tests/cli");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "case"))
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(workspace().join("tests/snapshots/cli"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for c in &cases {
+            let name = c.file_stem().unwrap().to_string_lossy().to_string();
+            insta::assert_snapshot!(name, run_case(c));
+        }
+    });
+}

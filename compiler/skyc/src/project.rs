@@ -208,9 +208,12 @@ pub fn check_entry_path(path: &Path) -> Result<(), Diagnostic> {
     }
 }
 
+/// Why an entry could not be set up, with the `sky.toml` source (name, text) when it was read.
+pub type EntryError = (Diagnostic, Option<(String, Arc<str>)>);
+
 /// Finds the project of an entry file and reads its `sky.toml`. On error, also returns the
 /// `sky.toml` text (if it was read) so the diagnostic can show it.
-pub fn entry(path: &Path) -> Result<Entry, (Diagnostic, Option<(String, Arc<str>)>)> {
+pub fn entry(path: &Path) -> Result<Entry, EntryError> {
     let name = path.display().to_string();
     let root = DiskWorld::find_root(path);
     let cwd = std::env::current_dir().ok();

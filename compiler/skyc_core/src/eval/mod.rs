@@ -15,8 +15,9 @@ use crate::world::{resolve_load, FileId, LoadPathError, ReadError, World};
 use crate::{Options, Outcome};
 use skyc_diag::{codes, Diagnostic, Span};
 use skyc_schema::TypeId;
+use starlark::codemap::{FileSpan, FileSpanRef};
 use starlark::environment::{FrozenModule, Module};
-use starlark::eval::{Evaluator, ReturnFileLoader};
+use starlark::eval::{BeforeStmtFunc, Evaluator, ReturnFileLoader};
 use starlark::syntax::{AstModule, Dialect, DialectTypes};
 use starlark::typing::{AstModuleTypecheck, Interface};
 use starlark::values::dict::DictRef;
@@ -24,6 +25,7 @@ use starlark::values::list::ListRef;
 use starlark::values::structs::AllocStruct;
 use starlark::values::tuple::TupleRef;
 use starlark::values::Value;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -353,8 +355,32 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
             &vars,
             &opts.config,
             &globals,
+            None,
         );
-        outcome.diagnostics.extend(result.diagnostics);
+        let mut diagnostics = result.diagnostics;
+        if matches!(id, FileId::Project(_)) && diagnostics.iter().any(is_limit) {
+            // Starlark raises limit errors without a location. Evaluation is deterministic,
+            // so run the file again recording each statement, and point at the last one.
+            let trace = RefCell::new(None);
+            let _ = run_module(
+                f,
+                &frozen,
+                &limits,
+                Instant::now() + limits.max_time,
+                is_entry,
+                &vars,
+                &opts.config,
+                &globals,
+                Some(&trace),
+            );
+            if let Some(at) = trace.into_inner() {
+                for d in diagnostics.iter_mut().filter(|d| is_limit(d)) {
+                    d.span = Some(to_span(&at));
+                    d.label = Some("the limit was reached while running this".into());
+                }
+            }
+        }
+        outcome.diagnostics.extend(diagnostics);
         match result.module {
             Some(m) => {
                 frozen.insert(id.clone(), m);
@@ -374,6 +400,13 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
     Evaluated { outcome, pending }
 }
 
+/// Whether a diagnostic is a step, memory or time limit error (they come without location).
+fn is_limit(d: &Diagnostic) -> bool {
+    matches!(d.code, "SKY0302" | "SKY0303" | "SKY0304")
+        && d.label.is_none()
+        && d.message.starts_with("evaluation exceeded")
+}
+
 struct ModuleResult {
     module: Option<FrozenModule>,
     diagnostics: Vec<Diagnostic>,
@@ -390,6 +423,7 @@ fn run_module(
     vars: &BTreeMap<String, String>,
     config: &crate::Config,
     globals: &starlark::environment::Globals,
+    trace: Option<&RefCell<Option<FileSpan>>>,
 ) -> ModuleResult {
     let mut ast = match AstModule::parse(&f.name, f.text.to_string(), &dialect()) {
         Ok(a) => a,
@@ -417,6 +451,11 @@ fn run_module(
     Module::with_temp_heap(|module| {
         let mut diagnostics = Vec::new();
         let mut objects = Vec::new();
+        let record_stmt = |at: FileSpanRef, _: bool, _: &mut Evaluator| {
+            if let Some(t) = trace {
+                *t.borrow_mut() = Some(at.to_file_span());
+            }
+        };
         let ok = {
             let mut eval = Evaluator::new(&module);
             eval.set_loader(&loader);
@@ -425,6 +464,9 @@ fn run_module(
             let _ = eval.set_max_heap_size(limits.max_heap as usize);
             let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
             eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+            if trace.is_some() {
+                eval.before_stmt_for_dap(BeforeStmtFunc::Fn(&record_stmt));
+            }
             let codemap_text = f.text.clone();
             match eval.eval_module(ast, globals) {
                 Err(e) => {

@@ -77,3 +77,18 @@ fn every_code_has_a_fixture() {
         "codes without a diagnostics fixture: {missing:?}"
     );
 }
+
+/// `docs/diagnostics.md` is generated from the code table; it must not drift.
+#[test]
+fn diagnostics_doc_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnostics.md");
+    let want = skyc_diag::codes::markdown();
+    if std::env::var_os("SKYC_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/diagnostics.md is out of date: run `SKYC_UPDATE_DOCS=1 cargo test -p skyc_tests --test fixtures diagnostics_doc_is_current`"
+    );
+}

@@ -92,6 +92,16 @@ fn nested<T>(c: &mut Collector, seg: fmt::Arguments, f: impl FnOnce(&mut Collect
     r
 }
 
+/// Runs `f` inside field `name` (joined with `.` unless at the top).
+fn in_field<T>(c: &mut Collector, name: &str, f: impl FnOnce(&mut Collector) -> T) -> T {
+    let sep = if c.as_ref().is_some_and(|(p, _)| p.is_empty()) {
+        ""
+    } else {
+        "."
+    };
+    nested(c, format_args!("{sep}{name}"), f)
+}
+
 fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, String> {
     if depth > 200 {
         return Err("the value is nested too deeply to render (over 200 levels)".into());
@@ -129,14 +139,7 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
         }
         let mut obj = Map::new();
         for (name, val) in m.fields() {
-            let sep = if c.as_ref().is_some_and(|(p, _)| p.is_empty()) {
-                ""
-            } else {
-                "."
-            };
-            let j = nested(c, format_args!("{sep}{name}"), |c| {
-                to_json_depth(val, depth + 1, c)
-            })?;
+            let j = in_field(c, name, |c| to_json_depth(val, depth + 1, c))?;
             obj.insert(name.to_string(), j);
         }
         return Ok(Json::Object(obj));
@@ -165,14 +168,7 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
                     k.to_repr()
                 ));
             };
-            let sep = if c.as_ref().is_some_and(|(p, _)| p.is_empty()) {
-                ""
-            } else {
-                "."
-            };
-            let j = nested(c, format_args!("{sep}{k}"), |c| {
-                to_json_depth(val, depth + 1, c)
-            })?;
+            let j = in_field(c, k, |c| to_json_depth(val, depth + 1, c))?;
             obj.insert(k.to_string(), j);
         }
         return Ok(Json::Object(obj));

@@ -38,6 +38,37 @@ macro_rules! codes {
     };
 }
 
+/// The page `docs/diagnostics.md`: every code with its documentation, in code order.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostic codes\n\n\
+         Generated from `compiler/skyc_diag/src/codes.rs` (the test `diagnostics_doc_is_current` \
+         keeps it in sync; run it with `SKYC_UPDATE_DOCS=1` to rewrite this file). \
+         `skyc explain CODE` prints the same text.\n\n| code | name | severity | meaning |\n|---|---|---|---|\n",
+    );
+    for c in ALL {
+        out.push_str(&format!(
+            "| [{0}](#{1}) | `{2}` | {3} | {4} |\n",
+            c.code,
+            c.code.to_ascii_lowercase(),
+            c.name,
+            c.severity,
+            c.summary
+        ));
+    }
+    for c in ALL {
+        out.push_str(&format!(
+            "\n## {}\n\n`{}` ({}): {}\n\n{}\n",
+            c.code,
+            c.name,
+            c.severity,
+            c.summary,
+            c.doc.trim_end()
+        ));
+    }
+    out
+}
+
 /// Finds a code's documentation (`SKY0203`, `sky0203` and `0203` all work).
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
     let code = code.trim().to_ascii_uppercase();

@@ -7,6 +7,7 @@
 //! Architecture invariants: no I/O; no `HashMap` iteration in anything that orders output
 //! (fields keep the schema's order, namespaces are `BTreeMap`s).
 
+pub mod envoy;
 pub mod k8s;
 mod quantity;
 

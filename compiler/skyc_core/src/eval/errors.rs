@@ -96,6 +96,12 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
             msg,
             Some("names starting with `_` are private; check the spelling".into()),
         )
+    } else if msg.contains("too big to fit in i32") {
+        (
+            codes::SKY0301,
+            "an integer is too large here: `range()`, indexes and repetition counts must fit in 32 bits".into(),
+            Some("use a smaller number; a loop this long would exceed the step limit anyway".into()),
+        )
     } else if matches!(e.kind(), ErrorKind::Scope(_)) {
         (codes::SKY0202, msg, None)
     } else {

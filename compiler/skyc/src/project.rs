@@ -49,6 +49,8 @@ pub struct Results {
     pub sources: BTreeMap<String, Arc<str>>,
     /// An entry path on the command line was missing or not a file.
     pub bad_invocation: bool,
+    /// `print()` output of the evaluated files.
+    pub prints: Vec<String>,
 }
 
 impl Results {
@@ -282,6 +284,7 @@ pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
         o.config = e.config.clone();
         let out = compile(&e.world, &e.id, &o);
         res.diagnostics.extend(out.diagnostics.iter().cloned());
+        res.prints.extend(out.prints.iter().cloned());
         res.sources
             .extend(out.sources.iter().map(|(k, v)| (k.clone(), v.clone())));
         res.outcomes.push(out);
@@ -296,6 +299,17 @@ pub fn color() -> bool {
 }
 
 /// Prints diagnostics in the human format to stderr.
+/// Shows what the evaluated files printed (on stderr, so stdout stays the rendered output).
+pub fn show_prints(res: &Results, quiet: bool) {
+    if quiet || res.prints.is_empty() {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for line in &res.prints {
+        let _ = writeln!(err, "print: {line}");
+    }
+}
+
 pub fn print_diagnostics(diags: &[Diagnostic], sources: &BTreeMap<String, Arc<str>>, quiet: bool) {
     let shown: Vec<Diagnostic> = diags
         .iter()

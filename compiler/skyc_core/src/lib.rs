@@ -70,6 +70,9 @@ pub struct Outcome {
     pub sources: BTreeMap<String, Arc<str>>,
     /// Every file the compilation read (the entry, its loads, the stdlib modules).
     pub files: Vec<FileId>,
+    /// What `print()` wrote, in order, each line prefixed with the file that printed it.
+    /// The CLI shows it on stderr; the library never prints.
+    pub prints: Vec<String>,
 }
 
 impl Outcome {

@@ -3,8 +3,8 @@
 
 use crate::eval::PendingObject;
 use crate::values::kube::QuantityValue;
+use crate::values::message::Message;
 use crate::values::message::Origin;
-use crate::values::message::{schema, Message};
 use crate::values::{narrow, to_span};
 use crate::Object;
 use serde_json::{Map, Value as Json};
@@ -208,7 +208,7 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
     for p in pending {
         let mut missing = Vec::new();
         required(p.ty, &p.json, "", &mut missing);
-        let t = schema().get(p.ty);
+        let t = skyc_schema::lookup(p.ty);
         for (path, ty_name) in missing {
             diagnostics.push(
                 Diagnostic::new(
@@ -271,7 +271,7 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
 
 /// Collects (field path, type path) of required fields missing anywhere in `json`.
 fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>) {
-    let t = schema().get(ty);
+    let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object() else { return };
     for f in &t.fields {
         let fpath = crate::values::message::join(path, &f.name);

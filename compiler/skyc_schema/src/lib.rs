@@ -7,17 +7,75 @@
 //! Architecture invariants: no I/O; no `HashMap` iteration in anything that orders output
 //! (fields keep the schema's order, namespaces are `BTreeMap`s).
 
+mod duration;
 pub mod envoy;
 pub mod k8s;
 mod quantity;
+
+pub use duration::{parse_duration, Duration, DurationError};
 
 pub use quantity::{parse_quantity, Quantity, QuantityError};
 
 use std::collections::{BTreeMap, HashMap};
 
-/// Index of a message type in its [`Schema`].
+/// A message type: which schema it belongs to (top 8 bits) and its index there (the rest).
+/// Ids of different schemas never collide, so one `FieldType::Message` can point across
+/// schemas (a custom resource's `metadata` is Kubernetes' `ObjectMeta`), and [`lookup`] finds
+/// any type from its id alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TypeId(pub u32);
+pub struct TypeId(u32);
+
+impl TypeId {
+    const INDEX_BITS: u32 = 24;
+
+    pub fn new(source: SchemaId, index: u32) -> TypeId {
+        assert!(
+            index < (1 << Self::INDEX_BITS),
+            "too many types in one schema"
+        );
+        TypeId(((source.0 as u32) << Self::INDEX_BITS) | index)
+    }
+
+    pub fn source(self) -> SchemaId {
+        SchemaId((self.0 >> Self::INDEX_BITS) as u8)
+    }
+
+    pub fn index(self) -> usize {
+        (self.0 & ((1 << Self::INDEX_BITS) - 1)) as usize
+    }
+}
+
+/// Which schema a type comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SchemaId(pub u8);
+
+impl SchemaId {
+    /// The built-in Kubernetes kinds of this build ([`k8s::k8s`]).
+    pub const K8S: SchemaId = SchemaId(0);
+    /// The Envoy v3 API ([`envoy::envoy`]).
+    pub const ENVOY: SchemaId = SchemaId(1);
+}
+
+/// A type by constructor path, in whichever built-in schema has it (`k8s.…` or Envoy's
+/// `envoy.…`, `google.protobuf.…`, …). The Envoy schema is built only when asked for.
+pub fn by_path(path: &str) -> Option<&'static MessageType> {
+    if path.starts_with("k8s.") {
+        k8s::k8s().schema.by_path(path)
+    } else if envoy::is_envoy_path(path) {
+        envoy::envoy().schema.by_path(path)
+    } else {
+        None
+    }
+}
+
+/// The type with this id, whichever schema it belongs to.
+pub fn lookup(id: TypeId) -> &'static MessageType {
+    match id.source() {
+        SchemaId::K8S => k8s::k8s().schema.get(id),
+        SchemaId::ENVOY => envoy::envoy().schema.get(id),
+        other => panic!("no schema is registered as {other:?}"),
+    }
+}
 
 /// The type of a field's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +88,14 @@ pub enum FieldType {
     Int {
         bits: u8,
     },
+    /// A non-negative integer within `bits` (32 or 64) unsigned bits (protobuf `uint32`).
+    UInt {
+        bits: u8,
+    },
+    /// A protobuf `google.protobuf.Duration`: `"2s"`, `"0.25s"`, `"1m30s"` or `duration(...)`.
+    Duration,
+    /// A protobuf `google.protobuf.Any`: a message of any type, packed with `proto.to_any(msg)`.
+    Any,
     /// A floating point number (integers accepted).
     Number,
     Bool,
@@ -52,19 +118,22 @@ pub enum FieldType {
 
 impl FieldType {
     /// A short description for messages, e.g. `list of Container`.
-    pub fn describe(&self, schema: &Schema) -> String {
+    pub fn describe(&self) -> String {
         match self {
             FieldType::String { .. } => "string".into(),
             FieldType::Int { bits } => format!("int (int{bits})"),
+            FieldType::UInt { bits } => format!("int (uint{bits})"),
+            FieldType::Duration => "Duration (e.g. \"2s\")".into(),
+            FieldType::Any => "Any (proto.to_any(message))".into(),
             FieldType::Number => "number".into(),
             FieldType::Bool => "bool".into(),
             FieldType::Quantity => "Quantity".into(),
             FieldType::IntOrString => "int or string".into(),
             FieldType::Time => "Time (RFC 3339 string)".into(),
             FieldType::Bytes => "bytes (base64 string)".into(),
-            FieldType::Message(id) => schema.get(*id).short_name().to_string(),
-            FieldType::List(t) => format!("list of {}", t.describe(schema)),
-            FieldType::Map(t) => format!("dict of string to {}", t.describe(schema)),
+            FieldType::Message(id) => lookup(*id).short_name().to_string(),
+            FieldType::List(t) => format!("list of {}", t.describe()),
+            FieldType::Map(t) => format!("dict of string to {}", t.describe()),
             FieldType::Json => "any JSON value".into(),
         }
     }
@@ -77,6 +146,38 @@ pub struct Field {
     pub name: String,
     pub ty: FieldType,
     pub description: String,
+    pub required: bool,
+    /// Constraints beyond the type (from protoc-gen-validate rules), checked at lowering.
+    pub rules: Rules,
+}
+
+/// Value constraints of a field. Empty for Kubernetes; Envoy's protos declare them with
+/// protoc-gen-validate annotations.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rules {
+    /// Numbers (and durations, in seconds): exclusive and inclusive bounds.
+    pub gt: Option<f64>,
+    pub gte: Option<f64>,
+    pub lt: Option<f64>,
+    pub lte: Option<f64>,
+    /// Strings: minimum and maximum length in characters; lists: number of items.
+    pub min_len: Option<u64>,
+    pub max_len: Option<u64>,
+    pub min_items: Option<u64>,
+}
+
+impl Rules {
+    pub fn is_empty(&self) -> bool {
+        *self == Rules::default()
+    }
+}
+
+/// A group of fields of which at most one may be set (a protobuf `oneof`); `required` when
+/// exactly one must be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Oneof {
+    pub name: String,
+    pub fields: Vec<usize>,
     pub required: bool,
 }
 
@@ -112,6 +213,8 @@ pub struct MessageType {
     pub fields: Vec<Field>,
     /// Set for top-level kinds.
     pub gvk: Option<Gvk>,
+    /// Groups of mutually exclusive fields (protobuf `oneof`s).
+    pub oneofs: Vec<Oneof>,
     field_index: HashMap<String, usize>,
 }
 
@@ -138,6 +241,7 @@ impl MessageType {
             description,
             fields,
             gvk,
+            oneofs: Vec::new(),
             field_index,
         }
     }
@@ -153,8 +257,9 @@ impl MessageType {
 }
 
 /// A table of message types, with the namespaces their constructors live in.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Schema {
+    source: SchemaId,
     types: Vec<MessageType>,
     by_name: HashMap<String, TypeId>,
     by_path: HashMap<String, TypeId>,
@@ -162,8 +267,24 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// An empty schema whose types get ids of `source`.
+    pub fn new(source: SchemaId) -> Schema {
+        Schema {
+            source,
+            types: Vec::new(),
+            by_name: HashMap::new(),
+            by_path: HashMap::new(),
+            by_gvk: HashMap::new(),
+        }
+    }
+
+    pub fn source(&self) -> SchemaId {
+        self.source
+    }
+
     pub fn get(&self, id: TypeId) -> &MessageType {
-        &self.types[id.0 as usize]
+        debug_assert_eq!(id.source(), self.source);
+        &self.types[id.index()]
     }
 
     pub fn types(&self) -> &[MessageType] {
@@ -175,7 +296,7 @@ impl Schema {
         self.by_name.get(name).map(|&id| self.get(id))
     }
 
-    /// By constructor path (`k8s.apps.v1.Deployment`).
+    /// By constructor path (`k8s.apps.v1.Deployment`) in this schema.
     pub fn by_path(&self, path: &str) -> Option<&MessageType> {
         self.by_path.get(path).map(|&id| self.get(id))
     }
@@ -218,7 +339,7 @@ impl Schema {
         if let Some(&id) = self.by_name.get(name) {
             return (id, false);
         }
-        let id = TypeId(self.types.len() as u32);
+        let id = TypeId::new(self.source, self.types.len() as u32);
         self.types.push(MessageType::new(
             id,
             name.to_string(),
@@ -238,6 +359,6 @@ impl Schema {
         if let Some(g) = &t.gvk {
             self.by_gvk.insert((g.api_version(), g.kind.clone()), id);
         }
-        self.types[id.0 as usize] = t;
+        self.types[id.index()] = t;
     }
 }

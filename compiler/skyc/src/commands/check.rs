@@ -42,6 +42,7 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         }
     }
     let res = compile_all(&entries, &opts);
+    crate::project::show_prints(&res, quiet);
     match args.format {
         CheckFormat::Human => {
             print_diagnostics(&res.diagnostics, &res.sources, quiet);

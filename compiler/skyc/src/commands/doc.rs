@@ -25,7 +25,12 @@ pub fn run(args: Args) -> Exit {
 
 /// The documentation text for `symbol`, or an error message and a hint.
 pub fn doc(symbol: &str) -> Result<String, (String, String)> {
-    let s = schema();
+    // The schema the symbol's root names: Envoy's (decoded on demand) or Kubernetes'.
+    let s = if skyc_schema::envoy::is_envoy_path(symbol) || symbol == "envoy" {
+        &skyc_schema::envoy::envoy().schema
+    } else {
+        schema()
+    };
     if let Some(t) = s.by_path(symbol) {
         return Ok(type_doc(t));
     }
@@ -78,7 +83,7 @@ fn type_doc(t: &skyc_schema::MessageType) -> String {
     let _ = writeln!(out, "\nFields:");
     for f in &t.fields {
         let req = if f.required { ", required" } else { "" };
-        let _ = writeln!(out, "  {:<32} {}{req}", f.name, f.ty.describe(schema()));
+        let _ = writeln!(out, "  {:<32} {}{req}", f.name, f.ty.describe());
         let first = first_sentence(&f.description);
         if !first.is_empty() {
             let _ = writeln!(out, "      {first}");
@@ -90,15 +95,9 @@ fn type_doc(t: &skyc_schema::MessageType) -> String {
 fn field_doc(t: &skyc_schema::MessageType, f: &skyc_schema::Field) -> String {
     let mut out = String::new();
     let req = if f.required { ", required" } else { "" };
-    let _ = writeln!(
-        out,
-        "{}.{}: {}{req}",
-        t.path,
-        f.name,
-        f.ty.describe(schema())
-    );
+    let _ = writeln!(out, "{}.{}: {}{req}", t.path, f.name, f.ty.describe());
     if let Some(id) = message_of(&f.ty) {
-        let _ = writeln!(out, "see: skyc doc {}", schema().get(id).path);
+        let _ = writeln!(out, "see: skyc doc {}", skyc_schema::lookup(id).path);
     }
     if let skyc_schema::FieldType::String {
         enum_values: Some(v),

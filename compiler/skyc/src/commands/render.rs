@@ -35,6 +35,7 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         Err(exit) => return exit,
     };
     let res = compile_all(&args.files, &opts);
+    crate::project::show_prints(&res, quiet);
     print_diagnostics(&res.diagnostics, &res.sources, quiet);
     if res.has_errors() {
         return res.exit();

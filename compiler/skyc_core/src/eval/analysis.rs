@@ -188,8 +188,7 @@ pub(crate) fn refine_type_error(ast: &AstModule, e: &starlark::Error, d: Diagnos
                 .join(" | ");
             (want, got.trim_end_matches('`').to_string())
         });
-    let schema = crate::values::message::schema();
-    if let Some(t) = schema.by_path(&callee) {
+    if let Some(t) = skyc_schema::by_path(&callee) {
         if arg.is_empty() {
             return Diagnostic::new(
                 codes::SKY0209,
@@ -219,7 +218,7 @@ pub(crate) fn refine_type_error(ast: &AstModule, e: &starlark::Error, d: Diagnos
                 format!(
                     "`{arg}` of {} expects {}, got `{got}`",
                     t.display,
-                    f.ty.describe(schema)
+                    f.ty.describe()
                 ),
             )
             .with_span(d.span.clone().unwrap_or_else(|| span(codemap, name_span)))

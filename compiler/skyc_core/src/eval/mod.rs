@@ -357,6 +357,7 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
             &globals,
             None,
         );
+        outcome.prints.extend(result.prints);
         let mut diagnostics = result.diagnostics;
         if matches!(id, FileId::Project(_)) && diagnostics.iter().any(is_limit) {
             // Starlark raises limit errors without a location. Evaluation is deterministic,
@@ -411,6 +412,29 @@ struct ModuleResult {
     module: Option<FrozenModule>,
     diagnostics: Vec<Diagnostic>,
     objects: Vec<PendingObject>,
+    prints: Vec<String>,
+}
+
+/// At most this many `print()` lines are kept per file; the rest are counted.
+const MAX_PRINTS: usize = 10_000;
+
+/// Collects `print()` output instead of writing it (libraries never print).
+struct CollectPrints<'a> {
+    file: &'a str,
+    lines: &'a RefCell<Vec<String>>,
+    dropped: &'a std::cell::Cell<usize>,
+}
+
+impl starlark::PrintHandler for CollectPrints<'_> {
+    fn println(&self, text: &str) -> starlark::Result<()> {
+        let mut lines = self.lines.borrow_mut();
+        if lines.len() < MAX_PRINTS {
+            lines.push(format!("{}: {text}", self.file));
+        } else {
+            self.dropped.set(self.dropped.get() + 1);
+        }
+        Ok(())
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -432,6 +456,7 @@ fn run_module(
                 module: None,
                 diagnostics: vec![errors::to_diagnostic(&e, codes::SKY0201)],
                 objects: vec![],
+                prints: vec![],
             }
         }
     };
@@ -456,8 +481,16 @@ fn run_module(
                 *t.borrow_mut() = Some(at.to_file_span());
             }
         };
+        let prints = RefCell::new(Vec::new());
+        let dropped = std::cell::Cell::new(0);
+        let print_handler = CollectPrints {
+            file: &f.name,
+            lines: &prints,
+            dropped: &dropped,
+        };
         let ok = {
             let mut eval = Evaluator::new(&module);
+            eval.set_print_handler(&print_handler);
             eval.set_loader(&loader);
             eval.extra = Some(&ctx);
             let _ = eval.set_max_tick_count(limits.max_steps);
@@ -509,10 +542,19 @@ fn run_module(
         } else {
             None
         };
+        let mut prints = prints.into_inner();
+        if dropped.get() > 0 {
+            prints.push(format!(
+                "{}: ({} more print() lines dropped)",
+                f.name,
+                dropped.get()
+            ));
+        }
         ModuleResult {
             module,
             diagnostics,
             objects,
+            prints,
         }
     })
 }

@@ -84,7 +84,7 @@ impl<'v> Freeze for Message<'v> {
 
 impl<V: ValueLifetimeless> MessageGen<V> {
     pub fn message_type(&self) -> &'static MessageType {
-        schema().get(self.ty)
+        skyc_schema::lookup(self.ty)
     }
 }
 
@@ -187,7 +187,7 @@ impl MessageCtor {
 /// loosely as construction accepts (the constructor checks the exact rules when it runs), so a
 /// misspelled field or a plainly wrong type is found before anything runs.
 fn signature(ty: TypeId) -> Ty {
-    let t = schema().get(ty);
+    let t = skyc_schema::lookup(ty);
     let params = t
         .fields
         .iter()
@@ -207,7 +207,9 @@ fn signature(ty: TypeId) -> Ty {
 fn static_ty(ty: &FieldType) -> Ty {
     match ty {
         FieldType::String { .. } | FieldType::Time | FieldType::Bytes => Ty::string(),
-        FieldType::Int { .. } => Ty::int(),
+        FieldType::Int { .. } | FieldType::UInt { .. } => Ty::int(),
+        FieldType::Duration => Ty::string(),
+        FieldType::Any => Ty::starlark_value::<FrozenMessage>(),
         FieldType::Number => Ty::union2(Ty::int(), Ty::float()),
         FieldType::Bool => Ty::bool(),
         FieldType::Quantity => Ty::unions(vec![
@@ -231,7 +233,7 @@ starlark_simple_value!(MessageCtor);
 
 impl fmt::Display for MessageCtor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", schema().get(self.ty).path)
+        write!(f, "{}", skyc_schema::lookup(self.ty).path)
     }
 }
 
@@ -247,7 +249,7 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
         args: &Arguments<'v, '_>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> starlark::Result<Value<'v>> {
-        let t = schema().get(self.ty);
+        let t = skyc_schema::lookup(self.ty);
         let heap = eval.heap();
         let positional = args.positions(heap)?.count();
         let named = args.names_map()?;
@@ -315,7 +317,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         entries: &[(String, Value<'v>)],
         path: &str,
     ) -> Option<Value<'v>> {
-        let t = schema().get(ty);
+        let t = skyc_schema::lookup(ty);
         let mut set: Vec<(u32, Value<'v>)> = Vec::with_capacity(entries.len() + 2);
         for (name, value) in entries {
             let fpath = join(path, name);
@@ -391,7 +393,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             format!(
                 "`{}` expects {}, got {} {}",
                 path,
-                ty.describe(schema()),
+                ty.describe(),
                 article(value.get_type()),
                 short_repr(value)
             ),
@@ -464,6 +466,63 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                         self.type_error(value, ty, path, narrow);
                         None
                     }
+                }
+            }
+            FieldType::UInt { bits } => {
+                let n = if value.unpack_bool().is_some() {
+                    None
+                } else {
+                    i64::unpack(value)
+                };
+                let max: i64 = if *bits == 32 {
+                    u32::MAX as i64
+                } else {
+                    i64::MAX
+                };
+                match n {
+                    Some(n) if n < 0 || n > max => {
+                        self.report(
+                            Diagnostic::new(
+                                codes::SKY0204,
+                                format!("`{path}` is a uint{bits}; {n} is out of range"),
+                            )
+                            .with_field_path(path)
+                            .with_help(format!("use a value between 0 and {max}")),
+                            Some(narrow),
+                        );
+                        None
+                    }
+                    Some(_) => Some(value),
+                    None => {
+                        self.type_error(value, ty, path, narrow);
+                        None
+                    }
+                }
+            }
+            FieldType::Duration => {
+                let Some(s) = value.unpack_str() else {
+                    self.type_error(value, ty, path, narrow);
+                    return None;
+                };
+                match skyc_schema::parse_duration(s) {
+                    Ok(d) => Some(heap.alloc(d.to_proto_json())),
+                    Err(e) => {
+                        self.report(
+                            Diagnostic::new(codes::SKY0204, e.to_string())
+                                .with_field_path(path)
+                                .with_help("durations are strings with a unit: \"2s\", \"250ms\", \"1m30s\""),
+                            Some(narrow),
+                        );
+                        None
+                    }
+                }
+            }
+            FieldType::Any => {
+                if Message::from_value(value).is_some() {
+                    Some(value)
+                } else {
+                    self.type_error(value, ty, path, narrow);
+                    None
                 }
             }
             FieldType::Number => {
@@ -654,18 +713,18 @@ fn short_repr(v: Value) -> String {
 
 fn hint_for(value: Value, ty: &FieldType) -> String {
     match (value.get_type(), ty) {
-        ("string", FieldType::Int { .. }) => format!(
+        ("string", FieldType::Int { .. } | FieldType::UInt { .. }) => format!(
             "write the number without quotes: {}",
             value.unpack_str().unwrap_or("")
         ),
         ("int", FieldType::String { .. }) => format!("quote it: \"{}\"", value.to_str()),
         (_, FieldType::Message(id)) => format!(
             "pass {}(...) or a dict of its fields",
-            schema().get(*id).path
+            skyc_schema::lookup(*id).path
         ),
         (_, FieldType::List(_)) => "pass a list".to_string(),
         (_, FieldType::Map(_)) => "pass a dict with string keys".to_string(),
-        _ => format!("pass {}", ty.describe(schema())),
+        _ => format!("pass {}", ty.describe()),
     }
 }
 

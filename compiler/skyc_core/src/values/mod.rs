@@ -3,6 +3,7 @@
 
 pub mod ctx;
 pub mod kube;
+pub mod lazy_ns;
 pub mod message;
 
 use allocative::Allocative;
@@ -218,6 +219,12 @@ pub fn globals() -> Globals {
             kube::quantity_type(&mut b);
             guards(&mut b);
             k8s_namespace(&mut b);
+            b.set(
+                "envoy",
+                lazy_ns::LazyNamespace {
+                    prefix: "envoy".into(),
+                },
+            );
             b.build()
         })
         .clone()

@@ -90,7 +90,7 @@ fn build() -> K8s {
     let defs: Map<String, Value> = generator.take_definitions(true);
     let mut b = Builder {
         defs: &defs,
-        schema: Schema::default(),
+        schema: Schema::new(crate::SchemaId::K8S),
     };
     let mut lowerers = HashMap::new();
     let mut gvks: HashMap<&str, (&Gvk, Lowerer)> = HashMap::new();
@@ -413,6 +413,7 @@ impl Builder<'_> {
                     ty: self.field_type(prop),
                     description: description(prop),
                     required: required.contains(&key.as_str()),
+                    rules: Default::default(),
                 });
             }
         }
@@ -513,7 +514,7 @@ mod tests {
 
     #[test]
     fn every_enum_entry_names_a_string_field() {
-        let mut schema = Schema::default();
+        let mut schema = Schema::new(crate::SchemaId::K8S);
         std::mem::swap(&mut schema, &mut build().schema);
         for (path, field, values) in ENUMS {
             assert!(

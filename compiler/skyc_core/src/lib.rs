@@ -18,6 +18,7 @@ pub mod emit;
 pub mod eval;
 pub mod lower;
 pub mod validate;
+mod validate_envoy;
 pub mod values;
 pub mod world;
 
@@ -58,6 +59,9 @@ pub struct Object {
     pub name: String,
     pub namespace: Option<String>,
     pub json: serde_json::Value,
+    /// Envoy configurations embedded in the object as text (field path, YAML), e.g. a
+    /// ConfigMap's `data["envoy.yaml"]`; tests hand them to `envoy --mode validate`.
+    pub envoy_documents: Vec<(String, String)>,
 }
 
 /// The result of compiling one entry file.

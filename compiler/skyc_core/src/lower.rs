@@ -10,7 +10,7 @@ use crate::Object;
 use serde_json::{Map, Value as Json};
 use skyc_diag::Span;
 use skyc_diag::{codes, Diagnostic};
-use skyc_schema::{k8s::k8s, FieldType, TypeId};
+use skyc_schema::{k8s::k8s, FieldType, SchemaId, TypeId};
 use starlark::values::dict::DictRef;
 use starlark::values::list::ListRef;
 use starlark::values::tuple::TupleRef;
@@ -64,42 +64,54 @@ impl Origins {
     }
 }
 
-/// Converts a Starlark value (messages, quantities, plain data) to JSON.
-pub fn to_json(v: Value) -> Result<Json, String> {
-    to_json_depth(v, 0, &mut None)
+/// An Envoy message inside a Kubernetes object (a ConfigMap's `envoy.yaml`): lowered on its
+/// own, validated against Envoy's rules, and written into the object as YAML text.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    /// The placeholder string standing in for the text until it is rendered.
+    pub placeholder: String,
+    /// Field path of the embedding field in the object.
+    pub path: String,
+    pub ty: TypeId,
+    /// The message as JSON with protobuf field names (`Any` values carry `@type`).
+    pub json: Json,
 }
 
-/// Converts like [`to_json`] and records where every message in the value was built.
-pub fn to_json_with_origins(v: Value) -> Result<(Json, Origins), String> {
-    let mut c = Some((String::new(), Origins::default()));
+/// Converts a Starlark value (messages, quantities, plain data) to JSON, recording where
+/// every message in the value was built and collecting embedded Envoy documents.
+pub fn to_json_with_origins(v: Value) -> Result<(Json, Origins, Vec<Embedded>), String> {
+    let mut c = Collector::default();
     let json = to_json_depth(v, 0, &mut c)?;
-    Ok((json, c.map(|(_, o)| o).unwrap_or_default()))
+    Ok((json, c.origins, c.embedded))
 }
 
-/// The field path being converted, and the origins found so far.
-type Collector = Option<(String, Origins)>;
-
-/// Runs `f` with `seg` appended to the collector's path.
-fn nested<T>(c: &mut Collector, seg: fmt::Arguments, f: impl FnOnce(&mut Collector) -> T) -> T {
-    let len = c.as_ref().map(|(p, _)| p.len());
-    if let Some((p, _)) = c {
-        p.write_fmt(seg).expect("writing to a String cannot fail");
-    }
-    let r = f(c);
-    if let (Some((p, _)), Some(len)) = (c.as_mut(), len) {
-        p.truncate(len);
-    }
-    r
+/// The field path being converted, what was found so far, and whether the walk is inside an
+/// Envoy message (where nested Envoy messages are plain objects, not embedded documents).
+#[derive(Default)]
+struct Collector {
+    path: String,
+    origins: Origins,
+    embedded: Vec<Embedded>,
+    in_envoy: bool,
 }
 
-/// Runs `f` inside field `name` (joined with `.` unless at the top).
-fn in_field<T>(c: &mut Collector, name: &str, f: impl FnOnce(&mut Collector) -> T) -> T {
-    let sep = if c.as_ref().is_some_and(|(p, _)| p.is_empty()) {
-        ""
-    } else {
-        "."
-    };
-    nested(c, format_args!("{sep}{name}"), f)
+impl Collector {
+    /// Runs `f` with `seg` appended to the path.
+    fn nested<T>(&mut self, seg: fmt::Arguments, f: impl FnOnce(&mut Collector) -> T) -> T {
+        let len = self.path.len();
+        self.path
+            .write_fmt(seg)
+            .expect("writing to a String cannot fail");
+        let r = f(self);
+        self.path.truncate(len);
+        r
+    }
+
+    /// Runs `f` inside field `name` (joined with `.` unless at the top).
+    fn field<T>(&mut self, name: &str, f: impl FnOnce(&mut Collector) -> T) -> T {
+        let sep = if self.path.is_empty() { "" } else { "." };
+        self.nested(format_args!("{sep}{name}"), f)
+    }
 }
 
 fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, String> {
@@ -134,12 +146,35 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
         return Ok(Json::String(q.0.text.clone()));
     }
     if let Some(m) = Message::from_value(v) {
-        if let (Some((path, origins)), Some(o)) = (c.as_mut(), &m.origin) {
-            origins.0.push((path.clone(), o.clone()));
+        let is_envoy = m.ty.source() == SchemaId::ENVOY;
+        if is_envoy && !c.in_envoy {
+            // An Envoy document inside a Kubernetes object: lower it on its own.
+            c.in_envoy = true;
+            let json = to_json_depth(v, depth, c);
+            c.in_envoy = false;
+            let placeholder = format!("\u{0}skyc-embedded-{}", c.embedded.len());
+            c.embedded.push(Embedded {
+                placeholder: placeholder.clone(),
+                path: c.path.clone(),
+                ty: m.ty,
+                json: json?,
+            });
+            return Ok(Json::String(placeholder));
         }
+        if let Some(o) = &m.origin {
+            c.origins.0.push((c.path.clone(), o.clone()));
+        }
+        let t = m.message_type();
         let mut obj = Map::new();
         for (name, val) in m.fields() {
-            let j = in_field(c, name, |c| to_json_depth(val, depth + 1, c))?;
+            let is_any = t.field(name).is_some_and(|(_, f)| any_valued(&f.ty));
+            let j = c.field(name, |c| {
+                if is_any {
+                    any_json(val, depth + 1, c)
+                } else {
+                    to_json_depth(val, depth + 1, c)
+                }
+            })?;
             obj.insert(name.to_string(), j);
         }
         return Ok(Json::Object(obj));
@@ -151,11 +186,7 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
         return items
             .iter()
             .enumerate()
-            .map(|(i, x)| {
-                nested(c, format_args!("[{i}]"), |c| {
-                    to_json_depth(*x, depth + 1, c)
-                })
-            })
+            .map(|(i, x)| c.nested(format_args!("[{i}]"), |c| to_json_depth(*x, depth + 1, c)))
             .collect::<Result<Vec<_>, _>>()
             .map(Json::Array);
     }
@@ -168,7 +199,9 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
                     k.to_repr()
                 ));
             };
-            let j = in_field(c, k, |c| to_json_depth(val, depth + 1, c))?;
+            let j = c.nested(format_args!("[{k:?}]"), |c| {
+                to_json_depth(val, depth + 1, c)
+            })?;
             obj.insert(k.to_string(), j);
         }
         return Ok(Json::Object(obj));
@@ -178,6 +211,54 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
         v.get_type(),
         v.to_repr()
     ))
+}
+
+/// Whether a field holds `Any` values (directly, or as list or map items).
+fn any_valued(ty: &FieldType) -> bool {
+    match ty {
+        FieldType::Any => true,
+        FieldType::List(t) | FieldType::Map(t) => any_valued(t),
+        _ => false,
+    }
+}
+
+/// An `Any` value: the packed message's fields after its `@type`.
+fn any_json(v: Value, depth: usize, c: &mut Collector) -> Result<Json, String> {
+    if let Some(m) = Message::from_value(v) {
+        let inner = to_json_depth(v, depth, c)?;
+        let mut obj = Map::new();
+        obj.insert(
+            "@type".into(),
+            Json::String(skyc_schema::envoy::type_url(&m.message_type().name)),
+        );
+        if let Json::Object(fields) = inner {
+            obj.extend(fields);
+        }
+        return Ok(Json::Object(obj));
+    }
+    let items = ListRef::from_value(v).map(|l| l.content().to_vec());
+    if let Some(items) = items {
+        return items
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| c.nested(format_args!("[{i}]"), |c| any_json(x, depth + 1, c)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Json::Array);
+    }
+    if let Some(d) = DictRef::from_value(v) {
+        let entries: Vec<(String, Value)> = d
+            .iter()
+            .filter_map(|(k, x)| k.unpack_str().map(|k| (k.to_string(), x)))
+            .collect();
+        drop(d);
+        let mut obj = Map::new();
+        for (k, x) in entries {
+            let j = c.nested(format_args!("[{k:?}]"), |c| any_json(x, depth + 1, c))?;
+            obj.insert(k, j);
+        }
+        return Ok(Json::Object(obj));
+    }
+    to_json_depth(v, depth, c)
 }
 
 /// An object with the span it came from, after lowering.
@@ -220,7 +301,43 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                 .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)")),
             );
         }
-        match k8s().lower(p.ty, p.json.clone()) {
+        let mut json = p.json.clone();
+        let mut envoy_documents = Vec::new();
+        for e in &p.embedded {
+            let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
+            let findings = crate::validate_envoy::check(e.ty, &e.json, &e.path);
+            // The decoder's complaint repeats a finding above; report it only on its own.
+            let report_decode = findings.is_empty();
+            for f in findings {
+                diagnostics.push(
+                    Diagnostic::new(f.code, f.message)
+                        .with_span_opt(at(&f.path))
+                        .with_field_path(&f.path)
+                        .with_help(f.help),
+                );
+            }
+            let text = match skyc_schema::envoy::canonical_json(e.ty, &e.json) {
+                Ok(c) => crate::emit::to_yaml(&c),
+                Err(_) if !report_decode => String::new(),
+                Err(msg) => {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            codes::SKY0408,
+                            format!(
+                                "{} does not fit its Envoy proto: {msg}",
+                                skyc_schema::lookup(e.ty).path
+                            ),
+                        )
+                        .with_span_opt(at(&e.path))
+                        .with_field_path(&e.path),
+                    );
+                    String::new()
+                }
+            };
+            replace_placeholder(&mut json, &e.placeholder, &text);
+            envoy_documents.push((e.path.clone(), text));
+        }
+        match k8s().lower(p.ty, json) {
             Some(Ok(json)) => {
                 let json = conventional_order(json);
                 let g = t.gvk.clone().expect("lowered objects are kinds");
@@ -241,6 +358,7 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                         name,
                         namespace,
                         json,
+                        envoy_documents,
                     },
                     ty: p.ty,
                     span: p.span.clone(),
@@ -266,6 +384,23 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
     Lowered {
         objects,
         diagnostics,
+    }
+}
+
+/// Puts the rendered text of an embedded document where its placeholder is.
+fn replace_placeholder(json: &mut Json, placeholder: &str, text: &str) -> bool {
+    match json {
+        Json::String(s) if s == placeholder => {
+            *s = text.to_string();
+            true
+        }
+        Json::Array(a) => a
+            .iter_mut()
+            .any(|x| replace_placeholder(x, placeholder, text)),
+        Json::Object(o) => o
+            .values_mut()
+            .any(|x| replace_placeholder(x, placeholder, text)),
+        _ => false,
     }
 }
 

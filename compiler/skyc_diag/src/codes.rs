@@ -342,6 +342,43 @@ SKY0408 = "SKY0408", "schema-rejected", Error, "The object does not fit the Kube
 "The typed Kubernetes model refused the object while lowering it; the message says which part.
 
 Fix: correct the field named in the message.";
+
+SKY0410 = "SKY0410", "envoy-rule", Error, "An Envoy message breaks a rule its proto declares.",
+"Envoy's protos carry validation rules (protoc-gen-validate): required fields, numeric and
+duration ranges, minimum lengths, at most one field of a `oneof`. Envoy rejects a configuration
+that breaks one at startup; skyc reports it at the `.sky` line that built the message.
+
+Example: `envoy.config.cluster.v3.Cluster(name = \"\")` (the name must not be empty), or
+`connect_timeout = \"0s\"` (it must be greater than zero).
+
+Fix: set the field as the message says; `skyc doc <type>.<field>` shows the field's documentation.";
+
+SKY0411 = "SKY0411", "envoy-unknown-cluster", Error, "An Envoy route sends traffic to a cluster that is not defined.",
+"Every `cluster` a route (or a TCP proxy) names must be one of the clusters of the same
+configuration. Envoy accepts the configuration but answers every such request with 503.
+
+Example: a route with `cluster = \"ledgr\"` when the cluster is named `ledger`.
+
+Fix: use the name of a defined cluster (the message suggests the closest one), or define it.";
+
+SKY0412 = "SKY0412", "envoy-duplicate-name", Error, "Two Envoy clusters or listeners have the same name.",
+"Cluster and listener names must be unique within one configuration. For listeners Envoy does not
+always complain: a duplicate can be dropped silently, and its traffic goes nowhere.
+
+Example: two upstreams that both produce the cluster `ledger`.
+
+Fix: rename one of them, or remove the duplicate.";
+
+SKY0413 = "SKY0413", "envoy-retry-on", Error, "A retry policy names a `retry_on` condition Envoy does not know.",
+"`retry_on` is a comma-separated list of conditions (`5xx`, `gateway-error`, `reset`,
+`connect-failure`, `retriable-4xx`, `refused-stream`, `retriable-status-codes`,
+`retriable-headers`, `http3-post-connect-failure`, `envoy-ratelimited`, and for gRPC `cancelled`,
+`deadline-exceeded`, `internal`, `resource-exhausted`, `unavailable`). Envoy ignores unknown
+conditions, so a typo silently disables the retry.
+
+Example: `retry_on = \"5xx,conect-failure\"`.
+
+Fix: use the suggested condition.";
 }
 
 #[cfg(test)]

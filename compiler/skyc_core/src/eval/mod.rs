@@ -86,6 +86,8 @@ pub struct PendingObject {
     pub span: Option<Span>,
     /// Where the messages inside it were built, for findings at a field path.
     pub origins: crate::lower::Origins,
+    /// Envoy documents inside it, rendered to text at lowering.
+    pub embedded: Vec<crate::lower::Embedded>,
 }
 
 pub(crate) struct Evaluated {
@@ -645,11 +647,12 @@ fn call_main<'v>(
                 continue;
             }
             match crate::lower::to_json_with_origins(item) {
-                Ok((json, origins)) => objects.push(PendingObject {
+                Ok((json, origins, embedded)) => objects.push(PendingObject {
                     ty: m.ty,
                     json,
                     span: origins.root().or(Some(return_span.clone())),
                     origins,
+                    embedded,
                 }),
                 Err(e) => diagnostics
                     .push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
@@ -711,12 +714,13 @@ fn call_main<'v>(
                 *c.span_override.borrow_mut() = None;
             }
             if let Some(v) = built {
-                match crate::lower::to_json(v) {
-                    Ok(json) => objects.push(PendingObject {
+                match crate::lower::to_json_with_origins(v) {
+                    Ok((json, origins, embedded)) => objects.push(PendingObject {
                         ty: t.id,
                         json,
                         span: Some(return_span.clone()),
-                        origins: Default::default(),
+                        origins,
+                        embedded,
                     }),
                     Err(e) => diagnostics
                         .push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),

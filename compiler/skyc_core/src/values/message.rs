@@ -243,6 +243,17 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
         Some(self.signature.get_or_init(|| signature(self.ty)).clone())
     }
 
+    /// Nested message types, as protobuf declares them:
+    /// `envoy.config.bootstrap.v3.Bootstrap.StaticResources`.
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        let path = format!("{}.{attribute}", skyc_schema::lookup(self.ty).path);
+        skyc_schema::by_path(&path).map(|t| heap.alloc(MessageCtor::new(t.id)))
+    }
+
+    fn has_attr(&self, attribute: &str, heap: Heap<'v>) -> bool {
+        self.get_attr(attribute, heap).is_some()
+    }
+
     fn invoke(
         &self,
         _me: Value<'v>,
@@ -414,6 +425,14 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         let heap = self.eval.heap();
         match ty {
             FieldType::String { enum_values } => {
+                // An Envoy message where text is expected (a ConfigMap's `envoy.yaml`) is
+                // embedded: lowering renders it as YAML after checking it.
+                if enum_values.is_none()
+                    && Message::from_value(value)
+                        .is_some_and(|m| m.ty.source() == skyc_schema::SchemaId::ENVOY)
+                {
+                    return Some(value);
+                }
                 let Some(s) = value.unpack_str() else {
                     self.type_error(value, ty, path, narrow);
                     return None;

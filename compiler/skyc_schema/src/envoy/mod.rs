@@ -52,6 +52,29 @@ impl Envoy {
     }
 }
 
+/// The type URL of a message type, as `Any` and Envoy's `@type` use it.
+pub fn type_url(full_name: &str) -> String {
+    format!("type.googleapis.com/{full_name}")
+}
+
+/// Converts a message given as JSON with protobuf field names (what lowering produces; `Any`
+/// values carry `@type`) to canonical proto3 JSON, through `prost-reflect`: lowerCamelCase
+/// names, enums by name, 64-bit integers as strings, durations as `"1.5s"`. Fails with the
+/// decoder's message when the JSON does not fit the message type.
+pub fn canonical_json(ty: TypeId, json: &serde_json::Value) -> Result<serde_json::Value, String> {
+    use serde::de::DeserializeSeed;
+    let desc = envoy().descriptor(ty).clone();
+    let text = serde_json::to_string(json).map_err(|e| e.to_string())?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let msg = desc.deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::new(&mut out);
+    msg.serialize_with_options(&mut ser, &prost_reflect::SerializeOptions::new())
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&out).map_err(|e| e.to_string())
+}
+
 /// The Envoy schema (built on first use).
 pub fn envoy() -> &'static Envoy {
     static ENVOY: OnceLock<Envoy> = OnceLock::new();
@@ -380,6 +403,33 @@ mod tests {
         assert!(p.files().count() > 400, "files: {}", p.files().count());
         assert!(p.all_messages().count() > 1500);
         assert!(p.get_extension_by_name("validate.rules").is_some());
+    }
+
+    #[test]
+    fn canonical_json_renames_and_packs_any() {
+        let s = &envoy().schema;
+        let c = s.by_path("envoy.config.cluster.v3.Cluster").unwrap();
+        let json = serde_json::json!({
+            "name": "ledger",
+            "connect_timeout": "2s",
+            "lb_policy": "LEAST_REQUEST",
+            "per_connection_buffer_limit_bytes": 32768,
+            "typed_extension_protocol_options": {
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                    "@type": type_url("envoy.extensions.upstreams.http.v3.HttpProtocolOptions"),
+                    "explicit_http_config": {"http2_protocol_options": {}}
+                }
+            }
+        });
+        let out = canonical_json(c.id, &json).unwrap();
+        assert_eq!(out["connectTimeout"], "2s");
+        assert_eq!(out["lbPolicy"], "LEAST_REQUEST");
+        assert_eq!(out["perConnectionBufferLimitBytes"], 32768);
+        let opts = &out["typedExtensionProtocolOptions"]
+            ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"];
+        assert!(opts["explicitHttpConfig"]["http2ProtocolOptions"].is_object());
+        let bad = serde_json::json!({"name": "x", "lb_policy": "NOPE"});
+        assert!(canonical_json(c.id, &bad).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixtures, load_fixture, run};
+use common::{compile_example, fixtures, load_fixture, run, EXAMPLES};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -29,6 +29,20 @@ fn rendered_envoy_configs_pass_envoy_validate() {
                     format!("{name}: {} {} {field}", o.kind, o.name),
                     text.clone(),
                 ));
+            }
+        }
+    }
+    for (example, var_sets) in EXAMPLES {
+        for vars in *var_sets {
+            let out = compile_example(example, vars);
+            assert!(!out.has_errors(), "{example}: {:#?}", out.diagnostics);
+            for o in &out.objects {
+                for (field, text) in &o.envoy_documents {
+                    docs.push((
+                        format!("example {example} {vars:?}: {} {} {field}", o.kind, o.name),
+                        text.clone(),
+                    ));
+                }
             }
         }
     }

@@ -1,49 +1,15 @@
 //! Every example renders (twice, byte-identical), matches its snapshot, and passes
 //! `kubernetes-validate --strict` for the Kubernetes version skyc targets.
 
+mod common;
+
+use common::{compile_example, EXAMPLES};
 use skyc_core::emit::{stream, Format};
-use skyc_core::{compile, Config, DiskWorld, Options};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-/// One set of `--var` values.
-type VarSet = &'static [(&'static str, &'static str)];
-
-/// (example, variable sets)
-const EXAMPLES: &[(&str, &[VarSet])] = &[
-    (
-        "home-srv",
-        &[
-            &[("cluster", "northwest"), ("environment", "qa")],
-            &[("cluster", "southeast"), ("environment", "prod")],
-        ],
-    ),
-    (
-        "multi-env",
-        &[&[("environment", "qa")], &[("environment", "prod")]],
-    ),
-    ("raw-k8s", &[&[]]),
-];
-
 fn render(example: &str, vars: &[(&str, &str)]) -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(example);
-    let world = DiskWorld::new(&dir, Some(&dir)).unwrap();
-    let config = match std::fs::read_to_string(dir.join("sky.toml")) {
-        Ok(t) => Config::parse("sky.toml", &t).unwrap(),
-        Err(_) => Config::default(),
-    };
-    let opts = Options {
-        vars: vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect::<BTreeMap<_, _>>(),
-        config,
-        ..Options::default()
-    };
-    let out = compile(&world, "main.sky", &opts);
+    let out = compile_example(example, vars);
     assert!(
         !out.has_errors(),
         "{example} {vars:?}: {:#?}",

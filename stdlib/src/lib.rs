@@ -3,7 +3,10 @@
 //! documentation of what each function generates.
 
 /// Every stdlib module: (path under `@stdlib//`, source).
-pub const MODULES: &[(&str, &str)] = &[("service.sky", include_str!("../sky/service.sky"))];
+pub const MODULES: &[(&str, &str)] = &[
+    ("mesh.sky", include_str!("../sky/mesh.sky")),
+    ("service.sky", include_str!("../sky/service.sky")),
+];
 
 /// The source of a stdlib module.
 pub fn module(path: &str) -> Option<&'static str> {

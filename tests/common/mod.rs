@@ -1,4 +1,6 @@
 //! The one helper the tests use: run the pipeline on a fixture and render the result.
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
 
 use skyc_core::{compile, Config, MemoryWorld, Options, Outcome};
 use skyc_diag::render::{human, HumanOptions};
@@ -88,4 +90,48 @@ pub fn fixtures(dir: &str) -> Vec<std::path::PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+/// One set of `--var` values.
+pub type VarSet = &'static [(&'static str, &'static str)];
+
+/// Every example with the variable sets it is rendered for in the tests.
+pub const EXAMPLES: &[(&str, &[VarSet])] = &[
+    (
+        "home-srv",
+        &[
+            &[("cluster", "northwest"), ("environment", "qa")],
+            &[("cluster", "southeast"), ("environment", "prod")],
+        ],
+    ),
+    (
+        "multi-env",
+        &[&[("environment", "qa")], &[("environment", "prod")]],
+    ),
+    ("raw-k8s", &[&[]]),
+    (
+        "mesh",
+        &[&[("environment", "qa")], &[("environment", "prod")]],
+    ),
+];
+
+/// Compiles `examples/<example>/main.sky` with the given variables, from disk, as the CLI does.
+pub fn compile_example(example: &str, vars: &[(&str, &str)]) -> Outcome {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(example);
+    let world = skyc_core::DiskWorld::new(&dir, Some(&dir)).unwrap();
+    let config = match std::fs::read_to_string(dir.join("sky.toml")) {
+        Ok(t) => Config::parse("sky.toml", &t).unwrap(),
+        Err(_) => Config::default(),
+    };
+    let opts = Options {
+        vars: vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        config,
+        ..Options::default()
+    };
+    compile(&world, "main.sky", &opts)
 }

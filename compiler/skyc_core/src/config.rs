@@ -16,6 +16,27 @@ pub struct Config {
     /// Declared variables. When any is declared, only declared variables may be used.
     #[serde(default)]
     pub vars: BTreeMap<String, VarDecl>,
+    /// Service mesh settings used by the stdlib's Envoy sidecar.
+    #[serde(default)]
+    pub mesh: MeshConfig,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeshConfig {
+    /// The Envoy image of the sidecar (pin it by digest in production).
+    pub envoy_image: Option<String>,
+}
+
+impl Config {
+    /// The project settings the stdlib may read with `project_setting(key, default)`.
+    pub fn settings(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        if let Some(i) = &self.mesh.envoy_image {
+            out.insert("mesh.envoy_image".to_string(), i.clone());
+        }
+        out
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -70,9 +70,14 @@ pub fn by_path(path: &str) -> Option<&'static MessageType> {
 
 /// The type with this id, whichever schema it belongs to.
 pub fn lookup(id: TypeId) -> &'static MessageType {
-    match id.source() {
-        SchemaId::K8S => k8s::k8s().schema.get(id),
-        SchemaId::ENVOY => envoy::envoy().schema.get(id),
+    schema_of(id.source()).get(id)
+}
+
+/// The schema registered as `source`.
+pub fn schema_of(source: SchemaId) -> &'static Schema {
+    match source {
+        SchemaId::K8S => &k8s::k8s().schema,
+        SchemaId::ENVOY => &envoy::envoy().schema,
         other => panic!("no schema is registered as {other:?}"),
     }
 }
@@ -264,6 +269,9 @@ pub struct Schema {
     by_name: HashMap<String, TypeId>,
     by_path: HashMap<String, TypeId>,
     by_gvk: HashMap<(String, String), TypeId>,
+    /// Types by the path they are directly under: a namespace (`k8s.apps.v1`) or, for
+    /// nested protobuf types, their parent message (`envoy.config.cluster.v3.Cluster`).
+    children: HashMap<String, Vec<TypeId>>,
 }
 
 impl Schema {
@@ -275,6 +283,7 @@ impl Schema {
             by_name: HashMap::new(),
             by_path: HashMap::new(),
             by_gvk: HashMap::new(),
+            children: HashMap::new(),
         }
     }
 
@@ -299,6 +308,11 @@ impl Schema {
     /// By constructor path (`k8s.apps.v1.Deployment`) in this schema.
     pub fn by_path(&self, path: &str) -> Option<&MessageType> {
         self.by_path.get(path).map(|&id| self.get(id))
+    }
+
+    /// The types directly under `path` (a namespace or a parent message), in schema order.
+    pub fn children(&self, path: &str) -> &[TypeId] {
+        self.children.get(path).map_or(&[], Vec::as_slice)
     }
 
     /// By `apiVersion` and `kind`.
@@ -356,6 +370,12 @@ impl Schema {
     pub(crate) fn fill(&mut self, t: MessageType) {
         let id = t.id;
         self.by_path.insert(t.path.clone(), id);
+        if let Some((parent, _)) = t.path.rsplit_once('.') {
+            self.children
+                .entry(parent.to_string())
+                .or_default()
+                .push(id);
+        }
         if let Some(g) = &t.gvk {
             self.by_gvk.insert((g.api_version(), g.kind.clone()), id);
         }

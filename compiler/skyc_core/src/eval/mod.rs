@@ -473,6 +473,7 @@ fn run_module(
     let loader = ReturnFileLoader { modules: &modules };
     let ctx = EvalContext {
         max_alloc: limits.max_heap,
+        settings: config.settings(),
         ..EvalContext::default()
     };
     Module::with_temp_heap(|module| {

@@ -17,16 +17,20 @@ use starlark::coerce::Coerce;
 use starlark::eval::{Arguments, Evaluator};
 use starlark::starlark_complex_value;
 use starlark::starlark_simple_value;
-use starlark::typing::{ParamIsRequired, ParamSpec, Ty};
+use starlark::typing::{
+    ParamIsRequired, ParamSpec, Ty, TyCallable, TyStarlarkValue, TyUser, TyUserFields, TyUserParams,
+};
 use starlark::util::ArcStr;
 use starlark::values::dict::{AllocDict, DictRef};
 use starlark::values::list::{AllocList, ListRef};
 use starlark::values::tuple::TupleRef;
+use starlark::values::typing::TypeInstanceId;
 use starlark::values::{starlark_value, ValueLifetimeless};
 use starlark::values::{
     Freeze, FreezeResult, Freezer, FrozenValue, Heap, NoSerialize, StarlarkPagablePanic,
     StarlarkValue, Trace, Value, ValueLike,
 };
+use starlark_map::sorted_map::SortedMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -183,9 +187,10 @@ impl MessageCtor {
     }
 }
 
-/// The signature the typechecker sees: keyword-only parameters, one per field, each typed as
-/// loosely as construction accepts (the constructor checks the exact rules when it runs), so a
-/// misspelled field or a plainly wrong type is found before anything runs.
+/// The type the typechecker sees: a callable with keyword-only parameters, one per field,
+/// each typed as loosely as construction accepts (the constructor checks the exact rules when
+/// it runs), so a misspelled field or a plainly wrong type is found before anything runs; and
+/// the nested protobuf types as attributes (`Bootstrap.StaticResources`).
 fn signature(ty: TypeId) -> Ty {
     let t = skyc_schema::lookup(ty);
     let params = t
@@ -200,7 +205,30 @@ fn signature(ty: TypeId) -> Ty {
         })
         .collect::<Vec<_>>();
     let spec = ParamSpec::new_named_only(params).unwrap_or_else(|_| ParamSpec::kwargs(Ty::any()));
-    Ty::function(spec, Ty::starlark_value::<FrozenMessage>())
+    let result = Ty::starlark_value::<FrozenMessage>();
+    let callable = TyCallable::new(spec.clone(), result.clone());
+    let nested: SortedMap<String, Ty> = skyc_schema::schema_of(ty.source())
+        .children(&t.path)
+        .iter()
+        .map(|id| (skyc_schema::lookup(*id).short_name().to_string(), Ty::any()))
+        .collect();
+    let user = TyUser::new(
+        t.path.clone(),
+        TyStarlarkValue::new::<MessageCtor>(),
+        TypeInstanceId::r#gen(),
+        TyUserParams {
+            callable: Some(callable.clone()),
+            fields: TyUserFields {
+                known: nested,
+                unknown: false,
+            },
+            ..TyUserParams::default()
+        },
+    );
+    match user {
+        Ok(u) => Ty::custom(u),
+        Err(_) => Ty::function(spec, result),
+    }
 }
 
 /// The static type of the values a field accepts.

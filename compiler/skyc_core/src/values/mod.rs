@@ -67,6 +67,8 @@ pub struct EvalContext {
     pub(crate) span_override: RefCell<Option<Span>>,
     /// Bytes a single repetition may allocate (the heap limit).
     pub(crate) max_alloc: u64,
+    /// Project settings from `sky.toml` (`mesh.envoy_image`, …).
+    pub(crate) settings: std::collections::BTreeMap<String, String>,
 }
 
 /// Converts a starlark file span to ours.
@@ -198,6 +200,19 @@ fn guards(builder: &mut GlobalsBuilder) {
             }
         }
         a.mul(b, eval.heap())
+    }
+
+    /// A project setting from `sky.toml` (e.g. `"mesh.envoy_image"` for `[mesh] envoy_image`),
+    /// or `default` when the project does not set it.
+    fn project_setting<'v>(
+        #[starlark(require = pos)] key: &str,
+        #[starlark(require = pos)] default: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        let ctx = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>());
+        Ok(ctx
+            .and_then(|c| c.settings.get(key).cloned())
+            .unwrap_or_else(|| default.to_string()))
     }
 }
 

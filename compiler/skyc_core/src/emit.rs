@@ -67,9 +67,166 @@ pub fn stream(objects: &[Object], format: Format) -> String {
     }
 }
 
+/// One xDS resource for a control plane, taken from an Envoy bootstrap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XdsResource {
+    /// The Envoy node (the bootstrap's `node.id`) it is for.
+    pub node: String,
+    /// `Listener`, `Cluster` or `RouteConfiguration`.
+    pub kind: &'static str,
+    pub name: String,
+    /// Canonical proto3 JSON with its `@type` first.
+    pub json: serde_json::Value,
+}
+
+const XDS_TYPES: &[(&str, &str)] = &[
+    ("Listener", "envoy.config.listener.v3.Listener"),
+    (
+        "RouteConfiguration",
+        "envoy.config.route.v3.RouteConfiguration",
+    ),
+    ("Cluster", "envoy.config.cluster.v3.Cluster"),
+];
+
+fn with_type(kind: &str, mut json: serde_json::Value) -> serde_json::Value {
+    let full = XDS_TYPES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("", |(_, t)| t);
+    let mut out = serde_json::Map::new();
+    out.insert(
+        "@type".into(),
+        serde_json::Value::String(format!("type.googleapis.com/{full}")),
+    );
+    if let Some(o) = json.as_object_mut() {
+        out.extend(std::mem::take(o));
+    }
+    serde_json::Value::Object(out)
+}
+
+/// The xDS resources of every bootstrap embedded in `objects`: each static listener and
+/// cluster, and each inline route configuration as its own RouteConfiguration, which the
+/// listener then gets over RDS (through ADS). Sorted by node, kind and name.
+pub fn xds_resources(objects: &[Object]) -> Vec<XdsResource> {
+    let mut out = Vec::new();
+    for o in objects {
+        for d in o
+            .envoy_documents
+            .iter()
+            .filter(|d| d.type_name == crate::BOOTSTRAP)
+        {
+            let node = d
+                .json
+                .pointer("/node/id")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(&o.name)
+                .to_string();
+            let sr = d.json.get("staticResources");
+            let list = |k: &str| {
+                sr.and_then(|s| s.get(k))
+                    .and_then(serde_json::Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            for mut l in list("listeners") {
+                for route in split_routes(&mut l) {
+                    let name = route["name"].as_str().unwrap_or_default().to_string();
+                    out.push(XdsResource {
+                        node: node.clone(),
+                        kind: "RouteConfiguration",
+                        name,
+                        json: with_type("RouteConfiguration", route),
+                    });
+                }
+                let name = l["name"].as_str().unwrap_or_default().to_string();
+                out.push(XdsResource {
+                    node: node.clone(),
+                    kind: "Listener",
+                    name,
+                    json: with_type("Listener", l),
+                });
+            }
+            for c in list("clusters") {
+                let name = c["name"].as_str().unwrap_or_default().to_string();
+                out.push(XdsResource {
+                    node: node.clone(),
+                    kind: "Cluster",
+                    name,
+                    json: with_type("Cluster", c),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.node, a.kind, &a.name).cmp(&(&b.node, b.kind, &b.name)));
+    out
+}
+
+/// Moves the inline route configurations of a listener's HTTP connection managers out, and
+/// points the managers at them through RDS over ADS.
+fn split_routes(listener: &mut serde_json::Value) -> Vec<serde_json::Value> {
+    let mut routes = Vec::new();
+    let chains = listener
+        .get_mut("filterChains")
+        .and_then(serde_json::Value::as_array_mut);
+    for chain in chains.into_iter().flatten() {
+        let filters = chain
+            .get_mut("filters")
+            .and_then(serde_json::Value::as_array_mut);
+        for f in filters.into_iter().flatten() {
+            let Some(cfg) = f
+                .get_mut("typedConfig")
+                .and_then(serde_json::Value::as_object_mut)
+            else {
+                continue;
+            };
+            let is_hcm = cfg
+                .get("@type")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|t| t.ends_with(".HttpConnectionManager"));
+            if !is_hcm {
+                continue;
+            }
+            if let Some(route) = cfg.shift_remove("routeConfig") {
+                let name = route["name"].as_str().unwrap_or_default().to_string();
+                cfg.insert(
+                    "rds".into(),
+                    json!({
+                        "configSource": {"ads": {}, "resourceApiVersion": "V3"},
+                        "routeConfigName": name,
+                    }),
+                );
+                routes.push(route);
+            }
+        }
+    }
+    routes
+}
+
+/// xDS resources as one JSON document: `{"resources": [{node, kind, name, resource}]}`.
+pub fn xds_list(resources: &[XdsResource]) -> String {
+    let items: Vec<serde_json::Value> = resources
+        .iter()
+        .map(|r| json!({"node": r.node, "kind": r.kind, "name": r.name, "resource": r.json}))
+        .collect();
+    let mut s =
+        serde_json::to_string_pretty(&json!({ "resources": items })).expect("JSON serializes");
+    s.push('\n');
+    s
+}
+
 /// The files of an output directory: one per object plus `manifest.json`, sorted by path.
-/// Objects in a namespace go to `<namespace>/<kind>-<name>.<ext>`, others to the top.
+/// Objects in a namespace go to `<namespace>/<kind>-<name>.<ext>`, others to the top; xDS
+/// resources (when given) to `envoy/<node>/<kind>-<name>.<ext>`.
 pub fn directory(objects: &[Object], format: Format) -> Result<Vec<(String, Vec<u8>)>, String> {
+    directory_with_xds(objects, &[], format)
+}
+
+/// Like [`directory`], with xDS resources.
+pub fn directory_with_xds(
+    objects: &[Object],
+    xds: &[XdsResource],
+    format: Format,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
     let ext = match format {
         Format::Yaml => "yaml",
         Format::Json => "json",
@@ -104,8 +261,39 @@ pub fn directory(objects: &[Object], format: Format) -> Result<Vec<(String, Vec<
         }));
         files.push((path, bytes));
     }
-    let mut manifest = serde_json::to_string_pretty(&json!({"version": 1, "objects": index}))
-        .expect("JSON serializes");
+    let mut xds_index = Vec::new();
+    for r in xds {
+        let path = format!(
+            "envoy/{}/{}-{}.{ext}",
+            r.node,
+            r.kind.to_ascii_lowercase(),
+            r.name
+        );
+        if files.iter().any(|(p, _)| *p == path) {
+            return Err(format!("two resources would be written to `{path}`"));
+        }
+        let bytes = match format {
+            Format::Yaml => to_yaml(&r.json).into_bytes(),
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(&r.json).expect("JSON serializes");
+                s.push('\n');
+                s.into_bytes()
+            }
+        };
+        xds_index.push(json!({
+            "node": r.node,
+            "kind": r.kind,
+            "name": r.name,
+            "file": path,
+            "sha256": hex(&Sha256::digest(&bytes)),
+        }));
+        files.push((path, bytes));
+    }
+    let mut doc = json!({"version": 1, "objects": index});
+    if !xds.is_empty() {
+        doc["xds"] = serde_json::Value::Array(xds_index);
+    }
+    let mut manifest = serde_json::to_string_pretty(&doc).expect("JSON serializes");
     manifest.push('\n');
     files.push(("manifest.json".to_string(), manifest.into_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));

@@ -15,6 +15,7 @@
 pub mod config;
 mod diagnostics;
 pub mod emit;
+mod envoy_summary;
 pub mod eval;
 pub mod lower;
 pub mod validate;
@@ -59,9 +60,26 @@ pub struct Object {
     pub name: String,
     pub namespace: Option<String>,
     pub json: serde_json::Value,
-    /// Envoy configurations embedded in the object as text (field path, YAML), e.g. a
-    /// ConfigMap's `data["envoy.yaml"]`; tests hand them to `envoy --mode validate`.
-    pub envoy_documents: Vec<(String, String)>,
+    /// Envoy configurations embedded in the object as text, e.g. a ConfigMap's
+    /// `data["envoy.yaml"]` (tests hand them to `envoy --mode validate`; `--envoy xds` turns
+    /// bootstraps into xDS resources).
+    pub envoy_documents: Vec<EnvoyDocument>,
+}
+
+/// The protobuf type of an Envoy bootstrap.
+pub const BOOTSTRAP: &str = "envoy.config.bootstrap.v3.Bootstrap";
+
+/// One Envoy message embedded in an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvoyDocument {
+    /// The field holding it, e.g. `data["envoy.yaml"]`.
+    pub field: String,
+    /// Its protobuf type, e.g. `envoy.config.bootstrap.v3.Bootstrap`.
+    pub type_name: String,
+    /// Canonical proto3 JSON.
+    pub json: serde_json::Value,
+    /// The text written into the field (YAML, with a summary for bootstraps).
+    pub text: String,
 }
 
 /// The result of compiling one entry file.

@@ -316,9 +316,9 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                         .with_help(f.help),
                 );
             }
-            let text = match skyc_schema::envoy::canonical_json(e.ty, &e.json) {
-                Ok(c) => crate::emit::to_yaml(&c),
-                Err(_) if !report_decode => String::new(),
+            let canonical = match skyc_schema::envoy::canonical_json(e.ty, &e.json) {
+                Ok(c) => Some(c),
+                Err(_) if !report_decode => None,
                 Err(msg) => {
                     diagnostics.push(
                         Diagnostic::new(
@@ -331,11 +331,26 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                         .with_span_opt(at(&e.path))
                         .with_field_path(&e.path),
                     );
-                    String::new()
+                    None
                 }
             };
+            let type_name = skyc_schema::lookup(e.ty).path.clone();
+            let text = match &canonical {
+                Some(c) if type_name == crate::BOOTSTRAP => {
+                    crate::envoy_summary::summary(c) + &crate::emit::to_yaml(c)
+                }
+                Some(c) => crate::emit::to_yaml(c),
+                None => String::new(),
+            };
             replace_placeholder(&mut json, &e.placeholder, &text);
-            envoy_documents.push((e.path.clone(), text));
+            if let Some(c) = canonical {
+                envoy_documents.push(crate::EnvoyDocument {
+                    field: e.path.clone(),
+                    type_name,
+                    json: c,
+                    text,
+                });
+            }
         }
         match k8s().lower(p.ty, json) {
             Some(Ok(json)) => {

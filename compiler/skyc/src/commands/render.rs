@@ -14,6 +14,17 @@ pub enum RenderFormat {
     Json,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EnvoyOutput {
+    /// Envoy configurations stay static bootstraps inside their ConfigMaps.
+    #[default]
+    Bootstrap,
+    /// Also emit each bootstrap's listeners, routes and clusters as xDS resources for a
+    /// control plane: files under `envoy/<node>/` with `-o`, else a JSON list on stdout
+    /// instead of the Kubernetes objects.
+    Xds,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Entry files (each defines `main(ctx)`).
@@ -27,6 +38,9 @@ pub struct Args {
     /// Write one file per object plus manifest.json into DIR (replaced atomically).
     #[arg(short = 'o', long = "out-dir", value_name = "DIR")]
     out_dir: Option<PathBuf>,
+    /// How Envoy configurations are emitted.
+    #[arg(long, value_enum, default_value_t)]
+    envoy: EnvoyOutput,
 }
 
 pub fn run(args: Args, quiet: bool) -> Exit {
@@ -46,9 +60,18 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         RenderFormat::Yaml => Format::Yaml,
         RenderFormat::Json => Format::Json,
     };
+    let xds = if args.envoy == EnvoyOutput::Xds {
+        emit::xds_resources(&objects)
+    } else {
+        Vec::new()
+    };
     match &args.out_dir {
         None => {
-            let text = emit::stream(&objects, format);
+            let text = if args.envoy == EnvoyOutput::Xds {
+                emit::xds_list(&xds)
+            } else {
+                emit::stream(&objects, format)
+            };
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
                 Ok(()) => Exit::Ok,
@@ -57,14 +80,19 @@ pub fn run(args: Args, quiet: bool) -> Exit {
             }
         }
         Some(dir) => {
-            let files = match emit::directory(&objects, format) {
+            let files = match emit::directory_with_xds(&objects, &xds, format) {
                 Ok(f) => f,
                 Err(e) => return output_error(e),
             };
             match write_dir_atomically(dir, &files) {
                 Ok(()) => {
                     if !quiet {
-                        eprintln!("wrote {} objects to {}", objects.len(), dir.display());
+                        let more = if xds.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" and {} xDS resources", xds.len())
+                        };
+                        eprintln!("wrote {} objects{more} to {}", objects.len(), dir.display());
                     }
                     Exit::Ok
                 }

@@ -5,6 +5,7 @@ pub mod ctx;
 pub mod kube;
 pub mod lazy_ns;
 pub mod message;
+pub mod proto;
 
 use allocative::Allocative;
 use skyc_diag::{codes, CodeInfo, Diagnostic, Span};
@@ -231,6 +232,8 @@ pub fn globals() -> Globals {
                 LibraryExtension::Filter,
             ]);
             b.namespace("kube", kube::kube_module);
+            b.namespace("proto", proto::proto_module);
+            proto::duration_module(&mut b);
             kube::quantity_type(&mut b);
             guards(&mut b);
             k8s_namespace(&mut b);

@@ -25,6 +25,10 @@ pub fn run(args: Args) -> Exit {
 
 /// The documentation text for `symbol`, or an error message and a hint.
 pub fn doc(symbol: &str) -> Result<String, (String, String)> {
+    let functions = skyc_core::eval::stdlib_functions();
+    if let Some(f) = functions.iter().find(|f| f.name == symbol) {
+        return Ok(function_doc(f));
+    }
     // The schema the symbol's root names: Envoy's (decoded on demand) or Kubernetes'.
     let s = if skyc_schema::envoy::is_envoy_path(symbol) || symbol == "envoy" {
         &skyc_schema::envoy::envoy().schema
@@ -61,7 +65,11 @@ pub fn doc(symbol: &str) -> Result<String, (String, String)> {
         }
         return Ok(out);
     }
-    let paths = s.types().iter().map(|t| t.path.as_str());
+    let paths = s
+        .types()
+        .iter()
+        .map(|t| t.path.as_str())
+        .chain(functions.iter().map(|f| f.name.as_str()));
     Err((
         format!("no constructor or namespace named `{symbol}`"),
         match did_you_mean(symbol, paths) {
@@ -69,6 +77,42 @@ pub fn doc(symbol: &str) -> Result<String, (String, String)> {
             None => "constructors are named like `k8s.apps.v1.Deployment`; `skyc doc k8s` lists them all".into(),
         },
     ))
+}
+
+fn function_doc(f: &skyc_core::eval::StdlibFunction) -> String {
+    let mut out = String::new();
+    let sig = f
+        .params
+        .iter()
+        .map(|(name, ty, default, _)| match default {
+            Some(d) => format!("{name}: {ty} = {d}"),
+            None => format!("{name}: {ty}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(out, "{}({sig}) -> {}", f.name, f.returns);
+    let _ = writeln!(out, "load(\"@stdlib//{}\", \"{}\")", f.module, f.name);
+    let _ = writeln!(out, "\n{}", f.summary);
+    if !f.details.is_empty() {
+        let _ = writeln!(out, "\n{}", f.details);
+    }
+    if !f.params.is_empty() {
+        let _ = writeln!(out, "\nParameters:");
+        for (name, ty, default, docs) in &f.params {
+            let default = default
+                .as_ref()
+                .map(|d| format!(" = {d}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {name}: {ty}{default}");
+            if !docs.is_empty() {
+                let _ = writeln!(out, "      {docs}");
+            }
+        }
+    }
+    if !f.module_docs.is_empty() {
+        let _ = writeln!(out, "\nAbout @stdlib//{}:\n{}", f.module, f.module_docs);
+    }
+    out
 }
 
 fn type_doc(t: &skyc_schema::MessageType) -> String {

@@ -821,3 +821,125 @@ fn return_span(f: &SourceFile) -> Option<Span> {
         )
     })
 }
+
+/// A stdlib function's documentation, from its signature and docstring.
+#[derive(Debug, Clone)]
+pub struct StdlibFunction {
+    /// The module it is loaded from, e.g. `mesh.sky`.
+    pub module: String,
+    pub name: String,
+    pub summary: String,
+    pub details: String,
+    /// (name, type, default, doc) of each parameter.
+    pub params: Vec<(String, String, Option<String>, String)>,
+    pub returns: String,
+    /// The docstring of its module (what the module's functions generate).
+    pub module_docs: String,
+}
+
+/// The public functions of every stdlib module, with their documentation. Evaluates the
+/// stdlib (no project files are involved).
+pub fn stdlib_functions() -> Vec<StdlibFunction> {
+    use starlark::docs::{DocItem, DocMember};
+    let world = crate::MemoryWorld::default();
+    let opts = Options::default();
+    let limits = Limits::resolve(&opts);
+    let mut loader = Loader {
+        world: &world,
+        files: BTreeMap::new(),
+        order: Vec::new(),
+        diagnostics: Vec::new(),
+        sources: BTreeMap::new(),
+    };
+    for (path, text) in skyc_stdlib::MODULES {
+        let id = FileId::Stdlib(path.to_string());
+        if !loader.files.contains_key(&id) {
+            loader.load(&id, Arc::from(*text), &mut Vec::new());
+        }
+    }
+    let globals = globals();
+    let deadline = Instant::now() + limits.max_time;
+    let mut frozen: HashMap<FileId, FrozenModule> = HashMap::new();
+    let no_vars = BTreeMap::new();
+    let config = crate::Config::default();
+    for id in &loader.order {
+        let f = &loader.files[id];
+        let r = run_module(
+            f, &frozen, &limits, deadline, false, &no_vars, &config, &globals, None,
+        );
+        if let Some(m) = r.module {
+            frozen.insert(id.clone(), m);
+        }
+    }
+    let mut out = Vec::new();
+    for (path, _) in skyc_stdlib::MODULES {
+        let Some(m) = frozen.get(&FileId::Stdlib(path.to_string())) else {
+            continue;
+        };
+        let doc = m.documentation();
+        let module_docs = doc
+            .docs
+            .as_ref()
+            .map(|d| match &d.details {
+                Some(more) => format!("{}\n\n{more}", d.summary),
+                None => d.summary.clone(),
+            })
+            .unwrap_or_default();
+        for (name, item) in doc.members {
+            let DocItem::Member(DocMember::Function(f)) = item else {
+                continue;
+            };
+            let (summary, details) = f
+                .docs
+                .as_ref()
+                .map(|d| (d.summary.clone(), d.details.clone().unwrap_or_default()))
+                .unwrap_or_default();
+            // The "Args:" section is shown per parameter instead.
+            let details = details
+                .split("\nArgs:")
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("Args:")
+                .trim()
+                .to_string();
+            let details = if details.starts_with("Args:") {
+                String::new()
+            } else {
+                details
+            };
+            let params = f
+                .params
+                .regular_params()
+                .map(|p| {
+                    (
+                        p.name.clone(),
+                        p.typ.to_string(),
+                        p.default_value.clone(),
+                        p.docs
+                            .as_ref()
+                            .map(|d| {
+                                let mut s = d.summary.clone();
+                                if let Some(more) = &d.details {
+                                    s.push(' ');
+                                    s.push_str(more);
+                                }
+                                s
+                            })
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect();
+            out.push(StdlibFunction {
+                module: path.to_string(),
+                name,
+                summary,
+                details,
+                params,
+                returns: f.ret.typ.to_string(),
+                module_docs: module_docs.clone(),
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.name, &a.module).cmp(&(&b.name, &b.module)));
+    out
+}

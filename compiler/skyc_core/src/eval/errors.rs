@@ -29,7 +29,7 @@ fn message(e: &starlark::Error) -> String {
         | ErrorKind::Native(a)
         | ErrorKind::Other(a) => {
             let s = format!("{a:#}");
-            s.lines().next().unwrap_or("").to_string()
+            s.lines().next().unwrap_or("").trim().to_string()
         }
         _ => e.without_diagnostic().to_string(),
     }

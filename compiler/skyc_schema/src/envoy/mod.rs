@@ -75,10 +75,17 @@ pub fn canonical_json(ty: TypeId, json: &serde_json::Value) -> Result<serde_json
     serde_json::from_slice(&out).map_err(|e| e.to_string())
 }
 
+static ENVOY: OnceLock<Envoy> = OnceLock::new();
+
 /// The Envoy schema (built on first use).
 pub fn envoy() -> &'static Envoy {
-    static ENVOY: OnceLock<Envoy> = OnceLock::new();
     ENVOY.get_or_init(build)
+}
+
+/// Whether the Envoy schema has been built in this process (files that do not use Envoy
+/// must not pay for decoding it).
+pub fn is_loaded() -> bool {
+    ENVOY.get().is_some()
 }
 
 /// A protobuf well-known type that is a field type of its own rather than a message.

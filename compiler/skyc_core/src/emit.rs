@@ -242,14 +242,7 @@ pub fn directory_with_xds(
         if files.iter().any(|(p, _)| *p == path) {
             return Err(format!("two objects would be written to `{path}`"));
         }
-        let bytes = match format {
-            Format::Yaml => to_yaml(&o.json).into_bytes(),
-            Format::Json => {
-                let mut s = serde_json::to_string_pretty(&o.json).expect("JSON serializes");
-                s.push('\n');
-                s.into_bytes()
-            }
-        };
+        let bytes = encode(&o.json, format);
         let sha = hex(&Sha256::digest(&bytes));
         index.push(json!({
             "apiVersion": o.api_version,
@@ -272,14 +265,7 @@ pub fn directory_with_xds(
         if files.iter().any(|(p, _)| *p == path) {
             return Err(format!("two resources would be written to `{path}`"));
         }
-        let bytes = match format {
-            Format::Yaml => to_yaml(&r.json).into_bytes(),
-            Format::Json => {
-                let mut s = serde_json::to_string_pretty(&r.json).expect("JSON serializes");
-                s.push('\n');
-                s.into_bytes()
-            }
-        };
+        let bytes = encode(&r.json, format);
         xds_index.push(json!({
             "node": r.node,
             "kind": r.kind,
@@ -298,6 +284,18 @@ pub fn directory_with_xds(
     files.push(("manifest.json".to_string(), manifest.into_bytes()));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
+}
+
+/// One document in the given format.
+fn encode(json: &serde_json::Value, format: Format) -> Vec<u8> {
+    match format {
+        Format::Yaml => to_yaml(json).into_bytes(),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(json).expect("JSON serializes");
+            s.push('\n');
+            s.into_bytes()
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

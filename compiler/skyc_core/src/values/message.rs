@@ -489,52 +489,27 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 }
                 Some(value)
             }
-            FieldType::Int { bits } => {
+            FieldType::Int { bits } | FieldType::UInt { bits } => {
                 let n = if value.unpack_bool().is_some() {
                     None
                 } else {
                     i64::unpack(value)
                 };
+                let (name, min, max): (&str, i64, i64) = match (ty, bits) {
+                    (FieldType::Int { .. }, 32) => ("an int32", i32::MIN.into(), i32::MAX.into()),
+                    (FieldType::Int { .. }, _) => ("an int64", i64::MIN, i64::MAX),
+                    (_, 32) => ("a uint32", 0, u32::MAX.into()),
+                    _ => ("a uint64", 0, i64::MAX),
+                };
                 match n {
-                    Some(n) if *bits == 32 && i32::try_from(n).is_err() => {
+                    Some(n) if n < min || n > max => {
                         self.report(
                             Diagnostic::new(
                                 codes::SKY0204,
-                                format!("`{path}` is an int32; {n} is out of range"),
+                                format!("`{path}` is {name}; {n} is out of range"),
                             )
                             .with_field_path(path)
-                            .with_help("use a value between -2147483648 and 2147483647"),
-                            Some(narrow),
-                        );
-                        None
-                    }
-                    Some(_) => Some(value),
-                    None => {
-                        self.type_error(value, ty, path, narrow);
-                        None
-                    }
-                }
-            }
-            FieldType::UInt { bits } => {
-                let n = if value.unpack_bool().is_some() {
-                    None
-                } else {
-                    i64::unpack(value)
-                };
-                let max: i64 = if *bits == 32 {
-                    u32::MAX as i64
-                } else {
-                    i64::MAX
-                };
-                match n {
-                    Some(n) if n < 0 || n > max => {
-                        self.report(
-                            Diagnostic::new(
-                                codes::SKY0204,
-                                format!("`{path}` is a uint{bits}; {n} is out of range"),
-                            )
-                            .with_field_path(path)
-                            .with_help(format!("use a value between 0 and {max}")),
+                            .with_help(format!("use a value between {min} and {max}")),
                             Some(narrow),
                         );
                         None

@@ -43,7 +43,7 @@ fn message(ty: TypeId, json: &Json, path: &str, out: &mut Vec<Finding>) {
             None | Some(Json::Null) => {
                 if f.required && !in_oneof.contains(&i) {
                     out.push(Finding {
-                        code: codes::SKY0410,
+                        code: codes::SKY0501,
                         message: format!("{} requires `{}`", t.short_name(), f.name),
                         path: fpath,
                         help: format!("set `{}` (see `skyc doc {}.{}`)", f.name, t.path, f.name),
@@ -71,7 +71,7 @@ fn message(ty: TypeId, json: &Json, path: &str, out: &mut Vec<Finding>) {
             .join(", ");
         if set.len() > 1 {
             out.push(Finding {
-                code: codes::SKY0410,
+                code: codes::SKY0501,
                 message: format!(
                     "{} takes only one of {names} (they form the oneof `{}`), but sets {}",
                     t.short_name(),
@@ -86,7 +86,7 @@ fn message(ty: TypeId, json: &Json, path: &str, out: &mut Vec<Finding>) {
             });
         } else if set.is_empty() && o.required {
             out.push(Finding {
-                code: codes::SKY0410,
+                code: codes::SKY0501,
                 message: format!("{} requires one of {names}", t.short_name()),
                 path: path.to_string(),
                 help: format!("set one of {names}"),
@@ -132,7 +132,7 @@ fn rules(r: &Rules, ty: &FieldType, v: &Json, path: &str, out: &mut Vec<Finding>
     }
     let mut bad = |message: String, help: &str| {
         out.push(Finding {
-            code: codes::SKY0410,
+            code: codes::SKY0501,
             message,
             path: path.to_string(),
             help: help.to_string(),
@@ -238,7 +238,7 @@ fn references(json: &Json, base: &str, out: &mut Vec<Finding>) {
             };
             if let Some(first) = seen.get(name) {
                 out.push(Finding {
-                    code: codes::SKY0412,
+                    code: codes::SKY0503,
                     message: format!(
                         "{kind} `{name}` is defined twice ({field}[{first}] and {field}[{i}])"
                     ),
@@ -272,7 +272,7 @@ fn references(json: &Json, base: &str, out: &mut Vec<Finding>) {
                 ),
             };
             out.push(Finding {
-                code: codes::SKY0411,
+                code: codes::SKY0502,
                 message: format!("traffic is sent to cluster `{name}`, which is not defined"),
                 path,
                 help,
@@ -289,7 +289,7 @@ fn references(json: &Json, base: &str, out: &mut Vec<Finding>) {
                     None => format!("known conditions: {}", RETRY_ON.join(", ")),
                 };
                 out.push(Finding {
-                    code: codes::SKY0413,
+                    code: codes::SKY0504,
                     message: format!("unknown retry_on condition `{token}`"),
                     path: path.clone(),
                     help,

@@ -3,7 +3,8 @@
 //! This is the one place codes are defined and documented: `skyc explain CODE` prints
 //! [`CodeInfo::doc`], and `docs/diagnostics.md` is generated from [`ALL`] (a test keeps it in
 //! sync). Codes are grouped by stage: `SKY00xx` command line and internal, `01xx` load,
-//! `02xx` syntax, types and schema, `03xx` evaluation and limits, `04xx` Kubernetes validation.
+//! `02xx` syntax, types and schema, `03xx` evaluation and limits, `04xx` Kubernetes validation,
+//! `05xx` Envoy, `06xx` lint and policy.
 //! A code, once released, keeps its meaning forever.
 
 use crate::Severity;
@@ -343,7 +344,7 @@ SKY0408 = "SKY0408", "schema-rejected", Error, "The object does not fit the Kube
 
 Fix: correct the field named in the message.";
 
-SKY0410 = "SKY0410", "envoy-rule", Error, "An Envoy message breaks a rule its proto declares.",
+SKY0501 = "SKY0501", "envoy-rule", Error, "An Envoy message breaks a rule its proto declares.",
 "Envoy's protos carry validation rules (protoc-gen-validate): required fields, numeric and
 duration ranges, minimum lengths, at most one field of a `oneof`. Envoy rejects a configuration
 that breaks one at startup; skyc reports it at the `.sky` line that built the message.
@@ -353,7 +354,7 @@ Example: `envoy.config.cluster.v3.Cluster(name = \"\")` (the name must not be em
 
 Fix: set the field as the message says; `skyc doc <type>.<field>` shows the field's documentation.";
 
-SKY0411 = "SKY0411", "envoy-unknown-cluster", Error, "An Envoy route sends traffic to a cluster that is not defined.",
+SKY0502 = "SKY0502", "envoy-unknown-cluster", Error, "An Envoy route sends traffic to a cluster that is not defined.",
 "Every `cluster` a route (or a TCP proxy) names must be one of the clusters of the same
 configuration. Envoy accepts the configuration but answers every such request with 503.
 
@@ -361,7 +362,7 @@ Example: a route with `cluster = \"ledgr\"` when the cluster is named `ledger`.
 
 Fix: use the name of a defined cluster (the message suggests the closest one), or define it.";
 
-SKY0412 = "SKY0412", "envoy-duplicate-name", Error, "Two Envoy clusters or listeners have the same name.",
+SKY0503 = "SKY0503", "envoy-duplicate-name", Error, "Two Envoy clusters or listeners have the same name.",
 "Cluster and listener names must be unique within one configuration. For listeners Envoy does not
 always complain: a duplicate can be dropped silently, and its traffic goes nowhere.
 
@@ -369,7 +370,7 @@ Example: two upstreams that both produce the cluster `ledger`.
 
 Fix: rename one of them, or remove the duplicate.";
 
-SKY0413 = "SKY0413", "envoy-retry-on", Error, "A retry policy names a `retry_on` condition Envoy does not know.",
+SKY0504 = "SKY0504", "envoy-retry-on", Error, "A retry policy names a `retry_on` condition Envoy does not know.",
 "`retry_on` is a comma-separated list of conditions (`5xx`, `gateway-error`, `reset`,
 `connect-failure`, `retriable-4xx`, `refused-stream`, `retriable-status-codes`,
 `retriable-headers`, `http3-post-connect-failure`, `envoy-ratelimited`, and for gRPC `cancelled`,

@@ -49,6 +49,8 @@ pub fn load_fixture(path: &Path) -> Fixture {
         opts: Options {
             vars,
             config,
+            // Fixtures run everything `skyc check` runs, lint included.
+            lint: true,
             ..Options::default()
         },
     }

@@ -143,6 +143,7 @@ fn parse_options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
             max_call_depth: flags.max_call_depth,
         },
         config: Config::default(),
+        lint: false,
     })
 }
 

@@ -19,6 +19,79 @@ pub struct Config {
     /// Service mesh settings used by the stdlib's Envoy sidecar.
     #[serde(default)]
     pub mesh: MeshConfig,
+    /// Lint rule levels and the facts some rules need.
+    #[serde(default)]
+    pub lint: LintConfig,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    /// Rule name or code → "off", "warning" or "error".
+    #[serde(default)]
+    pub rules: BTreeMap<String, String>,
+    /// The variable that names the environment (default `environment`).
+    pub environment_var: Option<String>,
+    /// Its values that mean production (default `prod`, `production`).
+    pub production: Option<Vec<String>>,
+    /// The label that names the owning team (default `owner`).
+    pub owner_label: Option<String>,
+}
+
+impl LintConfig {
+    /// The configured level of a rule: `None` when not configured, `Some(None)` when off.
+    pub fn severity(&self, code: &skyc_diag::CodeInfo) -> Option<Option<skyc_diag::Severity>> {
+        self.rules
+            .iter()
+            .find(|(k, _)| *k == code.name || k.eq_ignore_ascii_case(code.code))
+            .and_then(|(_, v)| crate::lint::parse_level(v).ok())
+    }
+
+    pub fn environment_var(&self) -> &str {
+        self.environment_var.as_deref().unwrap_or("environment")
+    }
+
+    pub fn production(&self) -> Vec<String> {
+        self.production
+            .clone()
+            .unwrap_or_else(|| vec!["prod".into(), "production".into()])
+    }
+
+    pub fn owner_label(&self) -> &str {
+        self.owner_label.as_deref().unwrap_or("owner")
+    }
+
+    /// Problems with `[lint.rules]`: unknown rules and levels.
+    fn check(&self, file: &str, text: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (k, v) in &self.rules {
+            let at = text
+                .find(k.as_str())
+                .map(|i| Span::from_offsets(file, text, i, i + k.len()));
+            if crate::lint::rule_by_name(k).is_none() {
+                let help = match skyc_diag::did_you_mean(k, crate::lint::rule_names()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "`skyc explain all` lists the lint rules (SKY06xx)".into(),
+                };
+                out.push(
+                    Diagnostic::new(
+                        codes::SKY0108,
+                        format!("invalid sky.toml: `{k}` is not a lint rule"),
+                    )
+                    .with_span_opt(at.clone())
+                    .with_help(help),
+                );
+            }
+            if let Err(e) = crate::lint::parse_level(v) {
+                out.push(
+                    Diagnostic::new(codes::SKY0108, format!("invalid sky.toml: rule `{k}`: {e}"))
+                        .with_span_opt(at)
+                        .with_help("levels: \"off\", \"warning\", \"error\""),
+                );
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -115,6 +188,14 @@ pub fn parse_byte_size(s: &str) -> Result<u64, String> {
 impl Config {
     /// Parses `sky.toml` text; `file` names it in diagnostics.
     pub fn parse(file: &str, text: &str) -> Result<Config, Diagnostic> {
+        let config = Self::parse_toml(file, text)?;
+        if let Some(d) = config.lint.check(file, text).into_iter().next() {
+            return Err(d);
+        }
+        Ok(config)
+    }
+
+    fn parse_toml(file: &str, text: &str) -> Result<Config, Diagnostic> {
         toml::from_str::<Config>(text).map_err(|e| {
             let span = e
                 .span()

@@ -17,6 +17,7 @@ mod diagnostics;
 pub mod emit;
 mod envoy_summary;
 pub mod eval;
+mod lint;
 pub mod lower;
 pub mod validate;
 mod validate_envoy;
@@ -41,6 +42,8 @@ pub struct Options {
     /// Limits given on the command line; they override `sky.toml`.
     pub limits: LimitOverrides,
     pub config: Config,
+    /// Run the lint rules after validation (`skyc check`).
+    pub lint: bool,
 }
 
 /// Limits given on the command line.
@@ -111,6 +114,15 @@ pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
         out.outcome.diagnostics.extend(lowered.diagnostics);
         let mut objects = lowered.objects;
         out.outcome.diagnostics.extend(validate::validate(&objects));
+        if opts.lint && !out.outcome.has_errors() {
+            let (vars, _) = opts.config.resolve_vars(&opts.vars);
+            out.outcome.diagnostics.extend(lint::lint(
+                &objects,
+                &vars,
+                &opts.config.lint,
+                &out.outcome.sources,
+            ));
+        }
         if out.outcome.has_errors() {
             objects.clear();
         }

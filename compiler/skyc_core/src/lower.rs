@@ -26,8 +26,19 @@ impl Origins {
     /// where it was built, narrowed to the field's `name = ` when the message was built
     /// directly in user code.
     pub fn span_at(&self, path: &str) -> Option<Span> {
-        let (prefix, origin) = self
-            .0
+        let (prefix, origin) = self.innermost(path)?;
+        let rest = path[prefix.len()..].trim_start_matches('.');
+        let field = rest.split(['.', '[']).next().unwrap_or("");
+        if origin.direct && !field.is_empty() {
+            Some(narrow(&origin.site, field))
+        } else {
+            Some(to_span(&origin.site))
+        }
+    }
+
+    /// The innermost message on `path` that knows where it was built: (its path, origin).
+    fn innermost(&self, path: &str) -> Option<(&str, &Origin)> {
+        self.0
             .iter()
             .filter(|(p, _)| {
                 p.is_empty()
@@ -36,14 +47,25 @@ impl Origins {
                         .strip_prefix(p.as_str())
                         .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
             })
-            .max_by_key(|(p, _)| p.len())?;
-        let rest = path[prefix.len()..].trim_start_matches('.');
-        let field = rest.split(['.', '[']).next().unwrap_or("");
-        if origin.direct && !field.is_empty() {
-            Some(narrow(&origin.site, field))
-        } else {
-            Some(to_span(&origin.site))
+            .max_by_key(|(p, _)| p.len())
+            .map(|(p, o)| (p.as_str(), o))
+    }
+
+    /// The (file, 1-based line) places that a suppression comment may sit on for a finding at
+    /// `path`: the line the finding points at and every user call that led to the message.
+    pub fn anchors_at(&self, path: &str) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        if let Some(s) = self.span_at(path) {
+            out.push((s.file.clone(), s.start.line));
         }
+        let origin = self.innermost(path);
+        if let Some((_, o)) = origin {
+            for c in std::iter::once(&o.site).chain(&o.callers) {
+                let s = to_span(c);
+                out.push((s.file.clone(), s.start.line));
+            }
+        }
+        out
     }
 
     /// The span of the message that should hold the (missing) field at `path`.
@@ -274,6 +296,15 @@ impl LoweredObject {
     /// Where to point a finding at `path` inside this object.
     pub fn span_at(&self, path: &str) -> Option<Span> {
         self.origins.span_at(path).or_else(|| self.span.clone())
+    }
+
+    /// Where a suppression comment for a finding at `path` may sit (file, line).
+    pub fn anchors_at(&self, path: &str) -> Vec<(String, usize)> {
+        let mut a = self.origins.anchors_at(path);
+        if let Some(s) = self.span.as_ref().filter(|_| a.is_empty()) {
+            a.push((s.file.clone(), s.start.line));
+        }
+        a
     }
 }
 

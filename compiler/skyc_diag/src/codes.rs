@@ -380,6 +380,130 @@ conditions, so a typo silently disables the retry.
 Example: `retry_on = \"5xx,conect-failure\"`.
 
 Fix: use the suggested condition.";
+SKY0601 = "SKY0601", "privileged-container", Error, "A container runs privileged.",
+"A privileged container has every capability of the host and can take it over: one compromised
+process is a compromised node.
+
+Example: `securityContext = {\"privileged\": True}`.
+
+Fix: remove `privileged`; add only the capability the container needs (which SKY0604 then
+asks you to justify). Silence with `# skyc:ignore privileged-container: <reason>` only for
+node agents that truly need it.";
+
+SKY0602 = "SKY0602", "host-namespaces", Error, "A pod shares the host's network, process or IPC namespace.",
+"`hostNetwork`, `hostPID` and `hostIPC` let a pod see and reach everything on its node, bypass
+NetworkPolicies and collide on ports.
+
+Example: `spec = {\"hostNetwork\": True, ...}`.
+
+Fix: remove the setting; expose the pod through a Service.";
+
+SKY0603 = "SKY0603", "runs-as-root", Warning, "A container may run as root.",
+"Without `runAsNonRoot` (or a non-zero `runAsUser`) the container runs as whatever user its image
+says, often root; a container escape then starts as root.
+
+Example: a container with no securityContext.
+
+Fix: set `runAsNonRoot = True` and a `runAsUser` on the pod or the container (`service(...)`
+does).";
+
+SKY0604 = "SKY0604", "added-capabilities", Warning, "A container adds Linux capabilities.",
+"Capabilities such as `NET_ADMIN` or `SYS_ADMIN` widen what a compromised process can do.
+
+Example: `securityContext = {\"capabilities\": {\"add\": [\"NET_ADMIN\"]}}`.
+
+Fix: drop them, or silence the line with the reason the container needs them.";
+
+SKY0605 = "SKY0605", "writable-root-filesystem", Warning, "A container's root filesystem is writable.",
+"A writable root filesystem lets an attacker (or a bug) change the binaries the container runs.
+
+Example: a container without `readOnlyRootFilesystem = True`.
+
+Fix: set `readOnlyRootFilesystem = True` and mount an emptyDir where the app writes (`service(...)`
+mounts one at /tmp).";
+
+SKY0606 = "SKY0606", "mutable-image-tag", Error, "An image uses the `latest` tag or no tag.",
+"`latest` (or no tag, which means `latest`) changes under you: two pods of one Deployment can run
+different code, and a rollback rolls back nothing.
+
+Example: `image = \"nginx\"` or `image = \"nginx:latest\"`.
+
+Fix: pin a version tag, better a digest (`nginx@sha256:…`).";
+
+SKY0607 = "SKY0607", "image-not-pinned", Warning, "In a production render, an image is not pinned by digest.",
+"A tag can be pushed again; a digest cannot. In production, the reviewed image must be the one
+that runs. Production is when the variable `[lint] environment_var` (default `environment`) is
+one of `[lint] production` (default `prod`, `production`).
+
+Example: `image = \"registry.internal/web:1.4\"` rendered with `--var environment=prod`.
+
+Fix: `image = \"registry.internal/web@sha256:<digest>\"`.";
+
+SKY0608 = "SKY0608", "missing-resources", Warning, "A container has no CPU or memory requests or limits.",
+"Without requests the scheduler packs pods blindly; without limits one pod can starve its
+neighbours or be killed first under memory pressure.
+
+Example: a container without `resources`.
+
+Fix: set `requests` and `limits` for `cpu` and `memory` (`service(cpu = ..., mem = ...)` sets
+both).";
+
+SKY0609 = "SKY0609", "missing-readiness-probe", Warning, "A serving container has no readiness probe.",
+"Without a readiness probe a pod receives traffic as soon as it starts, before it can answer, and
+stays in the Service when it stops answering.
+
+Example: a Deployment container with `ports` but no `readinessProbe`.
+
+Fix: add a readiness probe (`service(health_path = \"/healthz\")` adds an HTTP one).";
+
+SKY0610 = "SKY0610", "single-replica", Warning, "A Deployment or StatefulSet runs fewer than 2 replicas.",
+"With one replica every rollout, node drain or crash is an outage, and no PodDisruptionBudget can
+help.
+
+Example: `replicas = 1`.
+
+Fix: run 2 or more replicas, or record why one is enough with the annotation
+`skyc.dev/single-replica: <reason>`.";
+
+SKY0611 = "SKY0611", "cronjob-without-deadline", Warning, "A CronJob has no starting or running deadline.",
+"Without `startingDeadlineSeconds`, runs missed during an outage all start at once when it ends;
+without `activeDeadlineSeconds` on the job, a stuck run never ends and (with
+`concurrencyPolicy: Forbid`) blocks every later run.
+
+Example: a CronJob with only a schedule and a job template.
+
+Fix: set both deadlines.";
+
+SKY0612 = "SKY0612", "missing-owner-label", Warning, "A workload has no owner label.",
+"When it pages at night, the owner label says whom to call; without it the incident starts with a
+search. The label key is `[lint] owner_label` (default `owner`).
+
+Example: a Deployment without `labels = {\"owner\": ...}`.
+
+Fix: label it with the owning team (`service(owner = ...)` does).";
+
+SKY0613 = "SKY0613", "privilege-escalation", Warning, "A container allows privilege escalation.",
+"Unless `allowPrivilegeEscalation` is false, a process can gain more privileges than it started
+with (setuid binaries, file capabilities).
+
+Example: a container without `securityContext.allowPrivilegeEscalation = False`.
+
+Fix: set it to false (`service(...)` does).";
+
+SKY0690 = "SKY0690", "invalid-suppression", Warning, "A suppression comment is malformed.",
+"`# skyc:ignore <rule>: <reason>` must name existing lint rules (by name or code) and give a
+reason, so that every exemption can be reviewed.
+
+Example: `# skyc:ignore privileged-container` (no reason) or `# skyc:ignore privileged: x`.
+
+Fix: name the rule exactly and say why the finding is acceptable here.";
+
+SKY0691 = "SKY0691", "unused-suppression", Warning, "A suppression comment silences nothing.",
+"The finding it was written for is gone; a stale exemption would silently cover a future one.
+
+Example: `# skyc:ignore privileged-container: …` above a container that is no longer privileged.
+
+Fix: remove the comment.";
 }
 
 #[cfg(test)]

@@ -211,12 +211,25 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
     let mut best: Option<(usize, &'a str)> = None;
-    for cand in candidates {
+    for &cand in &candidates {
         let d = levenshtein(&lower, &cand.to_ascii_lowercase());
         let limit = (word.chars().count().max(cand.chars().count()) / 3).max(1);
         if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && cand < bc)) {
             best = Some((d, cand));
+        }
+    }
+    if best.is_none() && lower.chars().count() >= 4 {
+        // A hyphenated name given by one of its words (`privileged` for
+        // `privileged-container`): suggest it when exactly one candidate has that word.
+        let mut with_word = candidates.iter().filter(|c| {
+            c.to_ascii_lowercase()
+                .split(['-', '_', '.'])
+                .any(|part| part == lower)
+        });
+        if let (Some(only), None) = (with_word.next(), with_word.next()) {
+            return Some(only);
         }
     }
     best.map(|(_, c)| c)

@@ -25,7 +25,7 @@ pub struct Args {
 
 pub fn run(args: Args, quiet: bool) -> Exit {
     let opts = match options(&args.flags) {
-        Ok(o) => o,
+        Ok(o) => skyc_core::Options { lint: true, ..o },
         Err(exit) => return exit,
     };
     let mut entries = Vec::new();

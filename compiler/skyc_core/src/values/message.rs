@@ -63,6 +63,9 @@ pub struct MessageGen<V: ValueLifetimeless> {
 pub struct Origin {
     pub site: FileSpan,
     pub direct: bool,
+    /// The user-code calls that led to `site`, innermost first (a helper function's callers):
+    /// a suppression comment on any of their lines covers findings in this message.
+    pub callers: Vec<FileSpan>,
 }
 
 unsafe impl<'v> Coerce<MessageGen<Value<'v>>> for MessageGen<FrozenValue> {}
@@ -336,9 +339,15 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             None
         } else {
             let (site, via_stdlib) = user_call_site(eval);
+            let mut callers = super::user_frames(eval);
+            if !callers.is_empty() {
+                // The first is `site` itself.
+                callers.remove(0);
+            }
             site.map(|site| Origin {
                 site,
                 direct: via_stdlib.is_none(),
+                callers,
             })
         };
         Builder { eval, origin }

@@ -107,6 +107,18 @@ pub(crate) fn user_call_site(eval: &Evaluator) -> (Option<FileSpan>, Option<Stri
     (None, stdlib)
 }
 
+/// The locations of every call in user (non-stdlib) files on the stack, innermost first.
+pub(crate) fn user_frames(eval: &Evaluator) -> Vec<FileSpan> {
+    eval.call_stack()
+        .frames
+        .iter()
+        .rev()
+        .filter_map(|f| f.location.as_ref())
+        .filter(|l| !is_stdlib(l.file.filename()))
+        .cloned()
+        .collect()
+}
+
 /// Narrows a call-site span to where `name = ` or `"name":` is written inside it, if it is.
 pub(crate) fn narrow(fs: &FileSpan, name: &str) -> Span {
     let text = fs.file.source();

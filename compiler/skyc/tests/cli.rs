@@ -13,14 +13,21 @@
 //! ...
 //! ```
 //! Further `args:` lines run more commands in the same directory, one after the other (e.g. a
-//! good render, then a bad one that must leave the first output in place).
+//! good render, then a bad one that must leave the first output in place). `sh:` lines run a
+//! shell command at that point (setup such as `git init`; it must succeed, its output is not
+//! part of the snapshot), e.g. `git commit`, or `cp` to change a file between steps.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+enum Step {
+    Skyc(Vec<String>),
+    Sh(String),
+}
+
 struct Case {
-    runs: Vec<Vec<String>>,
+    runs: Vec<Step>,
     files: Vec<(String, String)>,
 }
 
@@ -33,7 +40,9 @@ fn parse_case(text: &str) -> Case {
         } else if let Some((_, body)) = files.last_mut() {
             body.push_str(line);
         } else if let Some(args) = line.strip_prefix("args:") {
-            runs.push(split_args(args.trim()));
+            runs.push(Step::Skyc(split_args(args.trim())));
+        } else if let Some(cmd) = line.strip_prefix("sh:") {
+            runs.push(Step::Sh(cmd.trim().to_string()));
         }
     }
     Case { runs, files }
@@ -67,6 +76,9 @@ fn list_files(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
     };
     for e in rd.flatten() {
         let p = e.path();
+        if p.file_name().is_some_and(|n| n == ".git") {
+            continue;
+        }
         let rel = p
             .strip_prefix(root)
             .unwrap()
@@ -87,7 +99,11 @@ fn workspace() -> PathBuf {
 
 fn run_case(path: &Path) -> String {
     let case = parse_case(&std::fs::read_to_string(path).unwrap());
-    assert!(!case.runs.is_empty(), "{}: no `args:` line", path.display());
+    assert!(
+        case.runs.iter().any(|s| matches!(s, Step::Skyc(_))),
+        "{}: no `args:` line",
+        path.display()
+    );
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     for (name, body) in &case.files {
@@ -103,7 +119,28 @@ fn run_case(path: &Path) -> String {
     list_files(dir, dir, &mut before);
     let mut report = String::new();
     let dir_text = dir.to_string_lossy().to_string();
-    for args in &case.runs {
+    for step in &case.runs {
+        let args = match step {
+            Step::Skyc(a) => a,
+            Step::Sh(cmd) => {
+                let out = Command::new("sh")
+                    .args(["-c", cmd])
+                    .current_dir(dir)
+                    .env("GIT_AUTHOR_NAME", "skyc")
+                    .env("GIT_AUTHOR_EMAIL", "skyc@example.com")
+                    .env("GIT_COMMITTER_NAME", "skyc")
+                    .env("GIT_COMMITTER_EMAIL", "skyc@example.com")
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}: `{cmd}` failed: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                continue;
+            }
+        };
         let out = Command::new(env!("CARGO_BIN_EXE_skyc"))
             .args(args)
             .current_dir(dir)

@@ -14,6 +14,7 @@
 
 pub mod config;
 mod diagnostics;
+pub mod diff;
 pub mod emit;
 mod envoy_summary;
 pub mod eval;

@@ -270,6 +270,12 @@ pub fn read_input(path: &Path) -> Result<Arc<str>, ReadError> {
 
 /// Lists the `.sky` files under a directory, sorted (for `skyc check DIR`).
 pub fn list_sky_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    list_files(dir, &["sky"])
+}
+
+/// Files under `dir` (recursively, skipping hidden directories and `target`) with one of the
+/// given extensions, sorted.
+pub fn list_files(dir: &Path, extensions: &[&str]) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -285,7 +291,12 @@ pub fn list_sky_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
                 if !hidden {
                     stack.push(path);
                 }
-            } else if ft.is_file() && path.extension().is_some_and(|e| e == "sky") {
+            } else if ft.is_file()
+                && path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| extensions.contains(&e))
+            {
                 out.push(path);
             }
         }

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod check;
+pub mod diff;
 pub mod doc;
 pub mod explain;
 pub mod render;

@@ -174,10 +174,7 @@ fn render_at_rev(
             "check that the revision exists (git rev-parse REV)",
         ));
     }
-    let opts = match options(&args.flags) {
-        Ok(o) => o,
-        Err(exit) => return Err(exit),
-    };
+    let opts = options(&args.flags)?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let top = top.canonicalize().unwrap_or(top);
     let mut old_files = Vec::new();

@@ -31,6 +31,8 @@ enum Command {
     Check(commands::check::Args),
     /// Print the documentation of a diagnostic code (e.g. `skyc explain SKY0203`).
     Explain(commands::explain::Args),
+    /// Run the `test_*` functions of `*_test.sky` files.
+    Test(commands::test::Args),
     /// Compare two renders (or the entry files at a git revision and now): added, removed,
     /// renamed and changed objects, with the fields that changed.
     Diff(commands::diff::Args),
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => commands::explain::run(a),
         Command::Doc(a) => commands::doc::run(a),
         Command::Diff(a) => commands::diff::run(a, quiet),
+        Command::Test(a) => commands::test::run(a, quiet),
         Command::InternalTestPanic => panic!("internal-test-panic was asked to panic"),
     });
     match result {

@@ -93,6 +93,41 @@ fn list_files(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Masks what changes from run to run: test durations `(1.2 ms)` and JUnit `time="…"`.
+fn mask_times(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let ms = rest.find(" ms)");
+        let time = rest.find("time=\"");
+        match (ms, time) {
+            (Some(i), t) if t.is_none_or(|t| i < t) => {
+                let start = rest[..i]
+                    .rfind('(')
+                    .filter(|&p| {
+                        rest[p + 1..i]
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c == '.')
+                    })
+                    .unwrap_or(i);
+                out.push_str(&rest[..start]);
+                out.push_str(if start < i { "(… ms)" } else { " ms)" });
+                rest = &rest[i + 4..];
+            }
+            (_, Some(t)) => {
+                let after = t + 6;
+                let end = rest[after..].find('"').map_or(after, |e| after + e);
+                out.push_str(&rest[..after]);
+                out.push('…');
+                rest = &rest[end..];
+            }
+            _ => break,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -148,7 +183,7 @@ fn run_case(path: &Path) -> String {
             .env_remove("CLICOLOR_FORCE")
             .output()
             .unwrap();
-        let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&dir_text, "$DIR");
+        let clean = |b: &[u8]| mask_times(&String::from_utf8_lossy(b).replace(&dir_text, "$DIR"));
         report.push_str(&format!(
             "$ skyc {}\nexit: {}\n--- stdout\n{}--- stderr\n{}",
             args.join(" "),
@@ -164,9 +199,9 @@ fn run_case(path: &Path) -> String {
     for f in written {
         report.push_str(f);
         report.push('\n');
-        if f == "out/manifest.json" || f.ends_with(".txt") {
+        if f == "out/manifest.json" || f.ends_with(".txt") || f.ends_with(".xml") {
             let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-            report.push_str(&text);
+            report.push_str(&mask_times(&text));
         }
     }
     // Input files a command must not touch are listed with their content when they changed.

@@ -20,6 +20,7 @@ mod envoy_summary;
 pub mod eval;
 mod lint;
 pub mod lower;
+pub mod testrun;
 pub mod validate;
 mod validate_envoy;
 pub mod values;

@@ -504,6 +504,15 @@ SKY0691 = "SKY0691", "unused-suppression", Warning, "A suppression comment silen
 Example: `# skyc:ignore privileged-container: …` above a container that is no longer privileged.
 
 Fix: remove the comment.";
+
+SKY0801 = "SKY0801", "test-failed", Error, "A test's assertion failed.",
+"`skyc test` runs every `test_*` function of every `*_test.sky` file. An `asserts.*` call that
+does not hold (`asserts.eq`, `ne`, `true`, `contains`, `fails`; `assert` itself is a reserved
+word in Starlark) fails the test with both values and the line of the assertion.
+
+Example: `asserts.eq(len(objects), 5)` when `main` returned 4 objects.
+
+Fix: correct the configuration, or the expectation if the change was intended.";
 }
 
 #[cfg(test)]

@@ -5,3 +5,4 @@ pub mod diff;
 pub mod doc;
 pub mod explain;
 pub mod render;
+pub mod test;

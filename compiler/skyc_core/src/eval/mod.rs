@@ -266,6 +266,17 @@ pub fn read_error(id: &FileId, name: &str, e: ReadError, at: Option<Span>) -> Di
 
 /// Loads, typechecks and evaluates `entry`, returning the objects `main` built.
 pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evaluated {
+    evaluate_as(world, entry, opts, true).0
+}
+
+/// Like [`evaluate`]; with `call_main` false the entry is only evaluated (a test file), and
+/// its frozen module is returned.
+pub(crate) fn evaluate_as(
+    world: &dyn World,
+    entry: &str,
+    opts: &Options,
+    call_main: bool,
+) -> (Evaluated, Option<FrozenModule>) {
     let limits = Limits::resolve(opts);
     let (vars, var_diags) = opts.config.resolve_vars(&opts.vars);
     let entry_id = FileId::Project(entry.to_string());
@@ -292,10 +303,13 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
     };
     outcome.diagnostics = std::mem::take(&mut loader.diagnostics);
     if outcome.has_errors() {
-        return Evaluated {
-            outcome,
-            pending: vec![],
-        };
+        return (
+            Evaluated {
+                outcome,
+                pending: vec![],
+            },
+            None,
+        );
     }
 
     // Static checks of every file, in dependency order.
@@ -335,10 +349,13 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
         interfaces.insert(id.clone(), interface);
     }
     if outcome.has_errors() {
-        return Evaluated {
-            outcome,
-            pending: vec![],
-        };
+        return (
+            Evaluated {
+                outcome,
+                pending: vec![],
+            },
+            None,
+        );
     }
 
     // Evaluation, in dependency order.
@@ -347,7 +364,7 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
     let mut pending = Vec::new();
     for id in &loader.order {
         let f = &loader.files[id];
-        let is_entry = *id == entry_id;
+        let is_entry = *id == entry_id && call_main;
         let result = run_module(
             f,
             &frozen,
@@ -400,7 +417,8 @@ pub(crate) fn evaluate(world: &dyn World, entry: &str, opts: &Options) -> Evalua
     if outcome.has_errors() {
         pending.clear();
     }
-    Evaluated { outcome, pending }
+    let module = frozen.remove(&entry_id);
+    (Evaluated { outcome, pending }, module)
 }
 
 /// Whether a diagnostic is a step, memory or time limit error (they come without location).
@@ -942,4 +960,68 @@ pub fn stdlib_functions() -> Vec<StdlibFunction> {
     }
     out.sort_by(|a, b| (&a.name, &a.module).cmp(&(&b.name, &b.module)));
     out
+}
+
+/// The result of calling one test function: its failure (if any), what it printed, and the
+/// problems its constructors recorded.
+pub(crate) struct TestCall {
+    pub failure: Option<Diagnostic>,
+    pub prints: Vec<String>,
+    pub recorded: Vec<Diagnostic>,
+}
+
+/// Calls the function `name` of a test module with no arguments, under the usual limits.
+pub(crate) fn call_test(module: &FrozenModule, file: &str, name: &str, opts: &Options) -> TestCall {
+    let limits = Limits::resolve(opts);
+    let ctx = EvalContext {
+        max_alloc: limits.max_heap,
+        settings: opts.config.settings(),
+        ..EvalContext::default()
+    };
+    let f = match module.get(name) {
+        Ok(f) => f,
+        Err(e) => {
+            return TestCall {
+                failure: Some(Diagnostic::new(
+                    codes::SKY0002,
+                    format!("cannot find test `{name}`: {e}"),
+                )),
+                prints: vec![],
+                recorded: vec![],
+            }
+        }
+    };
+    let deadline = Instant::now() + limits.max_time;
+    Module::with_temp_heap(|m| {
+        let prints = RefCell::new(Vec::new());
+        let dropped = std::cell::Cell::new(0);
+        let handler = CollectPrints {
+            file,
+            lines: &prints,
+            dropped: &dropped,
+        };
+        let failure = {
+            let mut eval = Evaluator::new(&m);
+            eval.set_print_handler(&handler);
+            eval.extra = Some(&ctx);
+            let _ = eval.set_max_tick_count(limits.max_steps);
+            let _ = eval.set_max_heap_size(limits.max_heap as usize);
+            let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
+            eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+            // The function's heap stays alive: `f` owns a reference to it and outlives the
+            // call, and the evaluator's frozen heap takes another.
+            eval.frozen_heap().add_reference(f.owner());
+            // SAFETY: the owner heap is referenced by `f` and by the evaluator's frozen heap.
+            let func = unsafe { f.unchecked_frozen_value() }.to_value();
+            match eval.eval_function(func, &[], &[]) {
+                Ok(_) => None,
+                Err(e) => Some(errors::eval_error(&e, &limits)),
+            }
+        };
+        TestCall {
+            failure,
+            prints: prints.into_inner(),
+            recorded: ctx.diagnostics.borrow_mut().drain(..).collect(),
+        }
+    })
 }

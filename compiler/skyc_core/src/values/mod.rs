@@ -6,6 +6,7 @@ pub mod kube;
 pub mod lazy_ns;
 pub mod message;
 pub mod proto;
+pub mod testing;
 
 use allocative::Allocative;
 use skyc_diag::{codes, CodeInfo, Diagnostic, Span};
@@ -245,6 +246,8 @@ pub fn globals() -> Globals {
             ]);
             b.namespace("kube", kube::kube_module);
             b.namespace("proto", proto::proto_module);
+            b.namespace("asserts", testing::assert_module);
+            b.namespace("testing", testing::testing_module);
             proto::duration_module(&mut b);
             kube::quantity_type(&mut b);
             guards(&mut b);

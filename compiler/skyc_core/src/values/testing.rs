@@ -1,0 +1,205 @@
+//! What `*_test.sky` files use: `asserts.*` (`assert` is a reserved word in Starlark; failures
+//! name both values and the CLI shows the
+//! line) and `testing.*` (build a `ctx` for `main`, render objects to plain dicts).
+
+use super::ctx::Vars;
+use super::SkyError;
+use skyc_diag::codes;
+use starlark::environment::GlobalsBuilder;
+use starlark::eval::Evaluator;
+use starlark::starlark_module;
+use starlark::values::dict::DictRef;
+use starlark::values::list::AllocList;
+use starlark::values::none::NoneType;
+use starlark::values::structs::AllocStruct;
+use starlark::values::{Value, ValueLike};
+use std::collections::BTreeMap;
+
+fn fail(message: String, note: Option<&str>) -> starlark::Error {
+    let message = match note {
+        Some(n) => format!("{message} ({n})"),
+        None => message,
+    };
+    SkyError::new(codes::SKY0801, message).into()
+}
+
+/// `assert.*`.
+#[starlark_module]
+pub(crate) fn assert_module(builder: &mut GlobalsBuilder) {
+    /// Fails unless `actual == expected`, showing both values.
+    fn eq<'v>(
+        #[starlark(require = pos)] actual: Value<'v>,
+        #[starlark(require = pos)] expected: Value<'v>,
+        #[starlark(require = named)] msg: Option<&str>,
+    ) -> starlark::Result<NoneType> {
+        if actual.equals(expected)? {
+            return Ok(NoneType);
+        }
+        Err(fail(
+            format!(
+                "asserts.eq failed\n  actual:   {}\n  expected: {}",
+                actual.to_repr(),
+                expected.to_repr()
+            ),
+            msg,
+        ))
+    }
+
+    /// Fails if `actual == unexpected`.
+    fn ne<'v>(
+        #[starlark(require = pos)] actual: Value<'v>,
+        #[starlark(require = pos)] unexpected: Value<'v>,
+        #[starlark(require = named)] msg: Option<&str>,
+    ) -> starlark::Result<NoneType> {
+        if !actual.equals(unexpected)? {
+            return Ok(NoneType);
+        }
+        Err(fail(
+            format!("asserts.ne failed: both values are {}", actual.to_repr()),
+            msg,
+        ))
+    }
+
+    /// Fails unless `condition` is true.
+    fn r#true<'v>(
+        #[starlark(require = pos)] condition: Value<'v>,
+        #[starlark(require = named)] msg: Option<&str>,
+    ) -> starlark::Result<NoneType> {
+        if condition.to_bool() {
+            return Ok(NoneType);
+        }
+        Err(fail(
+            format!("asserts.true failed: {} is not true", condition.to_repr()),
+            msg,
+        ))
+    }
+
+    /// Fails unless `item in container`.
+    fn contains<'v>(
+        #[starlark(require = pos)] container: Value<'v>,
+        #[starlark(require = pos)] item: Value<'v>,
+        #[starlark(require = named)] msg: Option<&str>,
+        heap: starlark::values::Heap<'v>,
+    ) -> starlark::Result<NoneType> {
+        let _ = heap;
+        if container.is_in(item)? {
+            return Ok(NoneType);
+        }
+        Err(fail(
+            format!(
+                "asserts.contains failed: {} is not in {}",
+                item.to_repr(),
+                container.to_repr()
+            ),
+            msg,
+        ))
+    }
+
+    /// Calls `fn` (no arguments) and fails unless it fails with an error whose message
+    /// contains `match`.
+    fn fails<'v>(
+        #[starlark(require = pos)] function: Value<'v>,
+        #[starlark(require = pos)] r#match: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<NoneType> {
+        match eval.eval_function(function, &[], &[]) {
+            Ok(v) => Err(fail(
+                format!(
+                    "asserts.fails failed: the function returned {} instead of failing with {:?}",
+                    v.to_repr(),
+                    r#match
+                ),
+                None,
+            )),
+            Err(e) => {
+                let text = format!("{:#}", e.without_diagnostic());
+                if text.contains(r#match) {
+                    Ok(NoneType)
+                } else {
+                    Err(fail(
+                        format!(
+                            "asserts.fails failed: the error does not contain {:?}\n  error: {}",
+                            r#match,
+                            text.lines().next().unwrap_or("")
+                        ),
+                        None,
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// `testing.*`.
+#[starlark_module]
+pub(crate) fn testing_module(builder: &mut GlobalsBuilder) {
+    /// A `ctx` to call `main` with: `main(testing.ctx(vars = {"environment": "prod"}))`.
+    fn ctx<'v>(
+        #[starlark(require = named)] vars: Option<Value<'v>>,
+        heap: starlark::values::Heap<'v>,
+    ) -> starlark::Result<Value<'v>> {
+        let mut values = BTreeMap::new();
+        if let Some(v) = vars {
+            let Some(d) = DictRef::from_value(v) else {
+                return Err(fail(
+                    "testing.ctx: vars must be a dict of strings".into(),
+                    None,
+                ));
+            };
+            for (k, x) in d.iter() {
+                match (k.unpack_str(), x.unpack_str()) {
+                    (Some(k), Some(x)) => {
+                        values.insert(k.to_string(), x.to_string());
+                    }
+                    _ => {
+                        return Err(fail(
+                            format!(
+                                "testing.ctx: vars must map strings to strings, got {}: {}",
+                                k.to_repr(),
+                                x.to_repr()
+                            ),
+                            None,
+                        ))
+                    }
+                }
+            }
+        }
+        let vars = heap.alloc(Vars {
+            values,
+            declared: Vec::new(),
+        });
+        Ok(heap.alloc(AllocStruct([("vars", vars)])))
+    }
+
+    /// The objects a value renders to, as plain dicts with the field names of the YAML:
+    /// `testing.render(main(testing.ctx()))`. Lists are flattened.
+    fn render<'v>(
+        #[starlark(require = pos)] value: Value<'v>,
+        heap: starlark::values::Heap<'v>,
+    ) -> starlark::Result<Value<'v>> {
+        let mut items = Vec::new();
+        flatten(value, &mut items, 0);
+        let mut out = Vec::new();
+        for item in items {
+            if item.is_none() {
+                continue;
+            }
+            let (json, _, _) = crate::lower::to_json_with_origins(item)
+                .map_err(|e| fail(format!("testing.render: {e}"), None))?;
+            out.push(heap.alloc(json));
+        }
+        Ok(heap.alloc(AllocList(out)))
+    }
+}
+
+fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {
+    if depth < 64 {
+        if let Some(l) = starlark::values::list::ListRef::from_value(v) {
+            for x in l.content() {
+                flatten(x.to_value(), out, depth + 1);
+            }
+            return;
+        }
+    }
+    out.push(v);
+}

@@ -20,6 +20,7 @@ mod envoy_summary;
 pub mod eval;
 mod lint;
 pub mod lower;
+pub mod policy;
 pub mod testrun;
 pub mod validate;
 mod validate_envoy;
@@ -118,12 +119,16 @@ pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
         out.outcome.diagnostics.extend(validate::validate(&objects));
         if opts.lint && !out.outcome.has_errors() {
             let (vars, _) = opts.config.resolve_vars(&opts.vars);
+            let policies = policy::run(world, &objects, opts);
+            out.outcome.sources.extend(policies.sources);
             out.outcome.diagnostics.extend(lint::lint(
                 &objects,
                 &vars,
                 &opts.config.lint,
                 &out.outcome.sources,
+                policies.findings,
             ));
+            out.outcome.diagnostics.extend(policies.problems);
         }
         if out.outcome.has_errors() {
             objects.clear();

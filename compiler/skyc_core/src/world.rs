@@ -59,6 +59,12 @@ pub trait World: Sync {
     fn display_name(&self, path: &str) -> String {
         path.to_string()
     }
+    /// The `.sky` files directly in a project directory (root-relative paths, sorted); empty
+    /// when it does not exist.
+    fn list_sky(&self, dir: &str) -> Vec<String> {
+        let _ = dir;
+        Vec::new()
+    }
 }
 
 /// Why a load path was refused. Each maps to a diagnostic code.
@@ -230,6 +236,26 @@ impl World for DiskWorld {
         read_confined(&self.canonical_root, &self.root.join(path))
     }
 
+    fn list_sky(&self, dir: &str) -> Vec<String> {
+        let Ok(rd) = std::fs::read_dir(self.root.join(dir)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = rd
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                let full = e.path();
+                // Only regular files that stay inside the root (symlinks are resolved).
+                let inside = full
+                    .canonicalize()
+                    .is_ok_and(|c| c.starts_with(&self.canonical_root) && c.is_file());
+                (name.ends_with(".sky") && inside).then(|| format!("{dir}/{name}"))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     fn display_name(&self, path: &str) -> String {
         let full = self.root.join(path);
         if let Some(base) = &self.display_base {
@@ -325,6 +351,18 @@ impl MemoryWorld {
 impl World for MemoryWorld {
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
         self.files.get(path).cloned().ok_or(ReadError::NotFound)
+    }
+
+    fn list_sky(&self, dir: &str) -> Vec<String> {
+        let prefix = format!("{dir}/");
+        self.files
+            .keys()
+            .filter(|k| {
+                k.strip_prefix(&prefix)
+                    .is_some_and(|rest| !rest.contains('/') && rest.ends_with(".sky"))
+            })
+            .cloned()
+            .collect()
     }
 }
 

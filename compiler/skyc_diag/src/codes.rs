@@ -490,6 +490,24 @@ Example: a container without `securityContext.allowPrivilegeEscalation = False`.
 
 Fix: set it to false (`service(...)` does).";
 
+SKY0650 = "SKY0650", "policy-violation", Error, "A project policy reported a finding.",
+"A `policy/*.sky` file of the project defines `def check(obj, ctx)`; `skyc check` calls it for
+every rendered object and reports what it returns: a string, or a dict with `message`, `path`
+(a field path like `spec.replicas`, where the finding points) and `severity` (`\"error\"` or
+`\"warning\"`).
+
+Example: a policy returning `[\"team label missing\"]` for Deployments without `team`.
+
+Fix: follow the policy's message; silence one place with `# skyc:ignore policy-violation: <reason>`.";
+
+SKY0651 = "SKY0651", "invalid-policy", Error, "A project policy is broken.",
+"A `policy/*.sky` file must define `check(obj, ctx)` and return findings as strings or dicts with
+a `message`; a policy that fails while running is reported with the object it was checking.
+
+Example: a policy without `check`, or one returning `[1]`.
+
+Fix: correct the policy file.";
+
 SKY0690 = "SKY0690", "invalid-suppression", Warning, "A suppression comment is malformed.",
 "`# skyc:ignore <rule>: <reason>` must name existing lint rules (by name or code) and give a
 reason, so that every exemption can be reviewed.

@@ -1025,3 +1025,66 @@ pub(crate) fn call_test(module: &FrozenModule, file: &str, name: &str, opts: &Op
         }
     })
 }
+
+/// Calls the function `name` of a frozen module with JSON arguments (each becomes plain
+/// Starlark data) and, when `with_ctx`, a last `ctx` argument carrying the render's vars.
+/// Returns the result as JSON, or the error as a diagnostic.
+pub(crate) fn call_json(
+    module: &FrozenModule,
+    file: &str,
+    name: &str,
+    args: &[serde_json::Value],
+    with_ctx: bool,
+    opts: &Options,
+) -> Result<serde_json::Value, Diagnostic> {
+    let limits = Limits::resolve(opts);
+    let (vars, _) = opts.config.resolve_vars(&opts.vars);
+    let ctx = EvalContext {
+        max_alloc: limits.max_heap,
+        settings: opts.config.settings(),
+        ..EvalContext::default()
+    };
+    let f = module
+        .get(name)
+        .map_err(|e| Diagnostic::new(codes::SKY0002, format!("cannot find `{name}`: {e}")))?;
+    let deadline = Instant::now() + limits.max_time;
+    Module::with_temp_heap(|m| {
+        let prints = RefCell::new(Vec::new());
+        let dropped = std::cell::Cell::new(0);
+        let handler = CollectPrints {
+            file,
+            lines: &prints,
+            dropped: &dropped,
+        };
+        let mut eval = Evaluator::new(&m);
+        eval.set_print_handler(&handler);
+        eval.extra = Some(&ctx);
+        let _ = eval.set_max_tick_count(limits.max_steps);
+        let _ = eval.set_max_heap_size(limits.max_heap as usize);
+        let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
+        eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+        eval.frozen_heap().add_reference(f.owner());
+        // SAFETY: the owner heap is referenced by `f` and by the evaluator's frozen heap.
+        let func = unsafe { f.unchecked_frozen_value() }.to_value();
+        let heap = eval.heap();
+        let mut values: Vec<Value> = args.iter().map(|a| heap.alloc(a.clone())).collect();
+        if with_ctx {
+            let vars_value = heap.alloc(Vars {
+                values: vars.clone(),
+                declared: opts.config.vars.keys().cloned().collect(),
+            });
+            values.push(heap.alloc(AllocStruct([("vars", vars_value)])));
+        }
+        let result = eval
+            .eval_function(func, &values, &[])
+            .map_err(|e| errors::eval_error(&e, &limits))?;
+        crate::lower::to_json_with_origins(result)
+            .map(|(j, _, _)| j)
+            .map_err(|e| {
+                Diagnostic::new(
+                    codes::SKY0651,
+                    format!("`{name}` returned a value that is not data: {e}"),
+                )
+            })
+    })
+}

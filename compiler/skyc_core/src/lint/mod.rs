@@ -81,9 +81,10 @@ pub(crate) fn lint(
     vars: &BTreeMap<String, String>,
     config: &crate::config::LintConfig,
     sources: &BTreeMap<String, Arc<str>>,
+    policy_findings: Vec<(Diagnostic, Vec<(String, usize)>)>,
 ) -> Vec<Diagnostic> {
     let ctx = LintCtx { vars, config };
-    let mut out = Vec::new();
+    let mut out = policy_findings;
     for rule in RULES {
         let severity = match config.severity(rule.code) {
             Some(None) => continue,

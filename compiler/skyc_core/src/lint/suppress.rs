@@ -44,8 +44,13 @@ fn parse(sources: &BTreeMap<String, Arc<str>>, problems: &mut Vec<Diagnostic>) -
             };
             let mut codes_named = Vec::new();
             for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                match rule_by_name(name) {
-                    Some(r) => codes_named.push(r.code.code),
+                let policy = codes::SKY0650;
+                let code = rule_by_name(name).map(|r| r.code.code).or_else(|| {
+                    (name == policy.name || name.eq_ignore_ascii_case(policy.code))
+                        .then_some(policy.code)
+                });
+                match code {
+                    Some(c) => codes_named.push(c),
                     None => {
                         let help = match did_you_mean(name, rule_names()) {
                             Some(s) => format!("did you mean `{s}`?"),

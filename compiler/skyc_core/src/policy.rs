@@ -69,7 +69,7 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
                 &module,
                 &display,
                 "check",
-                &[obj.object.json.clone()],
+                std::slice::from_ref(&obj.object.json),
                 true,
                 opts,
             );

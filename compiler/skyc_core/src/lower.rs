@@ -435,17 +435,22 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
 
 /// Puts the rendered text of an embedded document where its placeholder is.
 fn replace_placeholder(json: &mut Json, placeholder: &str, text: &str) -> bool {
+    replace_placeholder_with(json, placeholder, &Json::String(text.to_string()))
+}
+
+/// Puts `value` where the placeholder string is.
+pub(crate) fn replace_placeholder_with(json: &mut Json, placeholder: &str, value: &Json) -> bool {
     match json {
         Json::String(s) if s == placeholder => {
-            *s = text.to_string();
+            *json = value.clone();
             true
         }
         Json::Array(a) => a
             .iter_mut()
-            .any(|x| replace_placeholder(x, placeholder, text)),
+            .any(|x| replace_placeholder_with(x, placeholder, value)),
         Json::Object(o) => o
             .values_mut()
-            .any(|x| replace_placeholder(x, placeholder, text)),
+            .any(|x| replace_placeholder_with(x, placeholder, value)),
         _ => false,
     }
 }

@@ -172,7 +172,8 @@ pub(crate) fn testing_module(builder: &mut GlobalsBuilder) {
     }
 
     /// The objects a value renders to, as plain dicts with the field names of the YAML:
-    /// `testing.render(main(testing.ctx()))`. Lists are flattened.
+    /// `testing.render(main(testing.ctx()))`. Lists are flattened. Embedded Envoy
+    /// configurations (a ConfigMap's `envoy.yaml`) are dicts with the protobuf field names.
     fn render<'v>(
         #[starlark(require = pos)] value: Value<'v>,
         heap: starlark::values::Heap<'v>,
@@ -184,8 +185,11 @@ pub(crate) fn testing_module(builder: &mut GlobalsBuilder) {
             if item.is_none() {
                 continue;
             }
-            let (json, _, _) = crate::lower::to_json_with_origins(item)
+            let (mut json, _, embedded) = crate::lower::to_json_with_origins(item)
                 .map_err(|e| fail(format!("testing.render: {e}"), None))?;
+            for e in &embedded {
+                crate::lower::replace_placeholder_with(&mut json, &e.placeholder, &e.json);
+            }
             out.push(heap.alloc(json));
         }
         Ok(heap.alloc(AllocList(out)))

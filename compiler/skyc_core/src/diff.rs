@@ -319,6 +319,18 @@ fn fields_text(fields: &[FieldChange], paint: &dyn Fn(&str, String) -> String, o
     }
 }
 
+fn fields_markdown(fields: &[FieldChange], out: &mut String) {
+    let cell = |v: &Option<Json>| value(v).replace('|', "\\|");
+    for f in fields {
+        out.push_str(&format!(
+            "  - `{}`: {} → {}\n",
+            f.path,
+            cell(&f.old),
+            cell(&f.new)
+        ));
+    }
+}
+
 /// Markdown for a pull request comment.
 pub fn render_markdown(changes: &[ObjectChange]) -> String {
     let mut out = String::from("### skyc diff\n\n");
@@ -334,7 +346,6 @@ pub fn render_markdown(changes: &[ObjectChange]) -> String {
         count(|c| matches!(c, ObjectChange::Renamed { .. })),
         count(|c| matches!(c, ObjectChange::Changed { .. })),
     ));
-    let cell = |v: &Option<Json>| value(v).replace('|', "\\|");
     for c in changes {
         match c {
             ObjectChange::Added { key } => out.push_str(&format!("- **added** `{}`\n", show(key))),
@@ -343,25 +354,11 @@ pub fn render_markdown(changes: &[ObjectChange]) -> String {
             }
             ObjectChange::Renamed { from, key, fields } => {
                 out.push_str(&format!("- **renamed** `{}` → `{}`\n", show(from), key.3));
-                for f in fields {
-                    out.push_str(&format!(
-                        "  - `{}`: {} → {}\n",
-                        f.path,
-                        cell(&f.old),
-                        cell(&f.new)
-                    ));
-                }
+                fields_markdown(fields, &mut out);
             }
             ObjectChange::Changed { key, fields } => {
                 out.push_str(&format!("- **changed** `{}`\n", show(key)));
-                for f in fields {
-                    out.push_str(&format!(
-                        "  - `{}`: {} → {}\n",
-                        f.path,
-                        cell(&f.old),
-                        cell(&f.new)
-                    ));
-                }
+                fields_markdown(fields, &mut out);
             }
         }
     }

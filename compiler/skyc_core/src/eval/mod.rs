@@ -421,6 +421,15 @@ pub(crate) fn evaluate_as(
     (Evaluated { outcome, pending }, module)
 }
 
+/// Applies the sandbox limits to an evaluator: steps, heap, call depth and the wall-clock
+/// deadline.
+fn apply_limits(eval: &mut Evaluator, limits: &Limits, deadline: Instant) {
+    let _ = eval.set_max_tick_count(limits.max_steps);
+    let _ = eval.set_max_heap_size(limits.max_heap as usize);
+    let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
+    eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+}
+
 /// Whether a diagnostic is a step, memory or time limit error (they come without location).
 fn is_limit(d: &Diagnostic) -> bool {
     matches!(d.code, "SKY0302" | "SKY0303" | "SKY0304")
@@ -514,10 +523,7 @@ fn run_module(
             eval.set_print_handler(&print_handler);
             eval.set_loader(&loader);
             eval.extra = Some(&ctx);
-            let _ = eval.set_max_tick_count(limits.max_steps);
-            let _ = eval.set_max_heap_size(limits.max_heap as usize);
-            let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
-            eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+            apply_limits(&mut eval, limits, deadline);
             if trace.is_some() {
                 eval.before_stmt_for_dap(BeforeStmtFunc::Fn(&record_stmt));
             }
@@ -1004,10 +1010,7 @@ pub(crate) fn call_test(module: &FrozenModule, file: &str, name: &str, opts: &Op
             let mut eval = Evaluator::new(&m);
             eval.set_print_handler(&handler);
             eval.extra = Some(&ctx);
-            let _ = eval.set_max_tick_count(limits.max_steps);
-            let _ = eval.set_max_heap_size(limits.max_heap as usize);
-            let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
-            eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+            apply_limits(&mut eval, &limits, deadline);
             // The function's heap stays alive: `f` owns a reference to it and outlives the
             // call, and the evaluator's frozen heap takes another.
             eval.frozen_heap().add_reference(f.owner());
@@ -1059,10 +1062,7 @@ pub(crate) fn call_json(
         let mut eval = Evaluator::new(&m);
         eval.set_print_handler(&handler);
         eval.extra = Some(&ctx);
-        let _ = eval.set_max_tick_count(limits.max_steps);
-        let _ = eval.set_max_heap_size(limits.max_heap as usize);
-        let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
-        eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+        apply_limits(&mut eval, &limits, deadline);
         eval.frozen_heap().add_reference(f.owner());
         // SAFETY: the owner heap is referenced by `f` and by the evaluator's frozen heap.
         let func = unsafe { f.unchecked_frozen_value() }.to_value();

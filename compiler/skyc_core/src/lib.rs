@@ -13,6 +13,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod config;
+pub mod cron;
 mod diagnostics;
 pub mod diff;
 pub mod emit;

@@ -170,6 +170,31 @@ fn check_object(c: &mut Ctx) {
             }
         }
         "CronJob" => {
+            if let Some(schedule) = spec.get("schedule").and_then(Json::as_str) {
+                if let Err(why) = crate::cron::check_schedule(schedule) {
+                    c.report(
+                        codes::SKY0409,
+                        format!("invalid schedule `{schedule}`: {why}"),
+                        "spec.schedule",
+                        "five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\"",
+                    );
+                }
+            }
+            // The controller names each Job `<name>-<11 digits>`, which must be a 63-character
+            // label: longer CronJob names are accepted and then never run.
+            if let Some(name) = meta.get("name").and_then(Json::as_str) {
+                if name.len() > 52 {
+                    c.report(
+                        codes::SKY0410,
+                        format!(
+                            "the CronJob name `{name}` has {} characters; CronJobs with names longer than 52 never schedule",
+                            name.len()
+                        ),
+                        "metadata.name",
+                        "shorten the name to 52 characters or fewer",
+                    );
+                }
+            }
             if let Some(ps) = spec.pointer("/jobTemplate/spec/template/spec") {
                 check_pod_spec(c, ps, "spec.jobTemplate.spec.template.spec");
             }

@@ -344,6 +344,24 @@ SKY0408 = "SKY0408", "schema-rejected", Error, "The object does not fit the Kube
 
 Fix: correct the field named in the message.";
 
+SKY0409 = "SKY0409", "invalid-cron-schedule", Error, "A CronJob's schedule is not a valid cron expression.",
+"Kubernetes accepts five fields (minute, hour, day of month, month, day of week) with `*`,
+numbers, ranges, steps, lists and month/weekday names, or a macro such as `@hourly`. The API
+server rejects anything else at deploy time; skyc says which field is wrong.
+
+Example: `schedule = \"0 25 * * *\"` (there is no hour 25).
+
+Fix: correct the field named in the message.";
+
+SKY0410 = "SKY0410", "cronjob-name-too-long", Error, "A CronJob's name is longer than 52 characters.",
+"The CronJob controller names each Job after the CronJob plus an 11-character suffix, and a Job
+name must fit in 63 characters. A longer CronJob is accepted by the API server and then silently
+never runs.
+
+Example: a 60-character CronJob name.
+
+Fix: shorten the name to 52 characters or fewer.";
+
 SKY0501 = "SKY0501", "envoy-rule", Error, "An Envoy message breaks a rule its proto declares.",
 "Envoy's protos carry validation rules (protoc-gen-validate): required fields, numeric and
 duration ranges, minimum lengths, at most one field of a `oneof`. Envoy rejects a configuration

@@ -5,7 +5,7 @@
 //! they name, silenced like them. Policies run sandboxed with the same limits as everything
 //! else.
 
-use crate::eval::{call_json, evaluate_as};
+use crate::eval::{call_function, evaluate_as};
 use crate::lower::LoweredObject;
 use crate::{Options, World};
 use serde_json::Value as Json;
@@ -65,16 +65,17 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
             continue;
         }
         for obj in objects {
-            let result = call_json(
+            let call = call_function(
                 &module,
                 &display,
                 "check",
                 std::slice::from_ref(&obj.object.json),
                 true,
+                true,
                 opts,
             );
-            let value = match result {
-                Ok(v) => v,
+            let value = match call.result {
+                Ok(v) => v.unwrap_or(Json::Null),
                 Err(d) => {
                     out.problems.push(d.with_note(format!(
                         "while checking {} `{}`",

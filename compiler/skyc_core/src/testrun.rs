@@ -2,7 +2,7 @@
 //! the usual limits. A test fails when it raises (an `asserts.*` that does not hold is SKY0801)
 //! or when a constructor it calls records an error.
 
-use crate::eval::{call_test, evaluate_as};
+use crate::eval::{call_function, evaluate_as};
 use crate::{Options, Outcome, World};
 use skyc_diag::Diagnostic;
 use std::time::{Duration, Instant};
@@ -52,10 +52,11 @@ pub fn run_tests(world: &dyn World, file: &str, opts: &Options) -> TestFile {
             .unwrap_or_else(|| file.to_string());
         for name in names {
             let start = Instant::now();
-            let call = call_test(&module, &display, &name, opts);
+            let call = call_function(&module, &display, &name, &[], false, false, opts);
             let duration = start.elapsed();
             let mut errors: Vec<Diagnostic> = call
-                .failure
+                .result
+                .err()
                 .into_iter()
                 .chain(call.recorded.into_iter().filter(Diagnostic::is_error))
                 .collect();

@@ -621,12 +621,7 @@ fn call_main<'v>(
         );
         return;
     }
-    let heap = eval.heap();
-    let vars_value = heap.alloc(Vars {
-        values: vars.clone(),
-        declared: config.vars.keys().cloned().collect(),
-    });
-    let ctx = heap.alloc(AllocStruct([("vars", vars_value)]));
+    let ctx = alloc_ctx(eval.heap(), vars.clone(), config);
     let result = match eval.eval_function(main, &[ctx], &[]) {
         Ok(v) => v,
         Err(e) => {
@@ -968,16 +963,27 @@ pub fn stdlib_functions() -> Vec<StdlibFunction> {
     out
 }
 
-/// The result of calling one test function: its failure (if any), what it printed, and the
-/// problems its constructors recorded.
-pub(crate) struct TestCall {
-    pub failure: Option<Diagnostic>,
+/// The result of calling a function of a frozen module: its result (as JSON when asked for),
+/// what it printed, and the problems its constructors recorded.
+pub(crate) struct FunctionCall {
+    pub result: Result<Option<serde_json::Value>, Diagnostic>,
     pub prints: Vec<String>,
     pub recorded: Vec<Diagnostic>,
 }
 
-/// Calls the function `name` of a test module with no arguments, under the usual limits.
-pub(crate) fn call_test(module: &FrozenModule, file: &str, name: &str, opts: &Options) -> TestCall {
+/// Calls the function `name` of a frozen module under the usual limits, with JSON arguments
+/// (each becomes plain Starlark data) and, when `with_ctx`, a last `ctx` argument carrying the
+/// render's vars. With `want_result`, the returned value is converted to JSON (a value that is
+/// not data is SKY0651); otherwise it is dropped.
+pub(crate) fn call_function(
+    module: &FrozenModule,
+    file: &str,
+    name: &str,
+    args: &[serde_json::Value],
+    with_ctx: bool,
+    want_result: bool,
+    opts: &Options,
+) -> FunctionCall {
     let limits = Limits::resolve(opts);
     let ctx = EvalContext {
         max_alloc: limits.max_heap,
@@ -987,15 +993,20 @@ pub(crate) fn call_test(module: &FrozenModule, file: &str, name: &str, opts: &Op
     let f = match module.get(name) {
         Ok(f) => f,
         Err(e) => {
-            return TestCall {
-                failure: Some(Diagnostic::new(
+            return FunctionCall {
+                result: Err(Diagnostic::new(
                     codes::SKY0002,
-                    format!("cannot find test `{name}`: {e}"),
+                    format!("cannot find `{name}`: {e}"),
                 )),
                 prints: vec![],
                 recorded: vec![],
             }
         }
+    };
+    let vars = if with_ctx {
+        Some(opts.config.resolve_vars(&opts.vars).0)
+    } else {
+        None
     };
     let deadline = Instant::now() + limits.max_time;
     Module::with_temp_heap(|m| {
@@ -1006,7 +1017,7 @@ pub(crate) fn call_test(module: &FrozenModule, file: &str, name: &str, opts: &Op
             lines: &prints,
             dropped: &dropped,
         };
-        let failure = {
+        let result = {
             let mut eval = Evaluator::new(&m);
             eval.set_print_handler(&handler);
             eval.extra = Some(&ctx);
@@ -1016,75 +1027,41 @@ pub(crate) fn call_test(module: &FrozenModule, file: &str, name: &str, opts: &Op
             eval.frozen_heap().add_reference(f.owner());
             // SAFETY: the owner heap is referenced by `f` and by the evaluator's frozen heap.
             let func = unsafe { f.unchecked_frozen_value() }.to_value();
-            match eval.eval_function(func, &[], &[]) {
-                Ok(_) => None,
-                Err(e) => Some(errors::eval_error(&e, &limits)),
+            let heap = eval.heap();
+            let mut values: Vec<Value> = args.iter().map(|a| heap.alloc(a.clone())).collect();
+            if let Some(vars) = &vars {
+                values.push(alloc_ctx(heap, vars.clone(), &opts.config));
+            }
+            match eval.eval_function(func, &values, &[]) {
+                Err(e) => Err(errors::eval_error(&e, &limits)),
+                Ok(_) if !want_result => Ok(None),
+                Ok(v) => crate::lower::to_json_with_origins(v)
+                    .map(|(j, _, _)| Some(j))
+                    .map_err(|e| {
+                        Diagnostic::new(
+                            codes::SKY0651,
+                            format!("`{name}` returned a value that is not data: {e}"),
+                        )
+                    }),
             }
         };
-        TestCall {
-            failure,
+        FunctionCall {
+            result,
             prints: prints.into_inner(),
             recorded: ctx.diagnostics.borrow_mut().drain(..).collect(),
         }
     })
 }
 
-/// Calls the function `name` of a frozen module with JSON arguments (each becomes plain
-/// Starlark data) and, when `with_ctx`, a last `ctx` argument carrying the render's vars.
-/// Returns the result as JSON, or the error as a diagnostic.
-pub(crate) fn call_json(
-    module: &FrozenModule,
-    file: &str,
-    name: &str,
-    args: &[serde_json::Value],
-    with_ctx: bool,
-    opts: &Options,
-) -> Result<serde_json::Value, Diagnostic> {
-    let limits = Limits::resolve(opts);
-    let (vars, _) = opts.config.resolve_vars(&opts.vars);
-    let ctx = EvalContext {
-        max_alloc: limits.max_heap,
-        settings: opts.config.settings(),
-        ..EvalContext::default()
-    };
-    let f = module
-        .get(name)
-        .map_err(|e| Diagnostic::new(codes::SKY0002, format!("cannot find `{name}`: {e}")))?;
-    let deadline = Instant::now() + limits.max_time;
-    Module::with_temp_heap(|m| {
-        let prints = RefCell::new(Vec::new());
-        let dropped = std::cell::Cell::new(0);
-        let handler = CollectPrints {
-            file,
-            lines: &prints,
-            dropped: &dropped,
-        };
-        let mut eval = Evaluator::new(&m);
-        eval.set_print_handler(&handler);
-        eval.extra = Some(&ctx);
-        apply_limits(&mut eval, &limits, deadline);
-        eval.frozen_heap().add_reference(f.owner());
-        // SAFETY: the owner heap is referenced by `f` and by the evaluator's frozen heap.
-        let func = unsafe { f.unchecked_frozen_value() }.to_value();
-        let heap = eval.heap();
-        let mut values: Vec<Value> = args.iter().map(|a| heap.alloc(a.clone())).collect();
-        if with_ctx {
-            let vars_value = heap.alloc(Vars {
-                values: vars.clone(),
-                declared: opts.config.vars.keys().cloned().collect(),
-            });
-            values.push(heap.alloc(AllocStruct([("vars", vars_value)])));
-        }
-        let result = eval
-            .eval_function(func, &values, &[])
-            .map_err(|e| errors::eval_error(&e, &limits))?;
-        crate::lower::to_json_with_origins(result)
-            .map(|(j, _, _)| j)
-            .map_err(|e| {
-                Diagnostic::new(
-                    codes::SKY0651,
-                    format!("`{name}` returned a value that is not data: {e}"),
-                )
-            })
-    })
+/// The `ctx` that `main` (and a policy's `check`) receives: `ctx.vars`.
+pub(crate) fn alloc_ctx<'v>(
+    heap: starlark::values::Heap<'v>,
+    vars: BTreeMap<String, String>,
+    config: &crate::Config,
+) -> Value<'v> {
+    let vars_value = heap.alloc(Vars {
+        values: vars,
+        declared: config.vars.keys().cloned().collect(),
+    });
+    heap.alloc(AllocStruct([("vars", vars_value)]))
 }

@@ -2,7 +2,6 @@
 //! name both values and the CLI shows the
 //! line) and `testing.*` (build a `ctx` for `main`, render objects to plain dicts).
 
-use super::ctx::Vars;
 use super::SkyError;
 use skyc_diag::codes;
 use starlark::environment::GlobalsBuilder;
@@ -11,7 +10,6 @@ use starlark::starlark_module;
 use starlark::values::dict::DictRef;
 use starlark::values::list::AllocList;
 use starlark::values::none::NoneType;
-use starlark::values::structs::AllocStruct;
 use starlark::values::{Value, ValueLike};
 use std::collections::BTreeMap;
 
@@ -164,11 +162,12 @@ pub(crate) fn testing_module(builder: &mut GlobalsBuilder) {
                 }
             }
         }
-        let vars = heap.alloc(Vars {
+        // No declared variables: a test may set any.
+        Ok(crate::eval::alloc_ctx(
+            heap,
             values,
-            declared: Vec::new(),
-        });
-        Ok(heap.alloc(AllocStruct([("vars", vars)])))
+            &crate::Config::default(),
+        ))
     }
 
     /// The objects a value renders to, as plain dicts with the field names of the YAML:

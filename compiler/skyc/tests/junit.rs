@@ -2,8 +2,11 @@
 //! bundled by the `junit-report` crate, a dev-dependency located with `cargo metadata`), using
 //! Python's `xmlschema` from the virtualenv that `scripts/test.sh` prepares.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::python_check;
 
 /// The JUnit XSD in the locked `junit-report` package.
 fn xsd() -> PathBuf {
@@ -50,23 +53,10 @@ fn xsd() -> PathBuf {
 }
 
 fn validate(xml: &Path) -> Result<(), String> {
-    let python = std::env::var_os("SKYC_PYTHON")
-        .map(PathBuf::from)
-        .expect("SKYC_PYTHON is not set: run the suite with `bash scripts/test.sh`");
-    let out = Command::new(python)
-        .args([
-            "-c",
-            "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
-        ])
-        .arg(xsd())
-        .arg(xml)
-        .output()
-        .expect("python runs");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).to_string())
-    }
+    python_check(
+        "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
+        &[&xsd(), xml],
+    )
 }
 
 #[test]

@@ -2,33 +2,20 @@
 //! the npm package `@microsoft/jest-sarif`, which `scripts/test.sh` fetches; `SKYC_SARIF_SCHEMA`
 //! names the file and `SKYC_PYTHON` a Python with `jsonschema`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-fn env_path(var: &str) -> PathBuf {
-    std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("{var} is not set: run the suite with `bash scripts/test.sh`"))
-}
+use std::path::Path;
+use std::process::Command;
+use support::{env_path, python_check};
 
 /// Validates `doc` with Python's jsonschema; Err carries the validator's message.
 fn validate(doc: &serde_json::Value, dir: &Path) -> Result<(), String> {
     let file = dir.join("log.sarif");
     std::fs::write(&file, serde_json::to_string(doc).unwrap()).unwrap();
-    let out = Command::new(env_path("SKYC_PYTHON"))
-        .args([
-            "-c",
-            "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
-        ])
-        .arg(&file)
-        .arg(env_path("SKYC_SARIF_SCHEMA"))
-        .output()
-        .expect("python runs");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).to_string())
-    }
+    python_check(
+        "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+        &[&file, &env_path("SKYC_SARIF_SCHEMA")],
+    )
 }
 
 #[test]

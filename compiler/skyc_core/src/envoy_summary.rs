@@ -3,6 +3,7 @@
 //! retries, and where each cluster points. It is derived from the configuration itself, so it
 //! cannot drift from what Envoy runs ("what does the mesh do?").
 
+use crate::validate::items;
 use serde_json::Value as Json;
 use std::fmt::Write as _;
 
@@ -19,18 +20,8 @@ fn address(a: &Json) -> Option<String> {
 /// What a listener's filters do: (protocol, cluster, details).
 fn listener_target(l: &Json) -> Vec<String> {
     let mut out = Vec::new();
-    for chain in l
-        .get("filterChains")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-    {
-        for f in chain
-            .get("filters")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
+    for chain in items(l, "filterChains") {
+        for f in items(chain, "filters") {
             let Some(cfg) = f.get("typedConfig") else {
                 continue;
             };
@@ -44,12 +35,7 @@ fn listener_target(l: &Json) -> Vec<String> {
                     .and_then(Json::as_array)
                     .into_iter()
                     .flatten()
-                    .flat_map(|vh| {
-                        vh.get("routes")
-                            .and_then(Json::as_array)
-                            .into_iter()
-                            .flatten()
-                    });
+                    .flat_map(|vh| items(vh, "routes"));
                 for r in routes {
                     let Some(action) = r.get("route") else {
                         continue;
@@ -91,12 +77,7 @@ fn cluster_details(c: &Json) -> String {
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
-        .flat_map(|e| {
-            e.get("lbEndpoints")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-        })
+        .flat_map(|e| items(e, "lbEndpoints"))
         .filter_map(|e| e.pointer("/endpoint/address").and_then(address))
         .collect();
     if !endpoints.is_empty() {

@@ -109,6 +109,13 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     all
 }
 
+/// The items of the array at `key` of an object (none when absent or not an array).
+pub(crate) fn items<'a>(v: &'a Json, key: &str) -> std::slice::Iter<'a, Json> {
+    v.get(key)
+        .and_then(Json::as_array)
+        .map_or([].iter(), |a| a.iter())
+}
+
 const DNS_LABEL_KINDS: &[&str] = &["Service", "Namespace"];
 
 fn check_object(c: &mut Ctx) {
@@ -328,13 +335,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
                 );
             }
             let mut port_names = BTreeSet::new();
-            for (j, p) in ct
-                .get("ports")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (j, p) in items(ct, "ports").enumerate() {
                 let ppath = format!("{cpath}.ports[{j}]");
                 for f in ["containerPort", "hostPort"] {
                     if let Some(n) = p.get(f).and_then(Json::as_i64) {
@@ -368,13 +369,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
                 }
             }
             let mut env_names = BTreeSet::new();
-            for (j, e) in ct
-                .get("env")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (j, e) in items(ct, "env").enumerate() {
                 if let Some(n) = e.get("name").and_then(Json::as_str) {
                     if !env_names.insert(n.to_string()) {
                         c.report(
@@ -415,13 +410,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
         }
     }
     let mut vol_names = BTreeSet::new();
-    for (i, v) in ps
-        .get("volumes")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (i, v) in items(ps, "volumes").enumerate() {
         if let Some(n) = v.get("name").and_then(Json::as_str) {
             if !vol_names.insert(n.to_string()) {
                 c.report(
@@ -441,13 +430,7 @@ fn q(s: &str) -> Option<f64> {
 
 fn check_service(c: &mut Ctx, spec: &Json) {
     let mut names = BTreeSet::new();
-    for (i, p) in spec
-        .get("ports")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (i, p) in items(spec, "ports").enumerate() {
         let ppath = format!("spec.ports[{i}]");
         if let Some(n) = p.get("port").and_then(Json::as_i64) {
             if !(1..=65535).contains(&n) {

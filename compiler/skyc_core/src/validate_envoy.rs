@@ -226,13 +226,7 @@ fn references(json: &Json, base: &str, out: &mut Vec<Finding>) {
     let mut clusters: BTreeSet<String> = BTreeSet::new();
     for (kind, field) in [("cluster", "clusters"), ("listener", "listeners")] {
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-        for (i, x) in sr
-            .get(field)
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, x) in crate::validate::items(sr, field).enumerate() {
             let Some(name) = x.get("name").and_then(Json::as_str) else {
                 continue;
             };

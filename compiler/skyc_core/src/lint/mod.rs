@@ -133,13 +133,7 @@ pub(crate) fn containers(o: &LoweredObject) -> Vec<(String, &Json, &Json)> {
     let mut out = Vec::new();
     for (path, spec) in pod_specs(o) {
         for list in ["initContainers", "containers"] {
-            for (i, c) in spec
-                .get(list)
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (i, c) in crate::validate::items(spec, list).enumerate() {
                 out.push((format!("{path}.{list}[{i}]"), c, spec));
             }
         }

@@ -3,6 +3,7 @@
 
 use super::{name, pod_specs, Hit, LintCtx, Rule};
 use crate::lower::LoweredObject;
+use crate::validate::items;
 use serde_json::Value as Json;
 use skyc_diag::codes;
 
@@ -20,13 +21,7 @@ fn check(o: &LoweredObject, _: &LintCtx) -> Vec<Hit> {
     }
     let mut out = Vec::new();
     for (path, spec) in pod_specs(o) {
-        for (i, c) in spec
-            .get("containers")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, c) in items(spec, "containers").enumerate() {
             let serves = c
                 .get("ports")
                 .and_then(Json::as_array)

@@ -7,7 +7,7 @@
 //! are dropped, so evaluation goes on and reports the rest.
 
 use super::kube::QuantityValue;
-use super::{record, user_call_site, EvalContext};
+use super::{record, EvalContext};
 use allocative::Allocative;
 use skyc_diag::{codes, did_you_mean, Diagnostic};
 use skyc_schema::{k8s::k8s, FieldType, MessageType, Schema, TypeId};
@@ -338,16 +338,15 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         let origin = if overridden {
             None
         } else {
-            let (site, via_stdlib) = user_call_site(eval);
-            let mut callers = super::user_frames(eval);
-            if !callers.is_empty() {
-                // The first is `site` itself.
-                callers.remove(0);
-            }
-            site.map(|site| Origin {
-                site,
-                direct: via_stdlib.is_none(),
-                callers,
+            let (mut frames, via_stdlib) = super::user_stack(eval);
+            (!frames.is_empty()).then(|| {
+                // The innermost user call is the site; the rest led to it.
+                let site = frames.remove(0);
+                Origin {
+                    site,
+                    direct: via_stdlib.is_none(),
+                    callers: frames,
+                }
             })
         };
         Builder { eval, origin }

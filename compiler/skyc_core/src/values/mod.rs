@@ -91,33 +91,27 @@ pub(crate) fn is_stdlib(file: &str) -> bool {
 /// The innermost call site in a user (non-stdlib) file, and a note naming the stdlib frames
 /// between it and the native call.
 pub(crate) fn user_call_site(eval: &Evaluator) -> (Option<FileSpan>, Option<String>) {
-    let frames = eval.call_stack().frames;
-    let mut stdlib: Option<String> = None;
-    for f in frames.iter().rev() {
-        let Some(loc) = &f.location else { continue };
-        if is_stdlib(loc.file.filename()) {
-            if stdlib.is_none() {
-                let line = loc.resolve_span().begin.line + 1;
-                let file = loc.file.filename().trim_start_matches("@stdlib//");
-                stdlib = Some(format!("called from stdlib {file}:{line} ({})", f.name));
-            }
-            continue;
-        }
-        return (Some(loc.clone()), stdlib);
-    }
-    (None, stdlib)
+    let (frames, note) = user_stack(eval);
+    (frames.into_iter().next(), note)
 }
 
-/// The locations of every call in user (non-stdlib) files on the stack, innermost first.
-pub(crate) fn user_frames(eval: &Evaluator) -> Vec<FileSpan> {
-    eval.call_stack()
-        .frames
-        .iter()
-        .rev()
-        .filter_map(|f| f.location.as_ref())
-        .filter(|l| !is_stdlib(l.file.filename()))
-        .cloned()
-        .collect()
+/// The locations of every call in user (non-stdlib) files on the stack, innermost first, and
+/// a note naming the innermost stdlib frame above the first of them (if any).
+pub(crate) fn user_stack(eval: &Evaluator) -> (Vec<FileSpan>, Option<String>) {
+    let frames = eval.call_stack().frames;
+    let mut stdlib: Option<String> = None;
+    let mut user = Vec::new();
+    for f in frames.iter().rev() {
+        let Some(loc) = &f.location else { continue };
+        if !is_stdlib(loc.file.filename()) {
+            user.push(loc.clone());
+        } else if user.is_empty() && stdlib.is_none() {
+            let line = loc.resolve_span().begin.line + 1;
+            let file = loc.file.filename().trim_start_matches("@stdlib//");
+            stdlib = Some(format!("called from stdlib {file}:{line} ({})", f.name));
+        }
+    }
+    (user, stdlib)
 }
 
 /// Narrows a call-site span to where `name = ` or `"name":` is written inside it, if it is.

@@ -25,9 +25,13 @@ pub fn run(args: Args) -> Exit {
 
 /// The documentation text for `symbol`, or an error message and a hint.
 pub fn doc(symbol: &str) -> Result<String, (String, String)> {
-    let functions = skyc_core::eval::stdlib_functions();
-    if let Some(f) = functions.iter().find(|f| f.name == symbol) {
-        return Ok(function_doc(f));
+    // The stdlib is evaluated only when a function name (no dots) or a suggestion needs it.
+    let cell = std::cell::OnceCell::new();
+    let functions = || cell.get_or_init(skyc_core::eval::stdlib_functions);
+    if !symbol.contains('.') {
+        if let Some(f) = functions().iter().find(|f| f.name == symbol) {
+            return Ok(function_doc(f));
+        }
     }
     // The schema the symbol's root names: Envoy's (decoded on demand) or Kubernetes'.
     let s = if skyc_schema::envoy::is_envoy_path(symbol) || symbol == "envoy" {
@@ -69,7 +73,7 @@ pub fn doc(symbol: &str) -> Result<String, (String, String)> {
         .types()
         .iter()
         .map(|t| t.path.as_str())
-        .chain(functions.iter().map(|f| f.name.as_str()));
+        .chain(functions().iter().map(|f| f.name.as_str()));
     Err((
         format!("no constructor or namespace named `{symbol}`"),
         match did_you_mean(symbol, paths) {

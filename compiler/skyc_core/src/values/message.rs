@@ -757,7 +757,3 @@ fn hint_for(value: Value, ty: &FieldType) -> String {
         _ => format!("pass {}", ty.describe()),
     }
 }
-
-/// Keeps the compiler honest about `EvalContext` being used here.
-#[allow(dead_code)]
-fn _uses(_: &EvalContext) {}

@@ -8,7 +8,6 @@ pub mod message;
 pub mod proto;
 pub mod testing;
 
-use allocative::Allocative;
 use skyc_diag::{codes, CodeInfo, Diagnostic, Span};
 use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
@@ -290,7 +289,3 @@ fn k8s_namespace(b: &mut GlobalsBuilder) {
         }
     });
 }
-
-#[allow(dead_code)]
-#[derive(Allocative)]
-struct Unused;

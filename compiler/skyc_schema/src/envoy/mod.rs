@@ -10,7 +10,7 @@
 use crate::{Field, FieldType, MessageType, Oneof, Rules, Schema, SchemaId, TypeId};
 use prost_reflect::{
     DescriptorPool, DynamicMessage, ExtensionDescriptor, FieldDescriptor, Kind, MessageDescriptor,
-    ReflectMessage, Value,
+    Value,
 };
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -392,12 +392,6 @@ fn get_duration(m: &DynamicMessage, name: &str) -> Option<f64> {
     let secs = present(d, "seconds").and_then(|v| v.as_i64()).unwrap_or(0);
     let nanos = present(d, "nanos").and_then(|v| v.as_i32()).unwrap_or(0);
     Some(secs as f64 + f64::from(nanos) / 1e9)
-}
-
-/// Keeps `ReflectMessage` in scope for `options()` on descriptors.
-#[allow(dead_code)]
-fn _uses(m: &DynamicMessage) -> MessageDescriptor {
-    m.descriptor()
 }
 
 #[cfg(test)]

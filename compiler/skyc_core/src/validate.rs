@@ -116,6 +116,25 @@ pub(crate) fn items<'a>(v: &'a Json, key: &str) -> std::slice::Iter<'a, Json> {
         .map_or([].iter(), |a| a.iter())
 }
 
+/// The pod specs of an object with their field paths: a Pod's spec, a workload's template, a
+/// CronJob's job template.
+pub(crate) fn pod_specs(o: &LoweredObject) -> Vec<(String, &Json)> {
+    let j = &o.object.json;
+    let at = |p: &str| {
+        j.pointer(p)
+            .map(|v| (p.trim_start_matches('/').replace('/', "."), v))
+    };
+    let found = match o.object.kind.as_str() {
+        "Pod" => at("/spec"),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            at("/spec/template/spec")
+        }
+        "CronJob" => at("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    };
+    found.into_iter().collect()
+}
+
 const DNS_LABEL_KINDS: &[&str] = &["Service", "Namespace"];
 
 fn check_object(c: &mut Ctx) {
@@ -172,9 +191,6 @@ fn check_object(c: &mut Ctx) {
                 "spec.template.metadata",
             );
             check_selector(c, &spec, &template);
-            if let Some(ps) = template.get("spec") {
-                check_pod_spec(c, ps, "spec.template.spec");
-            }
         }
         "CronJob" => {
             if let Some(schedule) = spec.get("schedule").and_then(Json::as_str) {
@@ -202,13 +218,13 @@ fn check_object(c: &mut Ctx) {
                     );
                 }
             }
-            if let Some(ps) = spec.pointer("/jobTemplate/spec/template/spec") {
-                check_pod_spec(c, ps, "spec.jobTemplate.spec.template.spec");
-            }
         }
-        "Pod" => check_pod_spec(c, &spec, "spec"),
         "Service" => check_service(c, &spec),
         _ => {}
+    }
+    let obj = c.obj;
+    for (path, ps) in pod_specs(obj) {
+        check_pod_spec(c, ps, &path);
     }
 }
 

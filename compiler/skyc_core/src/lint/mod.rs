@@ -23,6 +23,7 @@ mod single_replica;
 mod suppress;
 
 use crate::lower::LoweredObject;
+pub(crate) use crate::validate::pod_specs;
 use serde_json::Value as Json;
 use skyc_diag::{CodeInfo, Diagnostic, Severity};
 use std::collections::BTreeMap;
@@ -107,25 +108,6 @@ pub(crate) fn lint(
         }
     }
     suppress::apply(out, sources)
-}
-
-/// The pod specs of an object with their field paths: a Pod's spec, a workload's template, a
-/// CronJob's job template.
-pub(crate) fn pod_specs(o: &LoweredObject) -> Vec<(String, &Json)> {
-    let j = &o.object.json;
-    let at = |p: &str| {
-        j.pointer(p)
-            .map(|v| (p.trim_start_matches('/').replace('/', "."), v))
-    };
-    let found = match o.object.kind.as_str() {
-        "Pod" => at("/spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            at("/spec/template/spec")
-        }
-        "CronJob" => at("/spec/jobTemplate/spec/template/spec"),
-        _ => None,
-    };
-    found.into_iter().collect()
 }
 
 /// Every container (init containers too) of an object: (field path, container, pod spec).

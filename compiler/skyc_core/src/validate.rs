@@ -135,6 +135,17 @@ pub(crate) fn pod_specs(o: &LoweredObject) -> Vec<(String, &Json)> {
     found.into_iter().collect()
 }
 
+/// The containers (init containers first) of a pod spec at `path`, with their field paths.
+pub(crate) fn pod_containers<'a>(spec: &'a Json, path: &str) -> Vec<(String, &'a Json)> {
+    let mut out = Vec::new();
+    for list in ["initContainers", "containers"] {
+        for (i, c) in items(spec, list).enumerate() {
+            out.push((format!("{path}.{list}[{i}]"), c));
+        }
+    }
+    out
+}
+
 const DNS_LABEL_KINDS: &[&str] = &["Service", "Namespace"];
 
 fn check_object(c: &mut Ctx) {
@@ -327,99 +338,93 @@ fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
 
 fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
     let mut names = BTreeSet::new();
-    for list in ["initContainers", "containers"] {
-        let Some(cs) = ps.get(list).and_then(Json::as_array) else {
-            continue;
-        };
-        for (i, ct) in cs.iter().enumerate() {
-            let cpath = format!("{path}.{list}[{i}]");
-            let name = ct.get("name").and_then(Json::as_str).unwrap_or("");
-            if let Err(why) = dns_label(name) {
-                c.report(
-                    codes::SKY0401,
-                    format!("invalid container name `{name}`: {why}"),
-                    &format!("{cpath}.name"),
-                    "use lowercase letters, digits and '-'",
-                );
-            }
-            if !names.insert(name.to_string()) {
-                c.report(
-                    codes::SKY0405,
-                    format!("container name `{name}` is used twice"),
-                    &format!("{cpath}.name"),
-                    "give every container of a pod its own name",
-                );
-            }
-            let mut port_names = BTreeSet::new();
-            for (j, p) in items(ct, "ports").enumerate() {
-                let ppath = format!("{cpath}.ports[{j}]");
-                for f in ["containerPort", "hostPort"] {
-                    if let Some(n) = p.get(f).and_then(Json::as_i64) {
-                        if !(1..=65535).contains(&n) {
-                            c.report(
-                                codes::SKY0404,
-                                format!("{f} {n} is out of range"),
-                                &format!("{ppath}.{f}"),
-                                "ports are 1 to 65535",
-                            );
-                        }
-                    }
-                }
-                if let Some(n) = p.get("name").and_then(Json::as_str) {
-                    if n.len() > 15 {
+    for (cpath, ct) in pod_containers(ps, path) {
+        let name = ct.get("name").and_then(Json::as_str).unwrap_or("");
+        if let Err(why) = dns_label(name) {
+            c.report(
+                codes::SKY0401,
+                format!("invalid container name `{name}`: {why}"),
+                &format!("{cpath}.name"),
+                "use lowercase letters, digits and '-'",
+            );
+        }
+        if !names.insert(name.to_string()) {
+            c.report(
+                codes::SKY0405,
+                format!("container name `{name}` is used twice"),
+                &format!("{cpath}.name"),
+                "give every container of a pod its own name",
+            );
+        }
+        let mut port_names = BTreeSet::new();
+        for (j, p) in items(ct, "ports").enumerate() {
+            let ppath = format!("{cpath}.ports[{j}]");
+            for f in ["containerPort", "hostPort"] {
+                if let Some(n) = p.get(f).and_then(Json::as_i64) {
+                    if !(1..=65535).contains(&n) {
                         c.report(
-                            codes::SKY0401,
-                            format!("port name `{n}` is longer than 15 characters"),
-                            &format!("{ppath}.name"),
-                            "port names are IANA service names: at most 15 characters",
-                        );
-                    }
-                    if !port_names.insert(n.to_string()) {
-                        c.report(
-                            codes::SKY0405,
-                            format!("port name `{n}` is used twice"),
-                            &format!("{ppath}.name"),
-                            "give every port its own name",
+                            codes::SKY0404,
+                            format!("{f} {n} is out of range"),
+                            &format!("{ppath}.{f}"),
+                            "ports are 1 to 65535",
                         );
                     }
                 }
             }
-            let mut env_names = BTreeSet::new();
-            for (j, e) in items(ct, "env").enumerate() {
-                if let Some(n) = e.get("name").and_then(Json::as_str) {
-                    if !env_names.insert(n.to_string()) {
-                        c.report(
-                            codes::SKY0405,
-                            format!("environment variable `{n}` is set twice"),
-                            &format!("{cpath}.env[{j}].name"),
-                            "set each variable once; the last one would silently win",
-                        );
-                    }
+            if let Some(n) = p.get("name").and_then(Json::as_str) {
+                if n.len() > 15 {
+                    c.report(
+                        codes::SKY0401,
+                        format!("port name `{n}` is longer than 15 characters"),
+                        &format!("{ppath}.name"),
+                        "port names are IANA service names: at most 15 characters",
+                    );
+                }
+                if !port_names.insert(n.to_string()) {
+                    c.report(
+                        codes::SKY0405,
+                        format!("port name `{n}` is used twice"),
+                        &format!("{ppath}.name"),
+                        "give every port its own name",
+                    );
                 }
             }
-            if let Some(res) = ct.get("resources") {
-                let req = res.get("requests").and_then(Json::as_object);
-                let lim = res.get("limits").and_then(Json::as_object);
-                if let (Some(req), Some(lim)) = (req, lim) {
-                    for (k, rv) in req {
-                        let (Some(r), Some(l)) = (
-                            rv.as_str().and_then(q),
-                            lim.get(k).and_then(Json::as_str).and_then(q),
-                        ) else {
-                            continue;
-                        };
-                        if r > l {
-                            c.report(
-                                codes::SKY0407,
-                                format!(
-                                    "container `{name}` requests more {k} ({}) than its limit ({})",
-                                    rv.as_str().unwrap_or(""),
-                                    lim[k].as_str().unwrap_or("")
-                                ),
-                                &format!("{cpath}.resources.requests"),
-                                "lower the request or raise the limit",
-                            );
-                        }
+        }
+        let mut env_names = BTreeSet::new();
+        for (j, e) in items(ct, "env").enumerate() {
+            if let Some(n) = e.get("name").and_then(Json::as_str) {
+                if !env_names.insert(n.to_string()) {
+                    c.report(
+                        codes::SKY0405,
+                        format!("environment variable `{n}` is set twice"),
+                        &format!("{cpath}.env[{j}].name"),
+                        "set each variable once; the last one would silently win",
+                    );
+                }
+            }
+        }
+        if let Some(res) = ct.get("resources") {
+            let req = res.get("requests").and_then(Json::as_object);
+            let lim = res.get("limits").and_then(Json::as_object);
+            if let (Some(req), Some(lim)) = (req, lim) {
+                for (k, rv) in req {
+                    let (Some(r), Some(l)) = (
+                        rv.as_str().and_then(q),
+                        lim.get(k).and_then(Json::as_str).and_then(q),
+                    ) else {
+                        continue;
+                    };
+                    if r > l {
+                        c.report(
+                            codes::SKY0407,
+                            format!(
+                                "container `{name}` requests more {k} ({}) than its limit ({})",
+                                rv.as_str().unwrap_or(""),
+                                lim[k].as_str().unwrap_or("")
+                            ),
+                            &format!("{cpath}.resources.requests"),
+                            "lower the request or raise the limit",
+                        );
                     }
                 }
             }

@@ -114,10 +114,8 @@ pub(crate) fn lint(
 pub(crate) fn containers(o: &LoweredObject) -> Vec<(String, &Json, &Json)> {
     let mut out = Vec::new();
     for (path, spec) in pod_specs(o) {
-        for list in ["initContainers", "containers"] {
-            for (i, c) in crate::validate::items(spec, list).enumerate() {
-                out.push((format!("{path}.{list}[{i}]"), c, spec));
-            }
+        for (cpath, c) in crate::validate::pod_containers(spec, &path) {
+            out.push((cpath, c, spec));
         }
     }
     out

@@ -7,6 +7,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("cron.sky", include_str!("../sky/cron.sky")),
     ("mesh.sky", include_str!("../sky/mesh.sky")),
     ("service.sky", include_str!("../sky/service.sky")),
+    ("workload.sky", include_str!("../sky/workload.sky")),
 ];
 
 /// The source of a stdlib module.

@@ -34,6 +34,41 @@ const MACROS: &[&str] = &[
     "@hourly",
 ];
 
+/// Checks a CronJob's `timeZone`: a name from the IANA time zone database, as the API server
+/// checks it (`Local` is refused: the controller's own zone is not an explicit one). On error,
+/// returns the reason and the closest known name, if any.
+pub fn check_time_zone(zone: &str) -> Result<(), (String, Option<&'static str>)> {
+    if zone.eq_ignore_ascii_case("local") {
+        return Err((
+            "`Local` is the controller's own time zone, not an explicit one".into(),
+            None,
+        ));
+    }
+    if zone.parse::<chrono_tz::Tz>().is_ok() {
+        return Ok(());
+    }
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    let hint = skyc_diag::did_you_mean(zone, names).or_else(|| {
+        // `Berlin` for `Europe/Berlin`: the city alone names exactly one zone.
+        let mut by_city = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|tz| tz.name())
+            .filter(|n| {
+                n.rsplit('/')
+                    .next()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(zone))
+            });
+        match (by_city.next(), by_city.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    });
+    Err((
+        format!("`{zone}` is not a time zone of the IANA database"),
+        hint,
+    ))
+}
+
 /// Checks a schedule; the error says which field is wrong and why.
 pub fn check_schedule(schedule: &str) -> Result<(), String> {
     let s = schedule.trim();

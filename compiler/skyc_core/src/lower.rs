@@ -36,6 +36,38 @@ impl Origins {
         }
     }
 
+    /// Like `span_at`, for a field whose value is the string `value`: when the message was
+    /// built by a helper (a stdlib function) and the user's call passes that string as a
+    /// literal, e.g. `schedule = "61 * * * *"`, or the value sits in a dict literal of the
+    /// constructor call, the span is that literal (when it occurs exactly once in the call).
+    pub fn span_at_literal(&self, path: &str, value: &str) -> Option<Span> {
+        let (prefix, origin) = self.innermost(path)?;
+        // Built in user code, a top-level field is found by its `name = `; a value nested in a
+        // dict literal (`spec = {"timeZone": ...}`) by the literal itself.
+        let nested = path[prefix.len()..]
+            .trim_start_matches('.')
+            .contains(['.', '[']);
+        if (!origin.direct || nested) && !value.is_empty() {
+            let fs = &origin.site;
+            let text = fs.file.source();
+            let (b, e) = (fs.span.begin().get() as usize, fs.span.end().get() as usize);
+            let inner = &text[b..e.min(text.len())];
+            for quote in ['"', '\''] {
+                let lit = format!("{quote}{value}{quote}");
+                let mut hits = inner.match_indices(&lit);
+                if let (Some((i, _)), None) = (hits.next(), hits.next()) {
+                    return Some(Span::from_offsets(
+                        fs.file.filename(),
+                        text,
+                        b + i,
+                        b + i + lit.len(),
+                    ));
+                }
+            }
+        }
+        self.span_at(path)
+    }
+
     /// The innermost message on `path` that knows where it was built: (its path, origin).
     fn innermost(&self, path: &str) -> Option<(&str, &Origin)> {
         self.0
@@ -296,6 +328,14 @@ impl LoweredObject {
     /// Where to point a finding at `path` inside this object.
     pub fn span_at(&self, path: &str) -> Option<Span> {
         self.origins.span_at(path).or_else(|| self.span.clone())
+    }
+
+    /// Where to point a finding about the string `value` at `path` (see
+    /// `Origins::span_at_literal`).
+    pub fn span_at_literal(&self, path: &str, value: &str) -> Option<Span> {
+        self.origins
+            .span_at_literal(path, value)
+            .or_else(|| self.span.clone())
     }
 
     /// Where a suppression comment for a finding at `path` may sit (file, line).

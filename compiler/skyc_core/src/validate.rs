@@ -30,10 +30,23 @@ impl Ctx<'_> {
             msg,
             path: path.to_string(),
             help: help.to_string(),
-            span: self.obj.span_at(path),
+            span: match string_at(&o.json, path) {
+                Some(v) => self.obj.span_at_literal(path, v),
+                None => self.obj.span_at(path),
+            },
             object: format!("{} `{}`", o.kind, o.name),
         });
     }
+}
+
+/// The string at a plain dotted field path (`spec.schedule`), if there is one.
+fn string_at<'a>(json: &'a Json, path: &str) -> Option<&'a str> {
+    if path.contains('[') {
+        return None;
+    }
+    path.split('.')
+        .try_fold(json, |v, key| v.get(key))
+        .and_then(Json::as_str)
 }
 
 /// Merges findings with one cause: the same problem at the same field path and source span
@@ -211,6 +224,20 @@ fn check_object(c: &mut Ctx) {
                         format!("invalid schedule `{schedule}`: {why}"),
                         "spec.schedule",
                         "five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\"",
+                    );
+                }
+            }
+            if let Some(zone) = spec.get("timeZone").and_then(Json::as_str) {
+                if let Err((why, hint)) = crate::cron::check_time_zone(zone) {
+                    let help = match hint {
+                        Some(h) => format!("did you mean `{h}`?"),
+                        None => "use an IANA name such as \"Europe/Berlin\" or \"America/New_York\"; omit it for UTC".to_string(),
+                    };
+                    c.report(
+                        codes::SKY0411,
+                        format!("invalid time zone: {why}"),
+                        "spec.timeZone",
+                        &help,
                     );
                 }
             }

@@ -362,6 +362,15 @@ Example: a 60-character CronJob name.
 
 Fix: shorten the name to 52 characters or fewer.";
 
+SKY0411 = "SKY0411", "invalid-time-zone", Error, "A CronJob's time zone is not in the IANA time zone database.",
+"`spec.timeZone` (the `time_zone` of `cron_job`) must name a zone of the IANA database, such as
+`Europe/Berlin` or `America/Los_Angeles`. The API server rejects other names, including
+abbreviations like `PST` that are not zone names and `Local`. skyc suggests the closest name.
+
+Example: `time_zone = \"Europe/Berln\"`.
+
+Fix: use the zone's full IANA name; leave it unset for UTC.";
+
 SKY0501 = "SKY0501", "envoy-rule", Error, "An Envoy message breaks a rule its proto declares.",
 "Envoy's protos carry validation rules (protoc-gen-validate): required fields, numeric and
 duration ranges, minimum lengths, at most one field of a `oneof`. Envoy rejects a configuration

@@ -4,6 +4,7 @@
 
 /// Every stdlib module: (path under `@stdlib//`, source).
 pub const MODULES: &[(&str, &str)] = &[
+    ("clusters.sky", include_str!("../sky/clusters.sky")),
     ("cron.sky", include_str!("../sky/cron.sky")),
     ("mesh.sky", include_str!("../sky/mesh.sky")),
     ("service.sky", include_str!("../sky/service.sky")),

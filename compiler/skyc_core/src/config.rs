@@ -22,6 +22,48 @@ pub struct Config {
     /// Lint rule levels and the facts some rules need.
     #[serde(default)]
     pub lint: LintConfig,
+    /// The clusters objects may target (`on_clusters`, `migrate`, `skyc render --cluster`).
+    #[serde(default)]
+    pub clusters: ClustersConfig,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClustersConfig {
+    /// The project's clusters. When set, objects may target only these (SKY0413) and
+    /// `skyc render --cluster` must name one of them; when empty, any well-formed name goes.
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+impl ClustersConfig {
+    /// Problems with `[clusters] names`: malformed and repeated names.
+    fn check(&self, file: &str, text: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (i, name) in self.names.iter().enumerate() {
+            let why = match crate::clusters::check_name(name) {
+                Err(why) => why,
+                Ok(()) if self.names[..i].contains(name) => "it is listed twice".to_string(),
+                Ok(()) => continue,
+            };
+            let quoted = format!("\"{name}\"");
+            let at = text
+                .find("[clusters]")
+                .and_then(|t| text[t..].find(&quoted).map(|i| t + i))
+                .map(|i| Span::from_offsets(file, text, i, i + quoted.len()));
+            out.push(
+                Diagnostic::new(
+                    codes::SKY0108,
+                    format!("invalid sky.toml: cluster name `{name}`: {why}"),
+                )
+                .with_span_opt(at)
+                .with_help(
+                    "cluster names are distinct DNS labels: lowercase letters, digits and '-'",
+                ),
+            );
+        }
+        out
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -108,6 +150,9 @@ impl Config {
         if let Some(i) = &self.mesh.envoy_image {
             out.insert("mesh.envoy_image".to_string(), i.clone());
         }
+        if !self.clusters.names.is_empty() {
+            out.insert("clusters.names".to_string(), self.clusters.names.join(","));
+        }
         out
     }
 }
@@ -189,7 +234,8 @@ impl Config {
     /// Parses `sky.toml` text; `file` names it in diagnostics.
     pub fn parse(file: &str, text: &str) -> Result<Config, Diagnostic> {
         let config = Self::parse_toml(file, text)?;
-        if let Some(d) = config.lint.check(file, text).into_iter().next() {
+        let problems = config.lint.check(file, text).into_iter();
+        if let Some(d) = problems.chain(config.clusters.check(file, text)).next() {
             return Err(d);
         }
         Ok(config)
@@ -261,5 +307,21 @@ mod tests {
         assert_eq!(e.code, "SKY0108");
         assert_eq!(e.span.unwrap().start.line, 2);
         assert!(Config::parse("sky.toml", "[nope]\n").is_err());
+    }
+
+    #[test]
+    fn cluster_names_are_distinct_dns_labels() {
+        let ok = Config::parse(
+            "sky.toml",
+            "[clusters]\nnames = [\"legacy\", \"k8s-west\"]\n",
+        );
+        assert_eq!(ok.unwrap().clusters.names, ["legacy", "k8s-west"]);
+        for bad in ["[\"Legacy\"]", "[\"a\", \"a\"]", "[\"\"]"] {
+            let text = format!("[clusters]\nnames = {bad}\n");
+            let e = Config::parse("sky.toml", &text).unwrap_err();
+            assert_eq!(e.code, "SKY0108", "{bad}");
+            assert_eq!(e.span.unwrap().start.line, 2, "{bad}");
+        }
+        assert!(Config::parse("sky.toml", "[clusters]\nname = []\n").is_err());
     }
 }

@@ -12,6 +12,7 @@
 // Diagnostics are the error type throughout; they are built once per finding, not on a hot path.
 #![allow(clippy::result_large_err)]
 
+pub mod clusters;
 pub mod config;
 pub mod cron;
 mod diagnostics;
@@ -71,6 +72,16 @@ pub struct Object {
     /// `data["envoy.yaml"]` (tests hand them to `envoy --mode validate`; `--envoy xds` turns
     /// bootstraps into xDS resources).
     pub envoy_documents: Vec<EnvoyDocument>,
+    /// The clusters it runs in, from its `skyc.dev/clusters` annotation; empty when it runs in
+    /// every cluster (see [`clusters`]).
+    pub clusters: Vec<String>,
+}
+
+impl Object {
+    /// Whether the object runs in `cluster` (`skyc render --cluster NAME`).
+    pub fn runs_in(&self, cluster: &str) -> bool {
+        clusters::runs_in(&self.clusters, cluster)
+    }
 }
 
 /// The protobuf type of an Envoy bootstrap.
@@ -114,7 +125,7 @@ impl Outcome {
 pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
     let mut out = eval::evaluate(world, entry, opts);
     if !out.outcome.has_errors() {
-        let lowered = lower::lower(&out.pending);
+        let lowered = lower::lower(&out.pending, &opts.config.clusters.names);
         out.outcome.diagnostics.extend(lowered.diagnostics);
         let mut objects = lowered.objects;
         out.outcome.diagnostics.extend(validate::validate(&objects));

@@ -5,7 +5,7 @@ use crate::eval::PendingObject;
 use crate::values::kube::QuantityValue;
 use crate::values::message::Message;
 use crate::values::message::Origin;
-use crate::values::{narrow, to_span};
+use crate::values::{literal, narrow, to_span};
 use crate::Object;
 use serde_json::{Map, Value as Json};
 use skyc_diag::Span;
@@ -48,21 +48,8 @@ impl Origins {
             .trim_start_matches('.')
             .contains(['.', '[']);
         if (!origin.direct || nested) && !value.is_empty() {
-            let fs = &origin.site;
-            let text = fs.file.source();
-            let (b, e) = (fs.span.begin().get() as usize, fs.span.end().get() as usize);
-            let inner = &text[b..e.min(text.len())];
-            for quote in ['"', '\''] {
-                let lit = format!("{quote}{value}{quote}");
-                let mut hits = inner.match_indices(&lit);
-                if let (Some((i, _)), None) = (hits.next(), hits.next()) {
-                    return Some(Span::from_offsets(
-                        fs.file.filename(),
-                        text,
-                        b + i,
-                        b + i + lit.len(),
-                    ));
-                }
+            if let Some(at) = literal(&origin.site, value) {
+                return Some(at);
             }
         }
         self.span_at(path)
@@ -353,8 +340,9 @@ pub(crate) struct Lowered {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks required fields and lowers every object through `k8s-openapi`.
-pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
+/// Checks required fields and lowers every object through `k8s-openapi`. `clusters` are the
+/// clusters the project declares (empty: any), which objects' `skyc.dev/clusters` may name.
+pub(crate) fn lower(pending: &[PendingObject], clusters: &[String]) -> Lowered {
     let mut objects = Vec::new();
     let mut diagnostics = Vec::new();
     for p in pending {
@@ -437,12 +425,28 @@ pub(crate) fn lower(pending: &[PendingObject]) -> Lowered {
                     .and_then(|m| m.get("namespace"))
                     .and_then(Json::as_str)
                     .map(str::to_string);
+                if let Some(value) = crate::clusters::annotation(&json) {
+                    let path = crate::clusters::FIELD_PATH;
+                    let at = p
+                        .origins
+                        .span_at_literal(path, value)
+                        .or_else(|| p.span.clone());
+                    for problem in crate::clusters::check(value, clusters) {
+                        diagnostics.push(
+                            Diagnostic::new(problem.code, problem.message)
+                                .with_span_opt(at.clone())
+                                .with_field_path(path)
+                                .with_help(problem.help),
+                        );
+                    }
+                }
                 objects.push(LoweredObject {
                     object: Object {
                         api_version: g.api_version(),
                         kind: g.kind.clone(),
                         name,
                         namespace,
+                        clusters: crate::clusters::of(&json),
                         json,
                         envoy_documents,
                     },

@@ -371,6 +371,30 @@ Example: `time_zone = \"Europe/Berln\"`.
 
 Fix: use the zone's full IANA name; leave it unset for UTC.";
 
+SKY0412 = "SKY0412", "invalid-clusters", Error, "An object's target clusters are malformed.",
+"An object runs in the clusters named by its `skyc.dev/clusters` annotation, which
+`on_clusters(...)` and `migrate(...)` (`@stdlib//clusters.sky`) write: the names joined with
+\",\". The deploy tool and `skyc render --cluster NAME` read it, so every name must be a DNS label
+(lowercase letters, digits and '-', like a namespace), the list must not be empty or contain an
+empty name, and no cluster may be named twice. An object without the annotation runs in every
+cluster.
+
+Example: `on_clusters([\"K8s_West\"], job)`, or an annotation written by hand as
+`\"legacy, k8s-west\"` (the space makes ` k8s-west` a different, invalid name).
+
+Fix: write the cluster's name as the deploy tool knows it, e.g. `on_clusters([\"k8s-west\"], job)`;
+by hand, join the names with \",\" and nothing else.";
+
+SKY0413 = "SKY0413", "unknown-cluster", Error, "An object targets a cluster the project does not declare.",
+"When `sky.toml` lists the project's clusters (`[clusters] names = [\"legacy\", \"k8s-west\"]`), every
+cluster an object targets must be one of them: a misspelled cluster would otherwise make the
+object run nowhere, silently. `migrate(...)` checks both of its clusters whatever its flag says,
+so a misspelled target fails before the day of the move. skyc suggests the closest declared name.
+
+Example: `on_clusters(migrate(ctx, \"move_settlement\", \"legacy\", \"k8s-wset\"), job)`.
+
+Fix: correct the name, or add the new cluster to `[clusters] names` in sky.toml.";
+
 SKY0501 = "SKY0501", "envoy-rule", Error, "An Envoy message breaks a rule its proto declares.",
 "Envoy's protos carry validation rules (protoc-gen-validate): required fields, numeric and
 duration ranges, minimum lengths, at most one field of a `oneof`. Envoy rejects a configuration

@@ -112,6 +112,41 @@ impl<'v, V: ValueLike<'v>> MessageGen<V> {
     }
 }
 
+impl<'v> Message<'v> {
+    /// A copy with the field at `index` (into the type's field list) set to `value`, which
+    /// must already be in the field's representation. The copy keeps the message's origin.
+    pub(crate) fn with_field(&self, index: usize, value: Value<'v>) -> Message<'v> {
+        let mut keys = self.keys.clone();
+        let mut values = self.values.clone();
+        match keys.binary_search(&(index as u32)) {
+            Ok(pos) => values[pos] = value,
+            Err(pos) => {
+                keys.insert(pos, index as u32);
+                values.insert(pos, value);
+            }
+        }
+        MessageGen {
+            ty: self.ty,
+            keys,
+            values,
+            origin: self.origin.clone(),
+        }
+    }
+
+    /// A message of type `ty` with the fields (index, value) set and no origin: findings in
+    /// it point at the message that holds it.
+    pub(crate) fn with_fields(ty: TypeId, mut fields: Vec<(u32, Value<'v>)>) -> Message<'v> {
+        fields.sort_by_key(|(k, _)| *k);
+        let (keys, values) = fields.into_iter().unzip();
+        MessageGen {
+            ty,
+            keys,
+            values,
+            origin: None,
+        }
+    }
+}
+
 impl<V: ValueLifetimeless> fmt::Display for MessageGen<V>
 where
     V: fmt::Display,

@@ -1,6 +1,7 @@
 //! The Starlark values and globals skyc adds to the language: typed messages and their
 //! constructors (`k8s.*`), `kube` quantity helpers, `ctx`, and the guards the sandbox needs.
 
+pub mod clusters;
 pub mod ctx;
 pub mod kube;
 pub mod lazy_ns;
@@ -144,6 +145,27 @@ pub(crate) fn narrow(fs: &FileSpan, name: &str) -> Span {
     }
 }
 
+/// The span of the string literal `"value"` (or `'value'`) inside a call-site span, when it
+/// is written there exactly once.
+pub(crate) fn literal(fs: &FileSpan, value: &str) -> Option<Span> {
+    let text = fs.file.source();
+    let (b, e) = (fs.span.begin().get() as usize, fs.span.end().get() as usize);
+    let inner = text.get(b..e.min(text.len()))?;
+    ['"', '\''].into_iter().find_map(|quote| {
+        let lit = format!("{quote}{value}{quote}");
+        let mut hits = inner.match_indices(&lit);
+        match (hits.next(), hits.next()) {
+            (Some((i, _)), None) => Some(Span::from_offsets(
+                fs.file.filename(),
+                text,
+                b + i,
+                b + i + lit.len(),
+            )),
+            _ => None,
+        }
+    })
+}
+
 /// Records a diagnostic at the user's call site (or the override span).
 pub(crate) fn record(eval: &Evaluator, mut d: Diagnostic, narrow_to: Option<&str>) {
     let Some(ctx) = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>()) else {
@@ -244,6 +266,7 @@ pub fn globals() -> Globals {
             proto::duration_module(&mut b);
             kube::quantity_type(&mut b);
             guards(&mut b);
+            clusters::clusters_builtins(&mut b);
             k8s_namespace(&mut b);
             b.set(
                 "envoy",

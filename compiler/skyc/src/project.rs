@@ -261,6 +261,47 @@ pub fn entry(path: &Path) -> Result<Entry, EntryError> {
 
 use skyc_core::World;
 
+/// Checks `--cluster NAME` before anything is compiled: a DNS label, and one of the clusters
+/// that each entry's project declares in `sky.toml` (a project that declares none takes any
+/// name). Entries that cannot be set up are left to `compile_all` to report. On a bad name,
+/// prints a usage diagnostic and returns the usage exit.
+pub fn check_cluster(paths: &[PathBuf], name: &str) -> Result<(), crate::Exit> {
+    let problem = match skyc_core::clusters::check_name(name) {
+        Err(why) => Some(usage(
+            format!("invalid --cluster `{name}`: {why}"),
+            "cluster names are DNS labels, e.g. --cluster k8s-west",
+        )),
+        Ok(()) => paths
+            .iter()
+            .filter(|p| check_entry_path(p).is_ok())
+            .filter_map(|p| entry(p).ok())
+            .find_map(|e| {
+                let declared = &e.config.clusters.names;
+                if declared.is_empty() || declared.contains(&name.to_string()) {
+                    return None;
+                }
+                let list = declared.join(", ");
+                let toml = e.world.display_name("sky.toml");
+                let help = match skyc_diag::did_you_mean(name, declared.iter().map(String::as_str))
+                {
+                    Some(s) => format!("did you mean `{s}`? {toml} declares: {list}"),
+                    None => format!("{toml} declares: {list}"),
+                };
+                Some(usage(
+                    format!("unknown cluster `{name}`: it is not declared in {toml}"),
+                    &help,
+                ))
+            }),
+    };
+    match problem {
+        Some(d) => {
+            print_diagnostics(&[d], &Default::default(), false);
+            Err(crate::Exit::Usage)
+        }
+        None => Ok(()),
+    }
+}
+
 /// Compiles each entry file, collecting everything.
 pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
     let mut res = Results::default();

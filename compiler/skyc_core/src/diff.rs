@@ -1,9 +1,12 @@
 //! Semantic diff of two renders: which objects were added, removed, renamed or changed, and for
 //! changed objects which fields (path, old value, new value). Objects are keyed by apiVersion,
 //! kind, namespace and name; lists of named items (containers, ports, env, volumes, …) are
-//! matched by name, so reordering is not a change and a change shows the item's name. Output
-//! order is stable: objects by key, fields in document order.
+//! matched by name, so reordering is not a change and a change shows the item's name. An object
+//! whose target clusters (its `skyc.dev/clusters` annotation) changed has moved: that is shown
+//! in words (`legacy → k8s-west`), with its other changes, if any, as fields. Output order is
+//! stable: objects by key, fields in document order.
 
+use crate::clusters;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -79,6 +82,19 @@ pub enum ObjectChange {
         key: ObjectKey,
         fields: Vec<FieldChange>,
     },
+    /// Runs in other clusters than before; `fields` are its other changes.
+    Moved {
+        key: ObjectKey,
+        clusters: ClusterMove,
+        fields: Vec<FieldChange>,
+    },
+}
+
+/// The clusters an object ran in and runs in (empty: every cluster).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ClusterMove {
+    pub old: Vec<String>,
+    pub new: Vec<String>,
 }
 
 impl ObjectChange {
@@ -87,7 +103,8 @@ impl ObjectChange {
             ObjectChange::Added { key }
             | ObjectChange::Removed { key }
             | ObjectChange::Renamed { key, .. }
-            | ObjectChange::Changed { key, .. } => key,
+            | ObjectChange::Changed { key, .. }
+            | ObjectChange::Moved { key, .. } => key,
         }
     }
 }
@@ -104,6 +121,20 @@ pub fn diff(old: &[Json], new: &[Json]) -> Vec<ObjectChange> {
     let mut added: Vec<&ObjectKey> = b.keys().filter(|k| !a.contains_key(*k)).collect();
     for (k, o) in &a {
         if let Some(n) = b.get(k) {
+            let (old_clusters, new_clusters) = (clusters::of(o), clusters::of(n));
+            if !same_set(&old_clusters, &new_clusters) {
+                let mut fields = Vec::new();
+                walk(&untargeted(o), &untargeted(n), "", &mut fields);
+                out.push(ObjectChange::Moved {
+                    key: (*k).clone(),
+                    clusters: ClusterMove {
+                        old: old_clusters,
+                        new: new_clusters,
+                    },
+                    fields,
+                });
+                continue;
+            }
             let mut fields = Vec::new();
             walk(o, n, "", &mut fields);
             if !fields.is_empty() {
@@ -156,6 +187,36 @@ pub fn diff(old: &[Json], new: &[Json]) -> Vec<ObjectChange> {
     );
     out.sort_by(|x, y| x.key().cmp(y.key()));
     out
+}
+
+/// Whether two cluster lists name the same clusters (in any order).
+fn same_set(a: &[String], b: &[String]) -> bool {
+    use std::collections::BTreeSet;
+    a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+}
+
+/// The object without its `skyc.dev/clusters` annotation (and without `annotations` when
+/// that was the only one), so that a move's other changes can be listed on their own.
+fn untargeted(obj: &Json) -> Json {
+    let mut o = obj.clone();
+    if let Some(meta) = o.get_mut("metadata").and_then(Json::as_object_mut) {
+        if let Some(ann) = meta.get_mut("annotations").and_then(Json::as_object_mut) {
+            ann.shift_remove(clusters::ANNOTATION);
+            if ann.is_empty() {
+                meta.shift_remove("annotations");
+            }
+        }
+    }
+    o
+}
+
+/// Clusters in words: `legacy, k8s-west`, or `all clusters`.
+fn clusters_text(c: &[String]) -> String {
+    if c.is_empty() {
+        "all clusters".into()
+    } else {
+        c.join(", ")
+    }
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -301,6 +362,23 @@ pub fn render_text(changes: &[ObjectChange], color: bool) -> String {
                 out.push('\n');
                 fields_text(fields, &paint, &mut out);
             }
+            ObjectChange::Moved {
+                key,
+                clusters,
+                fields,
+            } => {
+                out.push_str(&paint(
+                    "36",
+                    format!(
+                        "> {} moved: {} → {}",
+                        show(key),
+                        clusters_text(&clusters.old),
+                        clusters_text(&clusters.new)
+                    ),
+                ));
+                out.push('\n');
+                fields_text(fields, &paint, &mut out);
+            }
         }
     }
     if changes.is_empty() {
@@ -339,8 +417,13 @@ pub fn render_markdown(changes: &[ObjectChange]) -> String {
         return out;
     }
     let count = |f: fn(&ObjectChange) -> bool| changes.iter().filter(|c| f(c)).count();
+    // Moves are counted only when there are any (most changes move nothing).
+    let moved = match count(|c| matches!(c, ObjectChange::Moved { .. })) {
+        0 => String::new(),
+        n => format!("{n} moved, "),
+    };
     out.push_str(&format!(
-        "{} added, {} removed, {} renamed, {} changed.\n\n",
+        "{} added, {} removed, {} renamed, {moved}{} changed.\n\n",
         count(|c| matches!(c, ObjectChange::Added { .. })),
         count(|c| matches!(c, ObjectChange::Removed { .. })),
         count(|c| matches!(c, ObjectChange::Renamed { .. })),
@@ -358,6 +441,19 @@ pub fn render_markdown(changes: &[ObjectChange]) -> String {
             }
             ObjectChange::Changed { key, fields } => {
                 out.push_str(&format!("- **changed** `{}`\n", show(key)));
+                fields_markdown(fields, &mut out);
+            }
+            ObjectChange::Moved {
+                key,
+                clusters,
+                fields,
+            } => {
+                out.push_str(&format!(
+                    "- **moved** `{}`: {} → {}\n",
+                    show(key),
+                    clusters_text(&clusters.old),
+                    clusters_text(&clusters.new)
+                ));
                 fields_markdown(fields, &mut out);
             }
         }
@@ -404,6 +500,51 @@ mod tests {
         ), "{text}");
         // Reordering named items is not a change.
         assert!(!text.contains("side"), "{text}");
+    }
+
+    #[test]
+    fn a_change_of_clusters_is_a_move() {
+        let job = |clusters: Option<&str>, image: &str| {
+            let mut j = json!({"apiVersion": "batch/v1", "kind": "CronJob",
+                "metadata": {"name": "settle", "namespace": "payments", "annotations": {"team": "pay"}},
+                "spec": {"schedule": "@daily", "image": image}});
+            if let Some(c) = clusters {
+                j["metadata"]["annotations"][clusters::ANNOTATION] = json!(c);
+            }
+            j
+        };
+        let text = |a: &Json, b: &Json| render_text(&diff(&[a.clone()], &[b.clone()]), false);
+        let (legacy, west) = (job(Some("legacy"), "a"), job(Some("k8s-west"), "a"));
+        assert_eq!(
+            text(&legacy, &west),
+            "> CronJob payments/settle moved: legacy → k8s-west\n"
+        );
+        // Moving back is the same move the other way.
+        assert_eq!(
+            text(&west, &legacy),
+            "> CronJob payments/settle moved: k8s-west → legacy\n"
+        );
+        assert_eq!(
+            text(&legacy, &job(None, "a")),
+            "> CronJob payments/settle moved: legacy → all clusters\n"
+        );
+        // Other changes are listed under the move.
+        assert_eq!(
+            text(&legacy, &job(Some("legacy,k8s-west"), "b")),
+            "> CronJob payments/settle moved: legacy → legacy, k8s-west\n    spec.image: \"a\" → \"b\"\n"
+        );
+        // The same clusters in another order are not a move.
+        let d = diff(
+            &[job(Some("legacy,k8s-west"), "a")],
+            &[job(Some("k8s-west,legacy"), "a")],
+        );
+        assert!(matches!(d[0], ObjectChange::Changed { .. }), "{d:#?}");
+        let md = render_markdown(&diff(&[legacy.clone()], &[west.clone()]));
+        assert!(md.contains("0 renamed, 1 moved, 0 changed."), "{md}");
+        assert!(
+            md.contains("- **moved** `CronJob payments/settle`: legacy → k8s-west\n"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -217,15 +217,19 @@ pub fn xds_list(resources: &[XdsResource]) -> String {
 /// The files of an output directory: one per object plus `manifest.json`, sorted by path.
 /// Objects in a namespace go to `<namespace>/<kind>-<name>.<ext>`, others to the top; xDS
 /// resources (when given) to `envoy/<node>/<kind>-<name>.<ext>`.
+/// An object that targets clusters lists them in the index (`"clusters"`); one without runs
+/// in every cluster.
 pub fn directory(objects: &[Object], format: Format) -> Result<Vec<(String, Vec<u8>)>, String> {
-    directory_with_xds(objects, &[], format)
+    directory_with_xds(objects, &[], format, None)
 }
 
-/// Like [`directory`], with xDS resources.
+/// Like [`directory`], with xDS resources; `cluster` names the cluster the objects were
+/// chosen for (`skyc render --cluster`), recorded in the index.
 pub fn directory_with_xds(
     objects: &[Object],
     xds: &[XdsResource],
     format: Format,
+    cluster: Option<&str>,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
     let ext = match format {
         Format::Yaml => "yaml",
@@ -244,14 +248,18 @@ pub fn directory_with_xds(
         }
         let bytes = encode(&o.json, format);
         let sha = hex(&Sha256::digest(&bytes));
-        index.push(json!({
+        let mut entry = json!({
             "apiVersion": o.api_version,
             "kind": o.kind,
             "name": o.name,
             "namespace": o.namespace,
             "file": path,
             "sha256": sha,
-        }));
+        });
+        if !o.clusters.is_empty() {
+            entry["clusters"] = json!(o.clusters);
+        }
+        index.push(entry);
         files.push((path, bytes));
     }
     let mut xds_index = Vec::new();
@@ -275,7 +283,11 @@ pub fn directory_with_xds(
         }));
         files.push((path, bytes));
     }
-    let mut doc = json!({"version": 1, "objects": index});
+    let mut doc = json!({"version": 1});
+    if let Some(c) = cluster {
+        doc["cluster"] = json!(c);
+    }
+    doc["objects"] = json!(index);
     if !xds.is_empty() {
         doc["xds"] = serde_json::Value::Array(xds_index);
     }

@@ -2,8 +2,9 @@
 //! A and B are render outputs (directories written by `render -o`, or YAML/JSON files); with
 //! `--rev`, the entry files are rendered at the git revision and in the working tree.
 
-use crate::project::{compile_all, options, print_diagnostics, EvalFlags};
+use crate::project::{check_cluster, compile_all, options, print_diagnostics, EvalFlags};
 use crate::Exit;
+use skyc_core::clusters;
 use skyc_core::diff::{diff, parse_render, render_markdown, render_text};
 use skyc_diag::{codes, Diagnostic};
 use std::io::IsTerminal;
@@ -35,6 +36,10 @@ pub struct Args {
     /// Exit 1 when there are differences (0 when none).
     #[arg(long)]
     exit_code: bool,
+    /// Compare only what this cluster runs: objects that target it and objects that target no
+    /// cluster (an object moving away shows as removed).
+    #[arg(long, value_name = "NAME")]
+    cluster: Option<String>,
 }
 
 fn usage(msg: String, help: &str) -> Exit {
@@ -73,6 +78,13 @@ fn read_render(path: &Path) -> Result<Vec<serde_json::Value>, Diagnostic> {
 }
 
 pub fn run(args: Args, quiet: bool) -> Exit {
+    if let Some(name) = &args.cluster {
+        // Renders given as files have no project; entry files are checked against theirs.
+        let projects: &[PathBuf] = if args.rev.is_some() { &args.paths } else { &[] };
+        if let Err(exit) = check_cluster(projects, name) {
+            return exit;
+        }
+    }
     let (old, new) = match &args.rev {
         None => {
             let [a, b] = args.paths.as_slice() else {
@@ -94,6 +106,10 @@ pub fn run(args: Args, quiet: bool) -> Exit {
             Ok(pair) => pair,
             Err(exit) => return exit,
         },
+    };
+    let (old, new) = match &args.cluster {
+        Some(c) => (in_cluster(old, c), in_cluster(new, c)),
+        None => (old, new),
     };
     let changes = diff(&old, &new);
     let text = match args.format {
@@ -118,6 +134,14 @@ pub fn run(args: Args, quiet: bool) -> Exit {
     } else {
         Exit::Ok
     }
+}
+
+/// The objects of a render that run in `cluster`.
+fn in_cluster(objects: Vec<serde_json::Value>, cluster: &str) -> Vec<serde_json::Value> {
+    objects
+        .into_iter()
+        .filter(|o| clusters::runs_in(&clusters::of(o), cluster))
+        .collect()
 }
 
 /// Renders the entry files at `rev` (extracted with `git archive`) and in the working tree.

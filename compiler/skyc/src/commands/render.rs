@@ -1,6 +1,6 @@
 //! `skyc render FILE…`: evaluate and emit, to stdout or atomically into a directory.
 
-use crate::project::{compile_all, options, print_diagnostics, EvalFlags};
+use crate::project::{check_cluster, compile_all, options, print_diagnostics, EvalFlags};
 use crate::Exit;
 use skyc_core::emit::{self, Format};
 use skyc_diag::{codes, Diagnostic};
@@ -41,6 +41,10 @@ pub struct Args {
     /// How Envoy configurations are emitted.
     #[arg(long, value_enum, default_value_t)]
     envoy: EnvoyOutput,
+    /// Emit only what this cluster runs: objects that target it (`on_clusters`, `migrate`)
+    /// and objects that target no cluster.
+    #[arg(long, value_name = "NAME")]
+    cluster: Option<String>,
 }
 
 pub fn run(args: Args, quiet: bool) -> Exit {
@@ -48,14 +52,23 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         Ok(o) => o,
         Err(exit) => return exit,
     };
+    if let Some(name) = &args.cluster {
+        if let Err(exit) = check_cluster(&args.files, name) {
+            return exit;
+        }
+    }
     let res = compile_all(&args.files, &opts);
     crate::project::show_prints(&res, quiet);
     print_diagnostics(&res.diagnostics, &res.sources, quiet);
     if res.has_errors() {
         return res.exit();
     }
-    let objects: Vec<skyc_core::Object> =
-        res.outcomes.into_iter().flat_map(|o| o.objects).collect();
+    let objects: Vec<skyc_core::Object> = res
+        .outcomes
+        .into_iter()
+        .flat_map(|o| o.objects)
+        .filter(|o| args.cluster.as_ref().is_none_or(|c| o.runs_in(c)))
+        .collect();
     let format = match args.format {
         RenderFormat::Yaml => Format::Yaml,
         RenderFormat::Json => Format::Json,
@@ -80,10 +93,11 @@ pub fn run(args: Args, quiet: bool) -> Exit {
             }
         }
         Some(dir) => {
-            let files = match emit::directory_with_xds(&objects, &xds, format) {
-                Ok(f) => f,
-                Err(e) => return output_error(e),
-            };
+            let files =
+                match emit::directory_with_xds(&objects, &xds, format, args.cluster.as_deref()) {
+                    Ok(f) => f,
+                    Err(e) => return output_error(e),
+                };
             match write_dir_atomically(dir, &files) {
                 Ok(()) => {
                     if !quiet {
@@ -92,7 +106,15 @@ pub fn run(args: Args, quiet: bool) -> Exit {
                         } else {
                             format!(" and {} xDS resources", xds.len())
                         };
-                        eprintln!("wrote {} objects{more} to {}", objects.len(), dir.display());
+                        let of = match &args.cluster {
+                            Some(c) => format!(" for cluster {c}"),
+                            None => String::new(),
+                        };
+                        eprintln!(
+                            "wrote {} objects{of}{more} to {}",
+                            objects.len(),
+                            dir.display()
+                        );
                     }
                     Exit::Ok
                 }

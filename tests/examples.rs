@@ -63,3 +63,40 @@ fn examples_render_deterministically_and_validate() {
 fn skyc_schema_version() -> &'static str {
     skyc_schema::k8s::KUBERNETES_VERSION
 }
+
+/// The migration example: where each object runs for each value of the flag. Fails if
+/// `migrate`, `on_clusters` or the per-cluster filtering (`Object::runs_in`) breaks.
+#[test]
+fn migration_example_runs_each_job_where_the_flag_says() {
+    let runs_in = |flag: &str, cluster: &str| -> Vec<String> {
+        let out = compile_example("migration", &[("move_settlement", flag)]);
+        assert!(!out.has_errors(), "{:#?}", out.diagnostics);
+        let mut names: Vec<String> = out
+            .objects
+            .iter()
+            .filter(|o| o.runs_in(cluster))
+            .map(|o| o.name.clone())
+            .collect();
+        names.sort();
+        names
+    };
+    let everywhere = ["payments", "payments-jobs"];
+    let with = |jobs: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = everywhere
+            .iter()
+            .chain(jobs)
+            .map(|s| s.to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let legacy_jobs = ["reconcile-ledger", "settle-balances"];
+    assert_eq!(runs_in("off", "legacy"), with(&legacy_jobs));
+    assert_eq!(runs_in("off", "k8s-west"), with(&[]));
+    assert_eq!(runs_in("both", "legacy"), with(&legacy_jobs));
+    assert_eq!(runs_in("both", "k8s-west"), with(&["settle-balances"]));
+    assert_eq!(runs_in("on", "legacy"), with(&["reconcile-ledger"]));
+    assert_eq!(runs_in("on", "k8s-west"), with(&["settle-balances"]));
+    // A cluster nothing targets still gets the untargeted objects.
+    assert_eq!(runs_in("on", "elsewhere"), with(&[]));
+}

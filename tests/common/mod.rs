@@ -115,6 +115,14 @@ pub const EXAMPLES: &[(&str, &[VarSet])] = &[
         "mesh",
         &[&[("environment", "qa")], &[("environment", "prod")]],
     ),
+    (
+        "migration",
+        &[
+            &[("move_settlement", "off")],
+            &[("move_settlement", "both")],
+            &[("move_settlement", "on")],
+        ],
+    ),
 ];
 
 /// Compiles `examples/<example>/main.sky` with the given variables, from disk, as the CLI does.

@@ -16,7 +16,8 @@ fn example_tests_pass() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains(" 0 failed"), "{stdout}");
-    // Both examples with tests ran.
+    // Every example with tests ran.
     assert!(stdout.contains("home-srv/main_test.sky::"), "{stdout}");
     assert!(stdout.contains("mesh/main_test.sky::"), "{stdout}");
+    assert!(stdout.contains("migration/main_test.sky::"), "{stdout}");
 }

@@ -36,6 +36,9 @@ enum Command {
     /// Compare two renders (or the entry files at a git revision and now): added, removed,
     /// renamed and changed objects, with the fields that changed.
     Diff(commands::diff::Args),
+    /// Turn Kubernetes YAML (or cron entries of the old job runner) into `.sky` source that
+    /// renders the same objects, using stdlib functions where they generate them exactly.
+    Import(commands::import::Args),
     /// Show the fields and documentation of a typed constructor (`skyc doc k8s.apps.v1.Deployment`).
     Doc(commands::doc::Args),
     /// Panics on purpose, so tests can check that a panic is reported as SKY0002 (exit 2).
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Doc(a) => commands::doc::run(a),
         Command::Diff(a) => commands::diff::run(a, quiet),
         Command::Test(a) => commands::test::run(a, quiet),
+        Command::Import(a) => commands::import::run(a, quiet),
         Command::InternalTestPanic => panic!("internal-test-panic was asked to panic"),
     });
     match result {

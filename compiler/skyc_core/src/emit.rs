@@ -13,13 +13,64 @@ pub enum Format {
 }
 
 /// One YAML document.
+///
+/// Strings that a YAML 1.1 reader (kubectl, via go-yaml) would take for something else —
+/// `NO`, `on`, `y`, `1:30`, `1_000` — are single-quoted; the YAML library quotes only what
+/// YAML 1.2 would misread. They go through the serializer as unique placeholders that are then
+/// replaced by their quoted form.
 pub fn to_yaml(obj: &serde_json::Value) -> String {
-    serde_norway::to_string(&yaml_value(obj)).expect("JSON values always serialize to YAML")
+    let mut ambiguous = std::collections::BTreeSet::new();
+    collect_ambiguous(obj, &mut ambiguous);
+    if ambiguous.is_empty() {
+        return serde_norway::to_string(&yaml_value(obj, &Default::default()))
+            .expect("JSON values always serialize to YAML");
+    }
+    // A placeholder prefix that occurs nowhere in the document.
+    let plain = serde_json::to_string(obj).unwrap_or_default();
+    let mut prefix = String::from("skyc-quoted-");
+    while plain.contains(&prefix) {
+        prefix.push('x');
+    }
+    let placeholders: std::collections::BTreeMap<String, String> = ambiguous
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.to_string(), format!("{prefix}{i}-end")))
+        .collect();
+    let mut text = serde_norway::to_string(&yaml_value(obj, &placeholders))
+        .expect("JSON values always serialize to YAML");
+    // Longest placeholders first, so `…1-end` never matches inside `…11-end`.
+    let mut by_len: Vec<(&String, &String)> = placeholders.iter().collect();
+    by_len.sort_by_key(|(_, p)| std::cmp::Reverse(p.len()));
+    for (s, p) in by_len {
+        text = text.replace(p.as_str(), &format!("'{}'", s.replace('\'', "''")));
+    }
+    text
+}
+
+fn collect_ambiguous<'a>(v: &'a serde_json::Value, out: &mut std::collections::BTreeSet<&'a str>) {
+    match v {
+        serde_json::Value::String(s) if !crate::import::yaml::plain_is_string(s) => {
+            out.insert(s);
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_ambiguous(x, out)),
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                if !crate::import::yaml::plain_is_string(k) {
+                    out.insert(k);
+                }
+                collect_ambiguous(x, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// JSON → YAML value (numbers go through their own representation, so serde_json's
 /// arbitrary-precision numbers come out as plain YAML numbers).
-fn yaml_value(v: &serde_json::Value) -> serde_norway::Value {
+fn yaml_value(
+    v: &serde_json::Value,
+    placeholders: &std::collections::BTreeMap<String, String>,
+) -> serde_norway::Value {
     use serde_json::Value as J;
     use serde_norway::Value as Y;
     match v {
@@ -34,11 +85,14 @@ fn yaml_value(v: &serde_json::Value) -> serde_norway::Value {
                 Y::Number(n.as_f64().unwrap_or(0.0).into())
             }
         }
-        J::String(s) => Y::String(s.clone()),
-        J::Array(a) => Y::Sequence(a.iter().map(yaml_value).collect()),
+        J::String(s) => Y::String(placeholders.get(s).unwrap_or(s).clone()),
+        J::Array(a) => Y::Sequence(a.iter().map(|x| yaml_value(x, placeholders)).collect()),
         J::Object(o) => Y::Mapping(
             o.iter()
-                .map(|(k, v)| (Y::String(k.clone()), yaml_value(v)))
+                .map(|(k, v)| {
+                    let key = placeholders.get(k).unwrap_or(k).clone();
+                    (Y::String(key), yaml_value(v, placeholders))
+                })
                 .collect(),
         ),
     }
@@ -312,4 +366,24 @@ fn encode(json: &serde_json::Value, format: Format) -> Vec<u8> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strings_yaml_1_1_would_misread_are_quoted() {
+        for s in [
+            "NO", "on", "y", "Off", "1:30", "1_000", "0755", "true", "null", "~", "1e3",
+        ] {
+            let v = serde_json::json!({ "k": s, s: "v" });
+            let text = super::to_yaml(&v);
+            let q = format!("'{s}'");
+            assert!(text.contains(&format!("k: {q}")), "{s}: {text}");
+            assert!(text.contains(&format!("{q}: v")), "{s}: {text}");
+        }
+        for s in ["hello", "1.8.1", "2001-12-14", "nginx:1.27"] {
+            let text = super::to_yaml(&serde_json::json!({ "k": s }));
+            assert_eq!(text, format!("k: {s}\n"));
+        }
+    }
 }

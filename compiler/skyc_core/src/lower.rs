@@ -536,7 +536,7 @@ fn required_in(ty: &FieldType, v: &Json, path: &str, out: &mut Vec<(String, Stri
 
 /// Kubernetes' conventional order: apiVersion, kind, metadata, then the rest as the schema
 /// (the `k8s-openapi` struct) orders them.
-fn conventional_order(json: Json) -> Json {
+pub(crate) fn conventional_order(json: Json) -> Json {
     let Json::Object(mut obj) = json else {
         return json;
     };

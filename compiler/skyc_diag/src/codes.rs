@@ -574,6 +574,93 @@ Example: `# skyc:ignore privileged-container: …` above a container that is no 
 
 Fix: remove the comment.";
 
+SKY0701 = "SKY0701", "import-yaml-syntax", Error, "`skyc import` cannot parse the YAML.",
+"The file is not valid YAML: a bad indentation, an unclosed bracket or quote, a tab where spaces
+are needed. The position is where the parser gave up; the mistake is often on the line above.
+
+Example: `ports: [80, 443` (the flow sequence is never closed).
+
+Fix: correct the YAML at the position shown.";
+
+SKY0702 = "SKY0702", "import-not-an-object", Error, "A YAML document is not a Kubernetes object or a cron entry.",
+"Each document of the stream (between `---` lines) must be a mapping: a Kubernetes object with
+`apiVersion` and `kind`, a `v1` `List` of objects, or a cron entry of the old job runner
+(`name`, `owner`, `schedule`, `command`). A bare list or scalar, or a mapping without
+`apiVersion`/`kind`, is not imported.
+
+Example: a document holding only `apiVersion: v1`.
+
+Fix: add the missing `kind` (or `apiVersion`), or remove the document.";
+
+SKY0703 = "SKY0703", "import-unknown-kind", Error, "A YAML object's kind is not a built-in Kubernetes kind.",
+"`skyc import` turns built-in kinds into typed constructors. A custom resource (an instance of a
+CRD, such as a cert-manager `Certificate`) or a kind served under another `apiVersion` has no
+constructor. The help names the right apiVersion when the kind exists under another one.
+
+Example: `apiVersion: cert-manager.io/v1` `kind: Certificate`.
+
+Fix: correct the apiVersion, or keep custom resources out of the import.";
+
+SKY0704 = "SKY0704", "import-unknown-field", Error, "A YAML object has a field its kind does not have.",
+"The Kubernetes schema of the kind has no such field, so the API server would drop or reject it.
+skyc refuses to import it rather than lose it silently; the help suggests the closest field.
+
+Example: `spec.replicaz: 3` in a Deployment.
+
+Fix: correct the field name (or remove the field).";
+
+SKY0705 = "SKY0705", "import-wrong-type", Error, "A YAML value has the wrong type for its field.",
+"The value cannot be the field's type: a string where an integer is needed, a list where a
+mapping is. YAML reads `yes`, `no`, `on` and `off` as booleans and `0644` as an octal number, as
+kubectl does; quote such values when the field takes a string.
+
+Example: `containerPort: \"http-port\"` (a port number is needed; `name` takes the name).
+
+Fix: change the value to the type the message names.";
+
+SKY0706 = "SKY0706", "import-duplicate-key", Error, "A YAML mapping has the same key twice.",
+"Some YAML readers keep the last value silently; kubectl refuses the file. skyc names both
+lines so you can keep the one you mean.
+
+Example: `replicas: 2` and later `replicas: 3` in the same `spec`.
+
+Fix: remove one of the keys.";
+
+SKY0707 = "SKY0707", "import-invalid-cron-entry", Error, "A cron entry of the old job runner is incomplete or has unknown keys.",
+"A cron entry has exactly `name`, `owner`, `schedule`, `command` (a list of strings) and, optionally,
+`disabled` (true or false). Each becomes an argument of `cron_job(...)`; anything else would be
+lost.
+
+Example: an entry without `owner`.
+
+Fix: add the missing key or remove the unknown one.";
+
+SKY0708 = "SKY0708", "import-unsupported-yaml", Error, "The YAML uses a feature that has no meaning in Kubernetes YAML.",
+"Custom tags (`!Ref`), mappings or lists used as keys, merge keys (`<<`) on something other than a
+mapping, and aliases that expand a document past a million nodes (an \"alias bomb\") are refused.
+
+Example: `image: !Sub \"${Registry}/app\"`.
+
+Fix: write the value out as plain YAML.";
+
+SKY0709 = "SKY0709", "import-round-trip", Error, "The imported source does not render back to the input (a bug in skyc).",
+"`skyc import` compiles the `.sky` it generates and compares the objects with the input's before
+printing anything. If they ever differ, nothing is printed and this error names the first
+difference. It is always a bug in skyc: please report it with the YAML.
+
+Example: none known.
+
+Fix: report the bug; meanwhile `--no-stdlib` imports with typed constructors only.";
+
+SKY0710 = "SKY0710", "import-cron-without-image", Warning, "Cron entries name no image; the import uses a placeholder.",
+"The old job runner's entries name only a command; the image they ran in was implicit. The
+imported file defines `IMAGE` once, at the top, with a placeholder that renders but will not
+run your job.
+
+Example: importing the entry of `missing-review-finder` without `--image`.
+
+Fix: pass `--image IMAGE` to `skyc import`, or edit `IMAGE` in the imported file.";
+
 SKY0801 = "SKY0801", "test-failed", Error, "A test's assertion failed.",
 "`skyc test` runs every `test_*` function of every `*_test.sky` file. An `asserts.*` call that
 does not hold (`asserts.eq`, `ne`, `true`, `contains`, `fails`; `assert` itself is a reserved

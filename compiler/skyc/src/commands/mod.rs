@@ -4,5 +4,6 @@ pub mod check;
 pub mod diff;
 pub mod doc;
 pub mod explain;
+pub mod import;
 pub mod render;
 pub mod test;

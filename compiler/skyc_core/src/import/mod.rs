@@ -1,0 +1,731 @@
+//! `skyc import`: Kubernetes YAML (multi-document streams, `List`s, any built-in kind) and the
+//! legacy cron YAML format (`name`, `owner`, `schedule`, `disabled`, `command`) into readable
+//! `.sky` source.
+//!
+//! Objects that a stdlib function generates exactly (`service`, `worker`, `cron_job`, `job`)
+//! become a call of that function; everything else becomes a typed constructor call. The
+//! contract — rendering the imported file gives back the same objects — is checked on every
+//! import: the generated source is compiled and its objects compared with the input's
+//! canonical form (SKY0709 if they ever differ). Input that cannot be represented is a coded
+//! diagnostic at its YAML line, never dropped.
+
+mod infer;
+mod printer;
+pub mod yaml;
+
+use crate::world::MemoryWorld;
+use crate::Options;
+use printer::Comments;
+use serde_json::{Map, Value as Json};
+use skyc_diag::{codes, did_you_mean, Diagnostic, Severity, Span};
+use skyc_schema::{k8s::k8s, FieldType, MessageType};
+use std::fmt::Write as _;
+use yaml::{Node, Value};
+
+/// One YAML file to import.
+pub struct Input<'a> {
+    /// The name diagnostics show (as the user gave it).
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// The image of legacy cron entries (they name none).
+    pub image: Option<String>,
+    /// Only typed constructors: do not look for stdlib functions that generate the objects.
+    pub no_stdlib: bool,
+}
+
+/// The result: the `.sky` source (empty when there are errors) and the diagnostics.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub source: String,
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many objects the source renders, and how many of them come from stdlib calls.
+    pub objects: usize,
+    pub from_stdlib: usize,
+}
+
+/// The image the imported source uses for legacy cron entries when none was given.
+pub const PLACEHOLDER_IMAGE: &str = "registry.example.com/cron-runner:set-me";
+
+/// One thing the generated `main` returns.
+enum Item {
+    /// A Kubernetes object, as a typed constructor call.
+    Object(Obj),
+    /// A legacy cron entry, as `cron_job(...)`.
+    Cron(Node),
+    /// A stdlib call replacing `objects`.
+    Call(infer::Call),
+}
+
+struct Obj {
+    ty: &'static MessageType,
+    node: Node,
+    /// Canonical JSON (as `skyc render` emits it).
+    json: Json,
+}
+
+/// Imports the files; the library never touches the disk (the CLI reads them).
+pub fn import(inputs: &[Input], opts: &ImportOptions) -> Imported {
+    let mut diags = Vec::new();
+    // Items of every file, each with the comments of its file.
+    let mut files: Vec<(String, Vec<Item>, Comments, Vec<yaml::Comment>)> = Vec::new();
+    for input in inputs {
+        let stream = match yaml::parse(input.text) {
+            Ok(s) => s,
+            Err(e) => {
+                let code = match e.kind {
+                    yaml::ErrorKind::Syntax => codes::SKY0701,
+                    yaml::ErrorKind::DuplicateKey => codes::SKY0706,
+                    yaml::ErrorKind::Unsupported => codes::SKY0708,
+                };
+                let help = match e.kind {
+                    yaml::ErrorKind::Syntax => "fix the YAML syntax at this position",
+                    yaml::ErrorKind::DuplicateKey => {
+                        "kubectl refuses duplicate keys; keep the one you mean"
+                    }
+                    yaml::ErrorKind::Unsupported => {
+                        "write the value out as plain YAML (no custom tags or complex keys)"
+                    }
+                };
+                diags.push(
+                    Diagnostic::new(code, e.message)
+                        .with_span(span(input, e.pos.byte, e.end.byte.max(e.pos.byte + 1)))
+                        .with_help(help),
+                );
+                continue;
+            }
+        };
+        let mut items = Vec::new();
+        for doc in &stream.documents {
+            // Empty and comment-only documents (a null root) are skipped, as kubectl does.
+            let Some(root) = doc.root.as_ref().filter(|r| r.value != Value::Null) else {
+                continue;
+            };
+            classify(input, root, &mut items, &mut diags);
+        }
+        // Comment-only documents and comments between documents are kept too.
+        let all = stream.comments.clone();
+        files.push((
+            input.name.to_string(),
+            items,
+            Comments::new(stream.comments),
+            all,
+        ));
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        return Imported {
+            diagnostics: diags,
+            ..Imported::default()
+        };
+    }
+
+    // Stdlib functions where they generate exactly the objects of the input.
+    let mut from_stdlib = 0;
+    if !opts.no_stdlib {
+        for (_, items, _, _) in &mut files {
+            from_stdlib += infer::replace_with_calls(items);
+        }
+    }
+
+    let uses_cron_yaml = files
+        .iter()
+        .any(|(_, items, _, _)| items.iter().any(|i| matches!(i, Item::Cron(_))));
+    if uses_cron_yaml && opts.image.is_none() {
+        let first = files
+            .iter()
+            .zip(inputs)
+            .find_map(|((_, items, _, _), input)| {
+                items.iter().find_map(|i| match i {
+                    Item::Cron(n) => Some(span(input, n.start.byte, n.start.byte + 1)),
+                    _ => None,
+                })
+            });
+        diags.push(
+            Diagnostic::new(
+                codes::SKY0710,
+                "cron entries name no image; the imported file uses a placeholder `IMAGE`",
+            )
+            .with_span_opt(first)
+            .with_severity(Severity::Warning)
+            .with_help("pass `--image IMAGE` (the image the old job runner used), or edit `IMAGE`"),
+        );
+    }
+
+    let source = write_source(&mut files, inputs, opts);
+    let expected: Vec<Json> = files
+        .iter()
+        .flat_map(|(_, items, _, _)| items.iter())
+        .flat_map(|i| match i {
+            Item::Object(o) => vec![o.json.clone()],
+            Item::Call(c) => c.objects.clone(),
+            Item::Cron(_) => vec![],
+        })
+        .collect();
+    let count = match verify_round_trip(&source, &expected, uses_cron_yaml) {
+        Ok(n) => n,
+        Err(d) => {
+            diags.push(d);
+            0
+        }
+    };
+    Imported {
+        source: if diags.iter().any(Diagnostic::is_error) {
+            String::new()
+        } else {
+            source
+        },
+        diagnostics: diags,
+        objects: count,
+        from_stdlib,
+    }
+}
+
+fn span(input: &Input, begin: usize, end: usize) -> Span {
+    Span::from_offsets(input.name, input.text, begin, end.min(input.text.len()))
+}
+
+fn node_span(input: &Input, n: &Node) -> Span {
+    // A node's end may be on a later line (after a nested block); point at its first line.
+    let line_end = input.text[n.start.byte..]
+        .find('\n')
+        .map_or(input.text.len(), |i| n.start.byte + i);
+    let end = n.end.byte.min(line_end).max(n.start.byte + 1);
+    span(input, n.start.byte, end)
+}
+
+fn get<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
+    match &n.value {
+        Value::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
+        _ => None,
+    }
+}
+
+fn as_str(n: Option<&Node>) -> Option<&str> {
+    match n.map(|n| &n.value) {
+        Some(Value::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Sorts a document into objects, list items and cron entries; anything else is an error.
+fn classify(input: &Input, root: &Node, items: &mut Vec<Item>, diags: &mut Vec<Diagnostic>) {
+    if !matches!(root.value, Value::Map(_)) {
+        diags.push(
+            Diagnostic::new(
+                codes::SKY0702,
+                "this document is not a mapping; a Kubernetes object or cron entry is one",
+            )
+            .with_span(node_span(input, root))
+            .with_help("each document (between `---` lines) must be one object with `apiVersion` and `kind`"),
+        );
+        return;
+    }
+    let api_version = as_str(get(root, "apiVersion"));
+    let kind = as_str(get(root, "kind"));
+    match (api_version, kind) {
+        (Some("v1"), Some("List")) => match get(root, "items").map(|n| &n.value) {
+            Some(Value::Seq(list)) => {
+                for item in list {
+                    classify(input, item, items, diags);
+                }
+            }
+            Some(Value::Null) | None => {}
+            Some(_) => diags.push(
+                Diagnostic::new(codes::SKY0702, "the `items` of a List is not a list")
+                    .with_span(node_span(input, get(root, "items").expect("matched")))
+                    .with_help("`items` holds the objects of the List"),
+            ),
+        },
+        (Some(av), Some(k)) => object(input, root, av, k, items, diags),
+        (None, None) if get(root, "schedule").is_some() || get(root, "command").is_some() => {
+            cron_entry(input, root, items, diags)
+        }
+        _ => {
+            let missing = if api_version.is_none() {
+                "apiVersion"
+            } else {
+                "kind"
+            };
+            diags.push(
+                Diagnostic::new(
+                    codes::SKY0702,
+                    format!("this document has no `{missing}`; it is not a Kubernetes object"),
+                )
+                .with_span(node_span(input, root))
+                .with_help("a Kubernetes object has `apiVersion` and `kind`; a cron entry has `name`, `owner`, `schedule` and `command`"),
+            );
+        }
+    }
+}
+
+fn object(
+    input: &Input,
+    root: &Node,
+    api_version: &str,
+    kind: &str,
+    items: &mut Vec<Item>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let schema = &k8s().schema;
+    let Some(ty) = schema.by_kind(api_version, kind) else {
+        let at = get(root, "kind").unwrap_or(root);
+        let kinds: Vec<String> = schema
+            .kinds()
+            .iter()
+            .filter_map(|t| t.gvk.as_ref())
+            .filter(|g| g.kind == kind)
+            .map(|g| g.api_version())
+            .collect();
+        let help = if kinds.is_empty() {
+            "skyc imports the built-in kinds of Kubernetes; custom resources need their CRD"
+                .to_string()
+        } else {
+            format!("`{kind}` is served as apiVersion {}", kinds.join(", "))
+        };
+        diags.push(
+            Diagnostic::new(
+                codes::SKY0703,
+                format!("`{api_version}` `{kind}` is not a built-in Kubernetes kind"),
+            )
+            .with_span(node_span(input, at))
+            .with_help(help),
+        );
+        return;
+    };
+    let before = diags.len();
+    check_message(input, root, ty, "", diags);
+    if diags.len() > before {
+        return;
+    }
+    let json = to_json(root);
+    match k8s().lower(ty.id, json) {
+        Some(Ok(json)) => items.push(Item::Object(Obj {
+            ty,
+            node: root.clone(),
+            json: crate::lower::conventional_order(json),
+        })),
+        Some(Err(e)) => diags.push(
+            Diagnostic::new(
+                codes::SKY0705,
+                format!("{} does not fit the Kubernetes schema: {e}", ty.display),
+            )
+            .with_span(node_span(input, root))
+            .with_help("fix the value the message names"),
+        ),
+        None => diags.push(
+            Diagnostic::new(
+                codes::SKY0703,
+                format!("{} cannot be rendered as a top-level object", ty.display),
+            )
+            .with_span(node_span(input, root))
+            .with_help("import only top-level kinds"),
+        ),
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Unknown fields and values of the wrong type, at their YAML lines.
+fn check_message(
+    input: &Input,
+    n: &Node,
+    ty: &MessageType,
+    path: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Value::Map(entries) = &n.value else {
+        return;
+    };
+    for e in entries {
+        let field_path = join(path, &e.key);
+        if path.is_empty() && (e.key == "apiVersion" || e.key == "kind") {
+            continue;
+        }
+        match ty.field(&e.key) {
+            Some((_, f)) => check_value(input, &e.value, &f.ty, &field_path, diags),
+            None => {
+                let names = ty.fields.iter().map(|f| f.name.as_str());
+                let help = match did_you_mean(&e.key, names) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("`skyc doc {}` lists the fields", ty.path),
+                };
+                let end = e.key_pos.byte + e.key.len().max(1);
+                diags.push(
+                    Diagnostic::new(
+                        codes::SKY0704,
+                        format!("{} has no field `{}`", ty.display, e.key),
+                    )
+                    .with_span(span(input, e.key_pos.byte, end))
+                    .with_field_path(field_path)
+                    .with_help(help),
+                );
+            }
+        }
+    }
+}
+
+fn check_value(input: &Input, n: &Node, ty: &FieldType, path: &str, diags: &mut Vec<Diagnostic>) {
+    let ok = match (&n.value, ty) {
+        (Value::Null, _) | (_, FieldType::Json) => true,
+        (Value::Map(_), FieldType::Message(id)) => {
+            check_message(input, n, skyc_schema::lookup(*id), path, diags);
+            true
+        }
+        (Value::Seq(items), FieldType::List(t)) => {
+            for (i, item) in items.iter().enumerate() {
+                check_value(input, item, t, &format!("{path}[{i}]"), diags);
+            }
+            true
+        }
+        (Value::Map(entries), FieldType::Map(t)) => {
+            for e in entries {
+                check_value(input, &e.value, t, &format!("{path}[{:?}]", e.key), diags);
+            }
+            true
+        }
+        (Value::Str(_), FieldType::String { .. } | FieldType::Time | FieldType::Bytes) => true,
+        (Value::Str(_), FieldType::Duration) => true,
+        (Value::Int(_), FieldType::Int { .. } | FieldType::UInt { .. }) => true,
+        (Value::Int(_) | Value::Float(_), FieldType::Number) => true,
+        (Value::Bool(_), FieldType::Bool) => true,
+        (Value::Str(_) | Value::Int(_) | Value::Float(_), FieldType::Quantity) => true,
+        (Value::Str(_) | Value::Int(_), FieldType::IntOrString) => true,
+        _ => false,
+    };
+    if !ok {
+        let got = match &n.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        };
+        let help = match (&n.value, ty) {
+            (Value::Bool(_), FieldType::String { .. }) => {
+                "YAML reads yes/no/on/off/true/false as booleans: quote the value".to_string()
+            }
+            (Value::Int(_) | Value::Float(_), FieldType::String { .. }) => {
+                "quote the value to make it a string".to_string()
+            }
+            _ => format!("this field takes {}", ty.describe()),
+        };
+        diags.push(
+            Diagnostic::new(
+                codes::SKY0705,
+                format!("`{path}` is {got}, but the field takes {}", ty.describe()),
+            )
+            .with_span(node_span(input, n))
+            .with_field_path(path)
+            .with_help(help),
+        );
+    }
+}
+
+/// The node as JSON; nulls (absent fields in Kubernetes) are left out.
+fn to_json(n: &Node) -> Json {
+    match &n.value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Value::Str(s) => Json::String(s.clone()),
+        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Map(entries) => {
+            let mut m = Map::new();
+            for e in entries {
+                if e.value.value != Value::Null {
+                    m.insert(e.key.clone(), to_json(&e.value));
+                }
+            }
+            Json::Object(m)
+        }
+    }
+}
+
+const CRON_KEYS: &[&str] = &["name", "owner", "schedule", "disabled", "command"];
+
+/// A legacy cron entry: the five keys, checked here so errors point at the YAML.
+fn cron_entry(input: &Input, root: &Node, items: &mut Vec<Item>, diags: &mut Vec<Diagnostic>) {
+    let before = diags.len();
+    let Value::Map(entries) = &root.value else {
+        return;
+    };
+    for e in entries {
+        if !CRON_KEYS.contains(&e.key.as_str()) {
+            let help = match did_you_mean(&e.key, CRON_KEYS.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("a cron entry has {}", CRON_KEYS.join(", ")),
+            };
+            diags.push(
+                Diagnostic::new(
+                    codes::SKY0707,
+                    format!("a cron entry has no key `{}`", e.key),
+                )
+                .with_span(span(
+                    input,
+                    e.key_pos.byte,
+                    e.key_pos.byte + e.key.len().max(1),
+                ))
+                .with_help(help),
+            );
+        }
+    }
+    for key in ["name", "owner", "schedule", "command"] {
+        if get(root, key).is_none() {
+            diags.push(
+                Diagnostic::new(codes::SKY0707, format!("this cron entry has no `{key}`"))
+                    .with_span(node_span(input, root))
+                    .with_help(format!(
+                        "a cron entry needs {}",
+                        ["name", "owner", "schedule", "command"].join(", ")
+                    )),
+            );
+        }
+    }
+    let want = |key: &str, ok: bool, what: &str, diags: &mut Vec<Diagnostic>| {
+        if let Some(n) = get(root, key) {
+            if !ok {
+                diags.push(
+                    Diagnostic::new(
+                        codes::SKY0707,
+                        format!("the cron entry's `{key}` is not {what}"),
+                    )
+                    .with_span(node_span(input, n))
+                    .with_help(format!("`{key}` takes {what}")),
+                );
+            }
+        }
+    };
+    let is_str = |k: &str| matches!(get(root, k).map(|n| &n.value), Some(Value::Str(_)));
+    want("name", is_str("name"), "a string", diags);
+    want("owner", is_str("owner"), "a string", diags);
+    want("schedule", is_str("schedule"), "a string", diags);
+    want(
+        "disabled",
+        matches!(
+            get(root, "disabled").map(|n| &n.value),
+            Some(Value::Bool(_))
+        ),
+        "true or false",
+        diags,
+    );
+    let command_ok = match get(root, "command").map(|n| &n.value) {
+        Some(Value::Seq(items)) => {
+            !items.is_empty() && items.iter().all(|i| matches!(i.value, Value::Str(_)))
+        }
+        _ => false,
+    };
+    want("command", command_ok, "a non-empty list of strings", diags);
+    if let (Some(n), Some(s)) = (get(root, "schedule"), as_str(get(root, "schedule"))) {
+        if let Err(why) = crate::cron::check_schedule(s) {
+            diags.push(
+                Diagnostic::new(codes::SKY0409, format!("invalid schedule `{s}`: {why}"))
+                    .with_span(node_span(input, n))
+                    .with_help("five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\""),
+            );
+        }
+    }
+    if let (Some(n), Some(s)) = (get(root, "name"), as_str(get(root, "name"))) {
+        if s.len() > 52 {
+            diags.push(
+                Diagnostic::new(
+                    codes::SKY0410,
+                    format!("the cron job name `{s}` has {} characters; CronJobs with names longer than 52 never schedule", s.len()),
+                )
+                .with_span(node_span(input, n))
+                .with_help("shorten the name to 52 characters or fewer"),
+            );
+        }
+    }
+    if diags.len() == before {
+        items.push(Item::Cron(root.clone()));
+    }
+}
+
+/// The whole `.sky` file.
+fn write_source(
+    files: &mut [(String, Vec<Item>, Comments, Vec<yaml::Comment>)],
+    inputs: &[Input],
+    opts: &ImportOptions,
+) -> String {
+    let mut loads: Vec<(&str, &str)> = Vec::new();
+    let mut has_cron = false;
+    for (_, items, _, _) in files.iter() {
+        for i in items {
+            match i {
+                Item::Cron(_) => {
+                    has_cron = true;
+                    loads.push(("cron.sky", "cron_job"));
+                }
+                Item::Call(c) => loads.push((c.module, c.function)),
+                Item::Object(_) => {}
+            }
+        }
+    }
+    loads.sort();
+    loads.dedup();
+    let names: Vec<&str> = inputs.iter().map(|i| i.name).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Imported by `skyc import` from {}.",
+        names.join(", ")
+    );
+    out.push_str(
+        "# Rendering this file gives back the objects of the YAML (checked when it was imported).\n",
+    );
+    out.push('\n');
+    let mut modules: Vec<&str> = loads.iter().map(|(m, _)| *m).collect();
+    modules.dedup();
+    for m in &modules {
+        let fns: Vec<String> = loads
+            .iter()
+            .filter(|(mm, _)| mm == m)
+            .map(|(_, f)| printer::string(f))
+            .collect();
+        let _ = writeln!(out, "load(\"@stdlib//{m}\", {})", fns.join(", "));
+    }
+    if !modules.is_empty() {
+        out.push('\n');
+    }
+    if has_cron {
+        match &opts.image {
+            Some(image) => {
+                out.push_str("# The image the cron jobs run in.\n");
+                let _ = writeln!(out, "IMAGE = {}", printer::string(image));
+            }
+            None => {
+                out.push_str(
+                    "# The old job runner named no image: set the one your jobs run in.\n",
+                );
+                let _ = writeln!(out, "IMAGE = {}", printer::string(PLACEHOLDER_IMAGE));
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str("def main(ctx):\n    return [\n");
+    let several = files.len() > 1;
+    for (name, items, comments, _) in files.iter_mut() {
+        if several {
+            let _ = writeln!(out, "        # {name}");
+        }
+        for item in items.iter() {
+            let start = match item {
+                Item::Object(o) => o.node.start.line,
+                Item::Cron(n) => n.start.line,
+                Item::Call(c) => c.first_line,
+            };
+            let before = comments.take_before(start, false);
+            printer::write_comments(&mut out, &before, 8);
+            match item {
+                Item::Object(o) => constructor(&mut out, o, comments),
+                Item::Cron(n) => cron_call(&mut out, n, comments),
+                Item::Call(c) => {
+                    // Comments inside the objects a call replaces stay, above the call.
+                    let inside = comments.take_before(c.last_line, true);
+                    printer::write_comments(&mut out, &inside, 8);
+                    out.push_str(&c.source);
+                }
+            }
+        }
+        let rest = comments.take_before(usize::MAX, false);
+        printer::write_comments(&mut out, &rest, 8);
+    }
+    out.push_str("    ]\n");
+    out
+}
+
+/// `k8s.apps.v1.Deployment(metadata = {...}, spec = {...}),` at indent 8.
+fn constructor(out: &mut String, o: &Obj, comments: &mut Comments) {
+    let _ = writeln!(out, "        {}(", o.ty.path);
+    let Value::Map(entries) = &o.node.value else {
+        unreachable!("objects are mappings")
+    };
+    for e in entries {
+        if e.key == "apiVersion" || e.key == "kind" || e.value.value == Value::Null {
+            continue;
+        }
+        let before = comments.take_before(e.key_pos.line, false);
+        printer::write_comments(out, &before, 12);
+        let _ = write!(out, "            {} = ", e.key);
+        printer::value(out, &e.value, 12, e.key.len() + 3, comments);
+        out.push(',');
+        printer::finish_line(out, &e.value, comments);
+    }
+    let rest = comments.take_before(o.node.end.line, false);
+    printer::write_comments(out, &rest, 12);
+    out.push_str("        ),\n");
+}
+
+fn cron_call(out: &mut String, n: &Node, comments: &mut Comments) {
+    out.push_str("        cron_job(\n");
+    let Value::Map(entries) = &n.value else {
+        unreachable!("checked")
+    };
+    for e in entries {
+        let before = comments.take_before(e.key_pos.line, false);
+        printer::write_comments(out, &before, 12);
+        let _ = write!(out, "            {} = ", e.key);
+        printer::value(out, &e.value, 12, e.key.len() + 3, comments);
+        out.push(',');
+        printer::finish_line(out, &e.value, comments);
+    }
+    let rest = comments.take_before(n.end.line, false);
+    printer::write_comments(out, &rest, 12);
+    out.push_str("            image = IMAGE,\n        ),\n");
+}
+
+/// Compiles imported source and compares its objects with `expected` (canonical JSON, in
+/// order). Objects of legacy cron entries (`has_cron`) have no input form: objects the source
+/// adds are then not differences. Returns how many objects the source renders, or SKY0709.
+pub fn verify_round_trip(
+    source: &str,
+    expected: &[Json],
+    has_cron: bool,
+) -> Result<usize, Diagnostic> {
+    let world = MemoryWorld::new([("imported.sky", source)]);
+    let out = crate::compile(&world, "imported.sky", &Options::default());
+    let bug = "this is a bug in `skyc import`; please report it with the YAML (`--no-stdlib` may avoid it)";
+    if out.has_errors() {
+        let first = out
+            .diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .unwrap_or_default();
+        return Err(Diagnostic::new(
+            codes::SKY0709,
+            format!("the imported source does not render: {first}"),
+        )
+        .with_help(bug));
+    }
+    let got: Vec<Json> = out.objects.iter().map(|o| o.json.clone()).collect();
+    let changes = crate::diff::diff(expected, &got);
+    let real: Vec<_> = changes
+        .into_iter()
+        .filter(|c| !(has_cron && matches!(c, crate::diff::ObjectChange::Added { .. })))
+        .collect();
+    if let Some(c) = real.first() {
+        return Err(Diagnostic::new(
+            codes::SKY0709,
+            format!(
+                "rendering the imported source does not give back the input: {}",
+                crate::diff::render_text(std::slice::from_ref(c), false).trim_end()
+            ),
+        )
+        .with_help(bug));
+    }
+    Ok(got.len())
+}

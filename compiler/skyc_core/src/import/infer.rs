@@ -480,7 +480,7 @@ fn cron_job(obj: &Json, policy: bool) -> Option<Candidate> {
     }
     job_tail(&w, obj, "/spec/jobTemplate/spec", &mut a, policy)?;
     Some(Candidate {
-        module: "cron.sky",
+        module: "service.sky",
         function: "cron_job",
         args: a.0,
     })
@@ -505,7 +505,7 @@ fn job(obj: &Json, policy: bool) -> Option<Candidate> {
     }
     job_tail(&w, obj, "/spec", &mut a, policy)?;
     Some(Candidate {
-        module: "cron.sky",
+        module: "service.sky",
         function: "job",
         args: a.0,
     })

@@ -567,7 +567,7 @@ fn write_source(
             match i {
                 Item::Cron(_) => {
                     has_cron = true;
-                    loads.push(("cron.sky", "cron_job"));
+                    loads.push(("service.sky", "cron_job"));
                 }
                 Item::Call(c) => loads.push((c.module, c.function)),
                 Item::Object(_) => {}

@@ -505,15 +505,33 @@ fn resolve(text: &str, style: ScalarStyle, tag: Option<&str>) -> Result<Value, S
 /// YAML 1.1 rules Kubernetes tooling uses (`NO`, `on`, `1:30` and `0755` do not). Sexagesimal
 /// numbers (`1:30`, YAML 1.1 only) count as ambiguous too.
 pub fn plain_is_string(s: &str) -> bool {
-    let sexagesimal = s.contains(':')
-        && s.split(':').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+    !sexagesimal(s)
+        && matches!(resolve(s, ScalarStyle::Plain, None), Ok(Value::Str(ref x)) if x == s)
+}
+
+/// YAML 1.1 base-60 numbers (`1:30`, `190:20:30.15`): `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?`.
+/// Some readers (PyYAML) still take them for numbers, so they are quoted when written.
+fn sexagesimal(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (body, frac) = match s.split_once('.') {
+        Some((b, f)) => (b, Some(f)),
+        None => (s, None),
+    };
+    if frac.is_some_and(|f| !f.chars().all(|c| c.is_ascii_digit() || c == '_')) {
+        return false;
+    }
+    let mut parts = body.split(':');
+    let head = parts.next().unwrap_or("");
+    let head_ok = head.starts_with(|c: char| c.is_ascii_digit())
+        && head.chars().all(|c| c.is_ascii_digit() || c == '_');
+    let rest: Vec<&str> = parts.collect();
+    head_ok
+        && !rest.is_empty()
+        && rest.iter().all(|p| {
+            (1..=2).contains(&p.len())
+                && p.chars().all(|c| c.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n < 60)
         })
-        && s.trim_start_matches(['-', '+'])
-            .starts_with(|c: char| c.is_ascii_digit());
-    !sexagesimal && matches!(resolve(s, ScalarStyle::Plain, None), Ok(Value::Str(ref x)) if x == s)
 }
 
 /// Integral floats become integers, as they do when Kubernetes tooling converts YAML to JSON.
@@ -730,6 +748,16 @@ mod tests {
         }
         let e = parse(&text).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn base_60_numbers_are_not_plain_strings() {
+        for s in ["1:30", "190:20:30.15", "-1:05"] {
+            assert!(!plain_is_string(s), "{s}");
+        }
+        for s in ["0.0.0.0:9768", "1:60", "a:1", "10.1.2.3:80", "1:2:3x"] {
+            assert!(plain_is_string(s), "{s}");
+        }
     }
 
     #[test]

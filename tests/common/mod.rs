@@ -111,6 +111,7 @@ pub const EXAMPLES: &[(&str, &[VarSet])] = &[
         &[&[("environment", "qa")], &[("environment", "prod")]],
     ),
     ("raw-k8s", &[&[]]),
+    ("cron", &[&[]]),
     (
         "mesh",
         &[&[("environment", "qa")], &[("environment", "prod")]],

@@ -20,4 +20,5 @@ fn example_tests_pass() {
     assert!(stdout.contains("home-srv/main_test.sky::"), "{stdout}");
     assert!(stdout.contains("mesh/main_test.sky::"), "{stdout}");
     assert!(stdout.contains("migration/main_test.sky::"), "{stdout}");
+    assert!(stdout.contains("cron/main_test.sky::"), "{stdout}");
 }

@@ -83,6 +83,9 @@ pub fn import(inputs: &[Input], opts: &ImportOptions) -> Imported {
                     yaml::ErrorKind::Unsupported => codes::SKY0708,
                 };
                 let help = match e.kind {
+                    yaml::ErrorKind::Syntax if e.message.contains("anchor") => {
+                        "define the anchor (`&name`) earlier in the same document; anchors do not reach across `---`"
+                    }
                     yaml::ErrorKind::Syntax => "fix the YAML syntax at this position",
                     yaml::ErrorKind::DuplicateKey => {
                         "kubectl refuses duplicate keys; keep the one you mean"
@@ -124,10 +127,9 @@ pub fn import(inputs: &[Input], opts: &ImportOptions) -> Imported {
     }
 
     // Stdlib functions where they generate exactly the objects of the input.
-    let mut from_stdlib = 0;
     if !opts.no_stdlib {
         for (_, items, _, _) in &mut files {
-            from_stdlib += infer::replace_with_calls(items);
+            infer::replace_with_calls(items);
         }
     }
 
@@ -165,6 +167,11 @@ pub fn import(inputs: &[Input], opts: &ImportOptions) -> Imported {
             Item::Cron(_) => vec![],
         })
         .collect();
+    let typed = files
+        .iter()
+        .flat_map(|(_, items, _, _)| items.iter())
+        .filter(|i| matches!(i, Item::Object(_)))
+        .count();
     let count = match verify_round_trip(&source, &expected, uses_cron_yaml) {
         Ok(n) => n,
         Err(d) => {
@@ -180,7 +187,7 @@ pub fn import(inputs: &[Input], opts: &ImportOptions) -> Imported {
         },
         diagnostics: diags,
         objects: count,
-        from_stdlib,
+        from_stdlib: count.saturating_sub(typed),
     }
 }
 

@@ -157,9 +157,14 @@ pub fn parse(text: &str) -> Result<Stream, YamlError> {
             Some(Ok(e)) => e,
             Some(Err(e)) => {
                 let pos = lines.marker(e.marker());
+                let message = if e.info().contains("anchor") {
+                    "this alias names no anchor defined before it in this document".to_string()
+                } else {
+                    e.info().to_string()
+                };
                 return Err(YamlError {
                     kind: ErrorKind::Syntax,
-                    message: e.info().to_string(),
+                    message,
                     pos,
                     end: pos,
                 });
@@ -187,7 +192,7 @@ pub fn parse(text: &str) -> Result<Stream, YamlError> {
                 let Some(n) = anchors.get(&id) else {
                     return Err(err(
                         ErrorKind::Syntax,
-                        "an alias to an unknown anchor",
+                        "this alias names no anchor defined before it in this document",
                         start,
                         end,
                     ));

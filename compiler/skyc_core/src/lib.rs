@@ -142,6 +142,7 @@ pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
                 policies.findings,
             ));
             out.outcome.diagnostics.extend(policies.problems);
+            out.outcome.prints.extend(policies.prints);
         }
         if out.outcome.has_errors() {
             objects.clear();

@@ -22,6 +22,8 @@ pub(crate) struct PolicyRun {
     pub findings: Vec<(Diagnostic, Vec<(String, usize)>)>,
     pub problems: Vec<Diagnostic>,
     pub sources: BTreeMap<String, Arc<str>>,
+    /// What the policies' `print()` calls wrote.
+    pub prints: Vec<String>,
 }
 
 pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) -> PolicyRun {
@@ -29,6 +31,7 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
         findings: Vec::new(),
         problems: Vec::new(),
         sources: BTreeMap::new(),
+        prints: Vec::new(),
     };
     let module_opts = Options {
         lint: false,
@@ -74,6 +77,11 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
                 true,
                 opts,
             );
+            out.prints.extend(call.prints);
+            // Problems a policy's own typed constructors found (a bad field in a message it
+            // builds): the same for every object, so reported once (diagnostics are deduplicated).
+            out.problems
+                .extend(call.recorded.into_iter().filter(Diagnostic::is_error));
             let value = match call.result {
                 Ok(v) => v.unwrap_or(Json::Null),
                 Err(d) => {

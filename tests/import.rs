@@ -113,6 +113,7 @@ fn corpus_round_trips() {
             &ImportOptions {
                 image: Some("registry.internal/jobs:2026.11.1".into()),
                 no_stdlib: false,
+                keep_server_fields: false,
             },
         );
         let errors: Vec<_> = result.diagnostics.iter().filter(|d| d.is_error()).collect();
@@ -165,6 +166,7 @@ fn import_render_import_renders_the_same() {
         let opts = ImportOptions {
             image: Some("registry.internal/jobs:2026.11.1".into()),
             no_stdlib: false,
+            keep_server_fields: false,
         };
         let first = import(
             &[Input {

@@ -661,6 +661,16 @@ Example: importing the entry of `missing-review-finder` without `--image`.
 
 Fix: pass `--image IMAGE` to `skyc import`, or edit `IMAGE` in the imported file.";
 
+SKY0711 = "SKY0711", "import-server-fields", Warning, "Imported objects had fields the API server sets; they were dropped.",
+"Objects copied from a cluster (`kubectl get -o yaml`) carry the server's state: `status`,
+`metadata.uid`, `resourceVersion`, `generation`, `creationTimestamp`, `managedFields`, and
+kubectl's `last-applied-configuration` annotation. They are not configuration — applying them
+back fails or fights the server — so `skyc import` leaves them out and lists them.
+
+Example: importing the output of `kubectl get deployment web -o yaml`.
+
+Fix: nothing to do; pass `--keep-server-fields` to keep them.";
+
 SKY0801 = "SKY0801", "test-failed", Error, "A test's assertion failed.",
 "`skyc test` runs every `test_*` function of every `*_test.sky` file. An `asserts.*` call that
 does not hold (`asserts.eq`, `ne`, `true`, `contains`, `fails`; `assert` itself is a reserved

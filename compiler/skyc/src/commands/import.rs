@@ -29,6 +29,10 @@ pub struct Args {
     /// Only typed constructors: do not replace objects with the stdlib calls that generate them.
     #[arg(long)]
     no_stdlib: bool,
+    /// Keep what the API server sets (`status`, `metadata.uid`, `managedFields`, …), which is
+    /// dropped by default (input from `kubectl get -o yaml`).
+    #[arg(long)]
+    keep_server_fields: bool,
 }
 
 pub fn run(args: Args, quiet: bool) -> Exit {
@@ -66,6 +70,7 @@ pub fn run(args: Args, quiet: bool) -> Exit {
     let opts = ImportOptions {
         image: args.image.clone(),
         no_stdlib: args.no_stdlib,
+        keep_server_fields: args.keep_server_fields,
     };
     let result = import(&inputs, &opts);
     let sources: BTreeMap<String, Arc<str>> = texts.into_iter().collect();

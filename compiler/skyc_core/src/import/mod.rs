@@ -36,6 +36,9 @@ pub struct ImportOptions {
     pub image: Option<String>,
     /// Only typed constructors: do not look for stdlib functions that generate the objects.
     pub no_stdlib: bool,
+    /// Keep the fields the API server sets (`status`, `metadata.uid`, …), as in the output of
+    /// `kubectl get -o yaml`; by default they are dropped, with a warning (SKY0711).
+    pub keep_server_fields: bool,
 }
 
 /// The result: the `.sky` source (empty when there are errors) and the diagnostics.
@@ -108,7 +111,7 @@ pub fn import(inputs: &[Input], opts: &ImportOptions) -> Imported {
             let Some(root) = doc.root.as_ref().filter(|r| r.value != Value::Null) else {
                 continue;
             };
-            classify(input, root, &mut items, &mut diags);
+            classify(input, root, opts, &mut items, &mut diags);
         }
         // Comment-only documents and comments between documents are kept too.
         let all = stream.comments.clone();
@@ -219,7 +222,13 @@ fn as_str(n: Option<&Node>) -> Option<&str> {
 }
 
 /// Sorts a document into objects, list items and cron entries; anything else is an error.
-fn classify(input: &Input, root: &Node, items: &mut Vec<Item>, diags: &mut Vec<Diagnostic>) {
+fn classify(
+    input: &Input,
+    root: &Node,
+    opts: &ImportOptions,
+    items: &mut Vec<Item>,
+    diags: &mut Vec<Diagnostic>,
+) {
     if !matches!(root.value, Value::Map(_)) {
         diags.push(
             Diagnostic::new(
@@ -237,7 +246,7 @@ fn classify(input: &Input, root: &Node, items: &mut Vec<Item>, diags: &mut Vec<D
         (Some("v1"), Some("List")) => match get(root, "items").map(|n| &n.value) {
             Some(Value::Seq(list)) => {
                 for item in list {
-                    classify(input, item, items, diags);
+                    classify(input, item, opts, items, diags);
                 }
             }
             Some(Value::Null) | None => {}
@@ -247,7 +256,7 @@ fn classify(input: &Input, root: &Node, items: &mut Vec<Item>, diags: &mut Vec<D
                     .with_help("`items` holds the objects of the List"),
             ),
         },
-        (Some(av), Some(k)) => object(input, root, av, k, items, diags),
+        (Some(av), Some(k)) => object(input, root, av, k, opts, items, diags),
         (None, None) if get(root, "schedule").is_some() || get(root, "command").is_some() => {
             cron_entry(input, root, items, diags)
         }
@@ -274,9 +283,34 @@ fn object(
     root: &Node,
     api_version: &str,
     kind: &str,
+    opts: &ImportOptions,
     items: &mut Vec<Item>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    let mut stripped;
+    let root = if opts.keep_server_fields {
+        root
+    } else {
+        stripped = root.clone();
+        let dropped = strip_server_fields(&mut stripped);
+        if let Some((_, first)) = dropped.first() {
+            let names: Vec<&str> = dropped.iter().map(|(n, _)| n.as_str()).collect();
+            let name = as_str(get(root, "metadata").and_then(|m| get(m, "name"))).unwrap_or("?");
+            diags.push(
+                Diagnostic::new(
+                    codes::SKY0711,
+                    format!(
+                        "{kind} `{name}`: dropped what the API server sets: {}",
+                        names.join(", ")
+                    ),
+                )
+                .with_severity(Severity::Warning)
+                .with_span(span(input, first.byte, first.byte + 1))
+                .with_help("this looks like `kubectl get -o yaml` output; pass --keep-server-fields to keep these fields"),
+            );
+        }
+        &stripped
+    };
     let schema = &k8s().schema;
     let Some(ty) = schema.by_kind(api_version, kind) else {
         let at = get(root, "kind").unwrap_or(root);
@@ -332,6 +366,64 @@ fn object(
             .with_help("import only top-level kinds"),
         ),
     }
+}
+
+/// Fields the API server sets on an object; they describe its state in one cluster, not
+/// the configuration (`metadata.uid`, `status`, kubectl's last-applied annotation, …).
+const SERVER_METADATA: &[&str] = &[
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+];
+const SERVER_ANNOTATIONS: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+];
+
+/// Removes the server-set fields; returns what was removed and where.
+fn strip_server_fields(root: &mut Node) -> Vec<(String, yaml::Pos)> {
+    let mut dropped = Vec::new();
+    let Value::Map(entries) = &mut root.value else {
+        return dropped;
+    };
+    entries.retain(|e| {
+        let server = e.key == "status";
+        if server {
+            dropped.push(("status".to_string(), e.key_pos));
+        }
+        !server
+    });
+    if let Some(meta) = entries.iter_mut().find(|e| e.key == "metadata") {
+        if let Value::Map(m) = &mut meta.value.value {
+            m.retain(|e| {
+                let server = SERVER_METADATA.contains(&e.key.as_str());
+                if server {
+                    dropped.push((format!("metadata.{}", e.key), e.key_pos));
+                }
+                !server
+            });
+            if let Some(ann) = m.iter_mut().find(|e| e.key == "annotations") {
+                if let Value::Map(a) = &mut ann.value.value {
+                    a.retain(|e| {
+                        let server = SERVER_ANNOTATIONS.contains(&e.key.as_str());
+                        if server {
+                            dropped.push((format!("metadata.annotations[{:?}]", e.key), e.key_pos));
+                        }
+                        !server
+                    });
+                }
+            }
+            // An annotations map emptied by the above goes too.
+            m.retain(|e| !(e.key == "annotations" && e.value.value == Value::Map(Vec::new())));
+        }
+    }
+    dropped.sort_by_key(|(_, p)| *p);
+    dropped
 }
 
 fn join(path: &str, key: &str) -> String {

@@ -113,7 +113,8 @@ fn corpus_round_trips() {
             &ImportOptions {
                 image: Some("registry.internal/jobs:2026.11.1".into()),
                 no_stdlib: false,
-                keep_server_fields: false,
+                // The contract is exact: every field of the YAML comes back.
+                keep_server_fields: true,
             },
         );
         let errors: Vec<_> = result.diagnostics.iter().filter(|d| d.is_error()).collect();

@@ -513,7 +513,12 @@ mod tests {
             }
             j
         };
-        let text = |a: &Json, b: &Json| render_text(&diff(&[a.clone()], &[b.clone()]), false);
+        let text = |a: &Json, b: &Json| {
+            render_text(
+                &diff(std::slice::from_ref(a), std::slice::from_ref(b)),
+                false,
+            )
+        };
         let (legacy, west) = (job(Some("legacy"), "a"), job(Some("k8s-west"), "a"));
         assert_eq!(
             text(&legacy, &west),
@@ -539,7 +544,10 @@ mod tests {
             &[job(Some("k8s-west,legacy"), "a")],
         );
         assert!(matches!(d[0], ObjectChange::Changed { .. }), "{d:#?}");
-        let md = render_markdown(&diff(&[legacy.clone()], &[west.clone()]));
+        let md = render_markdown(&diff(
+            std::slice::from_ref(&legacy),
+            std::slice::from_ref(&west),
+        ));
         assert!(md.contains("0 renamed, 1 moved, 0 changed."), "{md}");
         assert!(
             md.contains("- **moved** `CronJob payments/settle`: legacy → k8s-west\n"),

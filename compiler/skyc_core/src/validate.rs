@@ -82,7 +82,10 @@ fn merge(findings: Vec<Finding>) -> Vec<Diagnostic> {
 pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut findings = Vec::new();
-    let mut seen: BTreeMap<(String, String, String, String), Option<Span>> = BTreeMap::new();
+    // Objects with the same key are duplicates when some cluster would run both (an object
+    // without clusters runs in every cluster); variants for disjoint clusters are not.
+    type Seen<'a> = Vec<(&'a [String], Option<Span>)>;
+    let mut seen: BTreeMap<(String, String, String, String), Seen> = BTreeMap::new();
     for obj in objects {
         let mut c = Ctx {
             obj,
@@ -102,19 +105,26 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
             o.namespace.clone().unwrap_or_default(),
             o.name.clone(),
         );
-        if let Some(first) = seen.get(&key) {
+        let clusters = o.clusters.as_slice();
+        let overlaps = |other: &[String]| {
+            clusters.is_empty() || other.is_empty() || other.iter().any(|c| clusters.contains(c))
+        };
+        let entry = seen.entry(key).or_default();
+        if let Some((_, first)) = entry.iter().find(|(other, _)| overlaps(other)) {
             let mut d = Diagnostic::new(
                 codes::SKY0406,
                 format!("{} `{}` is defined twice", o.kind, o.name),
             )
             .with_span_opt(obj.span.clone())
-            .with_help("rename one of them, or remove the duplicate");
+            .with_help(
+                "rename one of them, remove the duplicate, or target them at different clusters",
+            );
             if let Some(f) = first {
                 d = d.with_secondary(f.clone(), "first defined here");
             }
             out.push(d);
         } else {
-            seen.insert(key, obj.span.clone());
+            entry.push((clusters, obj.span.clone()));
         }
     }
     let mut all = merge(findings);

@@ -69,6 +69,12 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         .flat_map(|o| o.objects)
         .filter(|o| args.cluster.as_ref().is_none_or(|c| o.runs_in(c)))
         .collect();
+    if args.cluster.is_none() {
+        if let Some(d) = per_cluster_variants(&objects) {
+            print_diagnostics(&[d], &Default::default(), quiet);
+            return Exit::Findings;
+        }
+    }
     let format = match args.format {
         RenderFormat::Yaml => Format::Yaml,
         RenderFormat::Json => Format::Json,
@@ -179,4 +185,34 @@ fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Res
         return Err(e);
     }
     Ok(())
+}
+
+/// An object defined once per cluster (same kind, namespace and name, disjoint clusters) has no
+/// single form: rendering everything at once would emit it twice.
+fn per_cluster_variants(objects: &[skyc_core::Object]) -> Option<Diagnostic> {
+    let mut seen = std::collections::BTreeMap::new();
+    for o in objects {
+        let key = (&o.api_version, &o.kind, &o.namespace, &o.name);
+        if let Some(first) = seen.insert(key, o) {
+            let ns = o
+                .namespace
+                .as_deref()
+                .map(|n| format!("{n}/"))
+                .unwrap_or_default();
+            return Some(
+                Diagnostic::new(
+                    codes::SKY0406,
+                    format!(
+                        "{} {ns}{} has a variant per cluster ({} and {}); they cannot be rendered together",
+                        o.kind,
+                        o.name,
+                        first.clusters.join(","),
+                        o.clusters.join(",")
+                    ),
+                )
+                .with_help("render one cluster at a time: skyc render FILE --cluster NAME"),
+            );
+        }
+    }
+    None
 }

@@ -41,6 +41,10 @@ enum Command {
     Import(commands::import::Args),
     /// Show the fields and documentation of a typed constructor (`skyc doc k8s.apps.v1.Deployment`).
     Doc(commands::doc::Args),
+    /// Print a shell completion script (`skyc completions bash > ~/.local/share/bash-completion/completions/skyc`).
+    Completions(commands::completions::Args),
+    /// Print the man page (roff), or write one page per command with `--out-dir DIR`.
+    Man(commands::man::Args),
     /// Panics on purpose, so tests can check that a panic is reported as SKY0002 (exit 2).
     #[command(name = "internal-test-panic", hide = true)]
     InternalTestPanic,
@@ -92,6 +96,8 @@ fn main() -> ExitCode {
         Command::Check(a) => commands::check::run(a, quiet),
         Command::Explain(a) => commands::explain::run(a),
         Command::Doc(a) => commands::doc::run(a),
+        Command::Completions(a) => commands::completions::run(a),
+        Command::Man(a) => commands::man::run(a, quiet),
         Command::Diff(a) => commands::diff::run(a, quiet),
         Command::Test(a) => commands::test::run(a, quiet),
         Command::Import(a) => commands::import::run(a, quiet),

@@ -1,9 +1,11 @@
 //! One file per subcommand.
 
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod doc;
 pub mod explain;
 pub mod import;
+pub mod man;
 pub mod render;
 pub mod test;

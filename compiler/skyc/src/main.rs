@@ -39,7 +39,8 @@ enum Command {
     /// Turn Kubernetes YAML (or cron entries of the old job runner) into `.sky` source that
     /// renders the same objects, using stdlib functions where they generate them exactly.
     Import(commands::import::Args),
-    /// Show the fields and documentation of a typed constructor (`skyc doc k8s.apps.v1.Deployment`).
+    /// Show the documentation of a stdlib function, with the objects a minimal call generates
+    /// (`skyc doc service`), or of a typed constructor and its fields (`skyc doc k8s.apps.v1.Deployment`).
     Doc(commands::doc::Args),
     /// Print a shell completion script (`skyc completions bash > ~/.local/share/bash-completion/completions/skyc`).
     Completions(commands::completions::Args),

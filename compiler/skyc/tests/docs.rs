@@ -191,3 +191,33 @@ fn types_list_every_field() {
     let md = skyc(&["doc", "--format", "markdown", "k8s.core.v1.ServicePort"]);
     assert!(md.contains("| `protocol` | string |"), "{md}");
 }
+
+/// The objects of every example in the reference pass `kubernetes-validate --strict` (like the
+/// examples/ projects): what `skyc doc` shows is what a cluster accepts.
+#[test]
+fn reference_examples_validate_strictly() {
+    let reference = skyc(&["doc", "--stdlib", "--format", "markdown"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, block) in reference.split("```yaml\n").skip(1).enumerate() {
+        let yaml = block.split("```").next().unwrap();
+        let path = tmp.path().join(format!("example-{i}.yaml"));
+        std::fs::write(&path, yaml).unwrap();
+        files.push(path);
+    }
+    assert!(files.len() >= 8, "{} YAML examples", files.len());
+    let validator = std::env::var_os("SKYC_KUBERNETES_VALIDATE")
+        .unwrap_or_else(|| "kubernetes-validate".into());
+    let version = format!("{}.0", skyc_schema::k8s::KUBERNETES_VERSION);
+    let out = Command::new(&validator)
+        .args(["--strict", "--quiet", "-k", &version])
+        .args(&files)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kubernetes-validate ({e}); run the tests with scripts/test.sh, which installs it"));
+    assert!(
+        out.status.success(),
+        "kubernetes-validate --strict failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

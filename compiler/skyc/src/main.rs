@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 mod commands;
+mod lsp;
 mod project;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,9 @@ enum Command {
     /// Turn Kubernetes YAML (or cron entries of the old job runner) into `.sky` source that
     /// renders the same objects, using stdlib functions where they generate them exactly.
     Import(commands::import::Args),
+    /// Run the language server for editors (stdio): diagnostics of the whole pipeline, hover,
+    /// completion, go to definition.
+    Lsp(commands::lsp::Args),
     /// Show the documentation of a stdlib function, with the objects a minimal call generates
     /// (`skyc doc service`), or of a typed constructor and its fields (`skyc doc k8s.apps.v1.Deployment`).
     Doc(commands::doc::Args),
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => commands::diff::run(a, quiet),
         Command::Test(a) => commands::test::run(a, quiet),
         Command::Import(a) => commands::import::run(a, quiet),
+        Command::Lsp(a) => commands::lsp::run(a),
         Command::InternalTestPanic => panic!("internal-test-panic was asked to panic"),
     });
     match result {

@@ -122,6 +122,13 @@ impl Outcome {
     }
 }
 
+/// Checks a file that is not an entry point (a library module, a `*_test.sky` file, a policy):
+/// parse, typecheck and evaluate its top level under the limits, without calling `main`. The
+/// editor uses it for files without `main`.
+pub fn check_module(world: &dyn World, path: &str, opts: &Options) -> Outcome {
+    eval::evaluate_as(world, path, opts, false).0.outcome
+}
+
 /// Runs the whole pipeline on one entry file (a root-relative path in `world`).
 pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
     let mut out = eval::evaluate(world, entry, opts);

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod doc;
 pub mod explain;
 pub mod import;
+pub mod lsp;
 pub mod man;
 pub mod render;
 pub mod test;

@@ -95,7 +95,8 @@ pub(crate) struct Evaluated {
     pub pending: Vec<PendingObject>,
 }
 
-pub(crate) fn dialect() -> Dialect {
+/// The Starlark dialect of `.sky` files (type annotations on; also for the editor).
+pub fn dialect() -> Dialect {
     Dialect {
         enable_types: DialectTypes::Enable,
         enable_f_strings: true,

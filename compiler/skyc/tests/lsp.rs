@@ -1,0 +1,347 @@
+//! `skyc lsp` as an editor runs it: a process speaking JSON-RPC on stdio. Initialize, open a
+//! file with a misspelled field, hover, complete, go to definition through `load()`, edit,
+//! shut down; and a request that crashes the server does not take it down.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    messages: mpsc::Receiver<Value>,
+    next_id: i64,
+}
+
+fn read_message(r: &mut BufReader<ChildStdout>) -> Option<Value> {
+    let mut len = 0;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            len = v.parse().ok()?;
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Server {
+    fn start(envs: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_skyc"));
+        cmd.arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            while let Some(m) = read_message(&mut stdout) {
+                if tx.send(m).is_err() {
+                    break;
+                }
+            }
+        });
+        Server {
+            child,
+            stdin,
+            messages: rx,
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and waits for its response (other messages are skipped).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(120))
+                .unwrap_or_else(|_| panic!("no response to {method}"));
+            if m["id"] == json!(id) && m.get("method").is_none() {
+                return m;
+            }
+        }
+    }
+
+    /// Waits for the diagnostics of `uri` (the next publish for it).
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let m = self
+                .messages
+                .recv_timeout(Duration::from_secs(120))
+                .expect("no diagnostics published");
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                return m["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+    }
+
+    fn initialize(&mut self, root: &Path) {
+        let r = self.request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(root), "capabilities": {}}),
+        );
+        assert!(
+            r["result"]["capabilities"]["hoverProvider"]
+                .as_bool()
+                .unwrap_or(false),
+            "{r}"
+        );
+        assert_eq!(r["result"]["serverInfo"]["name"], "skyc");
+        self.notify("initialized", json!({}));
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "sky", "version": 1, "text": text}}),
+        );
+    }
+
+    fn shutdown(mut self) {
+        let r = self.request("shutdown", json!(null));
+        assert!(r.get("error").is_none(), "{r}");
+        self.notify("exit", json!(null));
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "skyc lsp exited with {status}");
+    }
+}
+
+fn uri(p: &Path) -> String {
+    format!("file://{}", p.display())
+}
+
+/// (line, character) of the first `needle` in `text`, plus `delta` characters.
+fn at(text: &str, needle: &str, delta: usize) -> Value {
+    let i = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"))
+        + delta;
+    let line = text[..i].matches('\n').count();
+    let col = i - text[..i].rfind('\n').map_or(0, |n| n + 1);
+    json!({"line": line, "character": col})
+}
+
+const MAIN: &str = r#"load("@stdlib//service.sky", "service")
+
+def main(ctx):
+    return [
+        service(name = "web", owner = "team", image = "registry.example.com/web:1.0.0"),
+        k8s.apps.v1.Deployment(
+            metadata = {"name": "api"},
+            spec = k8s.apps.v1.DeploymentSpec(
+                replicass = 3,
+                selector = {"matchLabels": {"app": "api"}},
+                template = {
+                    "metadata": {"labels": {"app": "api"}},
+                    "spec": {"containers": [{"name": "api", "image": "registry.example.com/api:1.0.0"}]},
+                },
+            ),
+        ),
+    ]
+"#;
+
+#[test]
+fn an_editor_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("sky.toml"), "").unwrap();
+    let main = root.join("main.sky");
+    std::fs::write(&main, MAIN).unwrap();
+    let main_uri = uri(&main);
+
+    let mut s = Server::start(&[]);
+    s.initialize(&root);
+    s.open(&main_uri, MAIN);
+
+    // The misspelled field is an error on its range, with skyc's code.
+    let diags = s.diagnostics(&main_uri);
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "SKY0203")
+        .unwrap_or_else(|| panic!("no SKY0203 in {diags:#?}"));
+    assert_eq!(d["range"]["start"], at(MAIN, "replicass", 0), "{d}");
+    assert_eq!(d["range"]["end"], at(MAIN, "replicass", 9), "{d}");
+    assert!(d["message"].as_str().unwrap().contains("replicas"), "{d}");
+    assert_eq!(d["source"], "skyc");
+
+    // Hover on `service` shows its docs.
+    let r = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main_uri}, "position": at(MAIN, "service(name", 2)}),
+    );
+    let hover = r["result"]["contents"].to_string();
+    assert!(hover.contains("long-running service"), "{r}");
+
+    // Completing inside `service(` lists its parameters.
+    let r = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": main_uri}, "position": at(MAIN, "service(name", 8)}),
+    );
+    let params = labels(&r);
+    for p in ["owner", "image", "replicas", "iam_role", "clusters"] {
+        assert!(params.iter().any(|l| l == p), "no {p} in {params:?}");
+    }
+
+    // Typed constructors: their fields, with the schema's docs.
+    let r = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": main_uri}, "position": at(MAIN, "replicass", 0)}),
+    );
+    let fields = labels(&r);
+    assert!(fields.iter().any(|l| l == "replicas"), "{fields:?}");
+    let r = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main_uri}, "position": at(MAIN, "\"name\": \"api\"", 2)}),
+    );
+    assert!(
+        r["result"]["contents"].to_string().contains("ObjectMeta"),
+        "{r}"
+    );
+
+    // Go to definition through load() lands in the stdlib's source.
+    let r = s.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": main_uri}, "position": at(MAIN, "service(name", 1)}),
+    );
+    let target = r["result"].to_string();
+    assert!(target.contains("service.sky"), "{r}");
+
+    // Fixing the field clears the error.
+    let fixed = MAIN.replace("replicass", "replicas");
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main_uri, "version": 2}, "contentChanges": [{"text": fixed}]}),
+    );
+    let diags = s.diagnostics(&main_uri);
+    assert!(
+        !diags.iter().any(|d| d["severity"] == 1),
+        "errors after the fix: {diags:#?}"
+    );
+    s.shutdown();
+}
+
+fn labels(r: &Value) -> Vec<String> {
+    let items = if r["result"].is_array() {
+        r["result"].as_array().cloned()
+    } else {
+        r["result"]["items"].as_array().cloned()
+    };
+    items
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| i["label"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_crash_in_one_request_does_not_kill_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let main = root.join("main.sky");
+    std::fs::write(&main, MAIN).unwrap();
+    let bad = root.join("bad.sky");
+    let bad_text = "# skyc_lsp_test_panic\nx = 1\n";
+    std::fs::write(&bad, bad_text).unwrap();
+    let (main_uri, bad_uri) = (uri(&main), uri(&bad));
+
+    // A panic inside starlark_lsp's request handling kills the inner server: the request gets
+    // an error and the server is restarted with the open documents.
+    let mut s = Server::start(&[("SKYC_LSP_TEST_PANIC", "environment")]);
+    s.initialize(&root);
+    s.open(&main_uri, MAIN);
+    s.diagnostics(&main_uri);
+    s.open(&bad_uri, bad_text);
+    s.diagnostics(&bad_uri);
+    let r = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": bad_uri}, "position": {"line": 1, "character": 4}}),
+    );
+    assert!(r.get("error").is_some(), "{r}");
+    let r = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main_uri}, "position": at(MAIN, "service(name", 2)}),
+    );
+    assert!(
+        r["result"]["contents"]
+            .to_string()
+            .contains("long-running service"),
+        "{r}"
+    );
+    // The file that crashed it is left out (so it cannot crash it again) until it is edited.
+    let r = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": bad_uri}, "position": {"line": 1, "character": 4}}),
+    );
+    assert!(r.get("error").is_some(), "{r}");
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": bad_uri, "version": 2}, "contentChanges": [{"text": "x = 1\n"}]}),
+    );
+    s.diagnostics(&bad_uri);
+    let r = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": bad_uri}, "position": {"line": 0, "character": 1}}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    s.shutdown();
+
+    // A panic in skyc's own answer is an error for that request only.
+    let mut s = Server::start(&[("SKYC_LSP_TEST_PANIC", "typed")]);
+    s.initialize(&root);
+    s.open(&bad_uri, bad_text);
+    let r = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": bad_uri}, "position": {"line": 1, "character": 0}}),
+    );
+    assert!(r.get("error").is_some(), "{r}");
+    s.open(&main_uri, MAIN);
+    let r = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": main_uri}, "position": at(MAIN, "replicass", 0)}),
+    );
+    assert!(labels(&r).iter().any(|l| l == "replicas"), "{r}");
+    s.shutdown();
+
+    // A panic while checking a file is a diagnostic, not a dead server.
+    let mut s = Server::start(&[("SKYC_LSP_TEST_PANIC", "parse")]);
+    s.initialize(&root);
+    s.open(&bad_uri, bad_text);
+    let diags = s.diagnostics(&bad_uri);
+    assert!(diags.is_empty() || diags.iter().all(|d| d["code"] != "SKY0203"));
+    s.open(&main_uri, MAIN);
+    let diags = s.diagnostics(&main_uri);
+    assert!(diags.iter().any(|d| d["code"] == "SKY0203"), "{diags:#?}");
+    s.shutdown();
+}

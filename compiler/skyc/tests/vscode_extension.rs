@@ -375,6 +375,12 @@ fn client_starts_skyc_lsp() {
         text.contains("\"lsp\""),
         "{source} does not start `skyc lsp`"
     );
+    // ... which this skyc has.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_skyc"))
+        .args(["lsp", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success(), "`skyc lsp` is not a command");
     // The client's id prefixes its trace setting (`skyc.trace.server`) and reads `skyc.path`.
     assert!(text.contains("new LanguageClient(\"skyc\""), "{source}");
     assert!(text.contains("getConfiguration(\"skyc\")") && text.contains("\"path\""));

@@ -943,13 +943,13 @@ fn type_doc(t: &skyc_schema::MessageType, format: Format) -> String {
                 let _ = writeln!(out, "apiVersion: {}  kind: {}", g.api_version(), g.kind);
             }
             if !t.description.is_empty() {
-                let _ = writeln!(out, "\n{}", t.description.trim());
+                let _ = writeln!(out, "\n{}", without_link_targets(t.description.trim()));
             }
             let _ = writeln!(out, "\nFields:");
             for f in &t.fields {
                 let req = if f.required { ", required" } else { "" };
                 let _ = writeln!(out, "  {:<32} {}{req}", f.name, f.ty.describe());
-                let first = first_sentence(&f.description);
+                let first = first_sentence(&without_link_targets(&f.description));
                 if !first.is_empty() {
                     let _ = writeln!(out, "      {first}");
                 }
@@ -971,7 +971,7 @@ fn type_doc(t: &skyc_schema::MessageType, format: Format) -> String {
                 }
             }
             if !t.description.is_empty() {
-                let _ = writeln!(out, "{}\n", t.description.trim());
+                let _ = writeln!(out, "{}\n", without_link_targets(t.description.trim()));
             }
             let _ = writeln!(out, "| field | type | description |\n|---|---|---|");
             for f in &t.fields {
@@ -981,7 +981,7 @@ fn type_doc(t: &skyc_schema::MessageType, format: Format) -> String {
                     "| `{}` | {}{req} | {} |",
                     f.name,
                     cell(&f.ty.describe()),
-                    cell(&first_sentence(&f.description))
+                    cell(&first_sentence(&without_link_targets(&f.description)))
                 );
             }
         }
@@ -1009,7 +1009,7 @@ fn field_doc(t: &skyc_schema::MessageType, f: &skyc_schema::Field, format: Forma
                 let _ = writeln!(out, "allowed values: {v}");
             }
             if !f.description.is_empty() {
-                let _ = writeln!(out, "\n{}", f.description.trim());
+                let _ = writeln!(out, "\n{}", without_link_targets(f.description.trim()));
             }
         }
         Format::Markdown => {
@@ -1027,7 +1027,7 @@ fn field_doc(t: &skyc_schema::MessageType, f: &skyc_schema::Field, format: Forma
                 let _ = writeln!(out, "Allowed values: {v}.\n");
             }
             if !f.description.is_empty() {
-                let _ = writeln!(out, "{}", f.description.trim());
+                let _ = writeln!(out, "{}", without_link_targets(f.description.trim()));
             }
         }
     }
@@ -1039,7 +1039,12 @@ fn namespace_doc(symbol: &str, types: &[&skyc_schema::MessageType], format: Form
     match format {
         Format::Text => {
             for t in types {
-                let _ = writeln!(out, "{:<60} {}", t.path, first_sentence(&t.description));
+                let _ = writeln!(
+                    out,
+                    "{:<60} {}",
+                    t.path,
+                    first_sentence(&without_link_targets(&t.description))
+                );
             }
         }
         Format::Markdown => {
@@ -1049,11 +1054,38 @@ fn namespace_doc(symbol: &str, types: &[&skyc_schema::MessageType], format: Form
                     out,
                     "| `{}` | {} |",
                     t.path,
-                    cell(&first_sentence(&t.description))
+                    cell(&first_sentence(&without_link_targets(&t.description)))
                 );
             }
         }
     }
+    out
+}
+
+/// A schema description without the targets of Envoy's documentation links:
+/// `STRICT_DNS<envoy_v3_api_enum_value_config.cluster.v3.Cluster.DiscoveryType.STRICT_DNS>` →
+/// `STRICT_DNS` (a `<…>` right after a word, holding one word with an `_` and no spaces).
+fn without_link_targets(d: &str) -> String {
+    let mut out = String::with_capacity(d.len());
+    let mut rest = d;
+    while let Some(i) = rest.find('<') {
+        let after_word = rest[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| !c.is_whitespace());
+        let target = rest[i + 1..].find('>').map(|j| &rest[i + 1..i + 1 + j]);
+        match target {
+            Some(t) if after_word && t.contains('_') && !t.contains(char::is_whitespace) => {
+                out.push_str(&rest[..i]);
+                rest = &rest[i + t.len() + 2..];
+            }
+            _ => {
+                out.push_str(&rest[..=i]);
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -1079,5 +1111,64 @@ fn message_of(ty: &skyc_schema::FieldType) -> Option<skyc_schema::TypeId> {
         skyc_schema::FieldType::Message(id) => Some(*id),
         skyc_schema::FieldType::List(t) | skyc_schema::FieldType::Map(t) => message_of(t),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_targets_are_dropped() {
+        assert_eq!(
+            without_link_targets(
+                "either STRICT_DNS<envoy_v3_api_enum_value_config.cluster.v3.Cluster.DiscoveryType.STRICT_DNS>, or not"
+            ),
+            "either STRICT_DNS, or not"
+        );
+        // Not link targets: placeholders and comparisons.
+        for kept in ["`$<NAME>_URL`", "a < b_c > d", "List<T>"] {
+            assert_eq!(without_link_targets(kept), kept);
+        }
+    }
+
+    #[test]
+    fn first_sentences() {
+        assert_eq!(first_sentence("One. Two."), "One.");
+        assert_eq!(
+            first_sentence("Wrapped\nline, e.g. this. Next."),
+            "Wrapped line, e.g. this."
+        );
+        assert_eq!(first_sentence("Para one\n\nPara two."), "Para one");
+        assert_eq!(first_sentence(""), "");
+    }
+
+    #[test]
+    fn example_values_follow_names_then_types() {
+        assert_eq!(example_value("schedule", "str"), "\"0 3 * * *\"");
+        assert_eq!(example_value("other", "str"), "\"example\"");
+        assert_eq!(example_value("other", "None | str"), "None");
+        assert_eq!(example_value("n", "int"), "1");
+        assert_eq!(example_value("xs", "list[str]"), "[]");
+        assert_eq!(example_value("m", "dict[str, int | None]"), "{}");
+        assert!(example_value("objects", "list[typing.Any]").starts_with('['));
+        assert!(example_value("objects", "typing.Any").starts_with("k8s."));
+        assert_eq!(
+            split_union("dict[str, int | None] | None"),
+            ["dict[str, int | None]", "None"]
+        );
+    }
+
+    #[test]
+    fn long_reprs_break_at_brackets() {
+        assert_eq!(
+            pretty_repr("f(a = 1, b = [2, 3])", 88),
+            "f(a = 1, b = [2, 3])"
+        );
+        assert_eq!(
+            pretty_repr("f(a = \"x, (y\", b = [2, 3])", 16),
+            "f(\n    a = \"x, (y\",\n    b = [2, 3],\n)"
+        );
+        assert_eq!(pretty_repr("[]", 1), "[]");
     }
 }

@@ -70,7 +70,11 @@ fn main() {
     let mut times = Vec::new();
     for version in 2..32 {
         // An edit a user makes: change a replica count.
-        let edited = text.replacen("replicas = 3", &format!("replicas = {}", version % 5 + 2), 1);
+        let edited = text.replacen(
+            "replicas = 3",
+            &format!("replicas = {}", version % 5 + 2),
+            1,
+        );
         let t = Instant::now();
         s.notify(
             "textDocument/didChange",

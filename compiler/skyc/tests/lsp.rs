@@ -144,7 +144,10 @@ fn a_crash_in_one_request_does_not_kill_the_server() {
 
     // A panic inside starlark_lsp's request handling kills the inner server: the request gets
     // an error and the server is restarted with the open documents.
-    let mut s = Server::start(env!("CARGO_BIN_EXE_skyc"), &[("SKYC_LSP_TEST_PANIC", "environment")]);
+    let mut s = Server::start(
+        env!("CARGO_BIN_EXE_skyc"),
+        &[("SKYC_LSP_TEST_PANIC", "environment")],
+    );
     s.initialize(&root);
     s.open(&main_uri, MAIN);
     s.diagnostics(&main_uri);
@@ -184,7 +187,10 @@ fn a_crash_in_one_request_does_not_kill_the_server() {
     s.shutdown();
 
     // A panic in skyc's own answer is an error for that request only.
-    let mut s = Server::start(env!("CARGO_BIN_EXE_skyc"), &[("SKYC_LSP_TEST_PANIC", "typed")]);
+    let mut s = Server::start(
+        env!("CARGO_BIN_EXE_skyc"),
+        &[("SKYC_LSP_TEST_PANIC", "typed")],
+    );
     s.initialize(&root);
     s.open(&bad_uri, bad_text);
     let r = s.request(
@@ -201,7 +207,10 @@ fn a_crash_in_one_request_does_not_kill_the_server() {
     s.shutdown();
 
     // A panic while checking a file is a diagnostic, not a dead server.
-    let mut s = Server::start(env!("CARGO_BIN_EXE_skyc"), &[("SKYC_LSP_TEST_PANIC", "parse")]);
+    let mut s = Server::start(
+        env!("CARGO_BIN_EXE_skyc"),
+        &[("SKYC_LSP_TEST_PANIC", "parse")],
+    );
     s.initialize(&root);
     s.open(&bad_uri, bad_text);
     let diags = s.diagnostics(&bad_uri);

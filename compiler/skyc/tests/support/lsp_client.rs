@@ -139,7 +139,6 @@ impl Server {
     }
 }
 
-
 pub fn uri(p: &Path) -> String {
     format!("file://{}", p.display())
 }

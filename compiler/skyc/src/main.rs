@@ -43,6 +43,9 @@ enum Command {
     /// Run the language server for editors (stdio): diagnostics of the whole pipeline, hover,
     /// completion, go to definition.
     Lsp(commands::lsp::Args),
+    /// Rewrite `.sky` files in the canonical layout (`--check`: only report, with a diff;
+    /// `-`: standard input to standard output).
+    Fmt(commands::fmt::Args),
     /// Show the documentation of a stdlib function, with the objects a minimal call generates
     /// (`skyc doc service`), or of a typed constructor and its fields (`skyc doc k8s.apps.v1.Deployment`).
     Doc(commands::doc::Args),
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => commands::diff::run(a, quiet),
         Command::Test(a) => commands::test::run(a, quiet),
         Command::Import(a) => commands::import::run(a, quiet),
+        Command::Fmt(a) => commands::fmt::run(a, quiet),
         Command::Lsp(a) => commands::lsp::run(a),
         Command::InternalTestPanic => panic!("internal-test-panic was asked to panic"),
     });

@@ -20,6 +20,7 @@ pub mod diff;
 pub mod emit;
 mod envoy_summary;
 pub mod eval;
+pub mod fmt;
 pub mod import;
 mod lint;
 pub mod lower;

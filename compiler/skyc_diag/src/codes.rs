@@ -100,6 +100,16 @@ previous output is left as it was.
 
 Fix: check the path given to `-o` and its permissions.";
 
+SKY0005 = "SKY0005", "not-formatted", Error, "A file is not in `skyc fmt`'s canonical layout.",
+"`skyc fmt --check` found a file that `skyc fmt` would change. Its unified diff is printed on
+standard output; nothing was written. Formatting changes only the layout (indentation, spaces,
+line breaks, quotes, trailing commas, empty lines), never what a file renders, and it keeps
+every comment. The style is described in `docs/fmt.md`.
+
+Example: `x = {\"a\":1}` is formatted as `x = {\"a\": 1}`.
+
+Fix: run `skyc fmt FILE` (or `skyc fmt DIR`) and commit the result.";
+
 SKY0101 = "SKY0101", "file-not-found", Error, "A loaded or entry file does not exist.",
 "`load()` names a file that is not in the project, or the file given on the command line does
 not exist.

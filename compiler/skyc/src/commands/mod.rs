@@ -5,6 +5,7 @@ pub mod completions;
 pub mod diff;
 pub mod doc;
 pub mod explain;
+pub mod fmt;
 pub mod import;
 pub mod lsp;
 pub mod man;

@@ -3,10 +3,8 @@
 
 mod common;
 
-use common::{compile_example, EXAMPLES};
+use common::{compile_example, validate_strict, EXAMPLES};
 use skyc_core::emit::{stream, Format};
-use std::path::PathBuf;
-use std::process::Command;
 
 fn render(example: &str, vars: &[(&str, &str)]) -> String {
     let out = compile_example(example, vars);
@@ -16,13 +14,6 @@ fn render(example: &str, vars: &[(&str, &str)]) -> String {
         out.diagnostics
     );
     stream(&out.objects, Format::Yaml)
-}
-
-fn validator() -> PathBuf {
-    if let Some(p) = std::env::var_os("SKYC_KUBERNETES_VALIDATE") {
-        return PathBuf::from(p);
-    }
-    PathBuf::from("kubernetes-validate")
 }
 
 #[test]
@@ -46,22 +37,7 @@ fn examples_render_deterministically_and_validate() {
             files.push(path);
         }
     }
-    let version = format!("{}.0", skyc_schema_version());
-    let out = Command::new(validator())
-        .args(["--strict", "--quiet", "-k", &version])
-        .args(&files)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run kubernetes-validate ({e}); run the tests with scripts/test.sh, which installs it"));
-    assert!(
-        out.status.success(),
-        "kubernetes-validate --strict failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn skyc_schema_version() -> &'static str {
-    skyc_schema::k8s::KUBERNETES_VERSION
+    validate_strict(&files);
 }
 
 /// The migration example: where each object runs for each value of the flag. Fails if

@@ -15,16 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn corpus(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(dir);
-    let mut v: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    v.sort();
-    v
+    common::fixture_files(dir, "yaml")
 }
 
 fn env_path(var: &str, default: &str) -> PathBuf {
@@ -75,23 +66,6 @@ fn render(source: &str) -> Vec<skyc_core::Object> {
         common::render_diagnostics(&out)
     );
     out.objects
-}
-
-fn strict_validate(files: &[PathBuf]) {
-    let version = format!("{}.0", skyc_schema::k8s::KUBERNETES_VERSION);
-    let out = Command::new(env_path("SKYC_KUBERNETES_VALIDATE", "kubernetes-validate"))
-        .args(["--strict", "--quiet", "-k", &version])
-        .args(files)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run kubernetes-validate ({e}); run the tests with scripts/test.sh")
-        });
-    assert!(
-        out.status.success(),
-        "kubernetes-validate --strict failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn is_cron_entry(doc: &Json) -> bool {
@@ -154,7 +128,7 @@ fn corpus_round_trips() {
         std::fs::write(&out, stream(&objects, Format::Yaml)).unwrap();
         rendered.push(out);
     }
-    strict_validate(&rendered);
+    common::validate_strict(&rendered);
 }
 
 /// skyc's own render of an imported file imports again (keys now in render order) to source

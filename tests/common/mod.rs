@@ -82,16 +82,40 @@ pub fn render_diagnostics(o: &Outcome) -> String {
 
 /// The sorted list of fixture files in a directory.
 pub fn fixtures(dir: &str) -> Vec<std::path::PathBuf> {
+    fixture_files(dir, "sky")
+}
+
+/// The sorted files with extension `ext` in `fixtures/<dir>`.
+pub fn fixture_files(dir: &str, ext: &str) -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(dir);
     let mut v: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sky"))
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
         .collect();
     v.sort();
     v
+}
+
+/// Runs `kubernetes-validate --strict` (`SKYC_KUBERNETES_VALIDATE`, as scripts/test.sh installs
+/// it) for the Kubernetes version skyc targets on rendered files; fails the test if any fails.
+pub fn validate_strict(files: &[std::path::PathBuf]) {
+    let validator = std::env::var_os("SKYC_KUBERNETES_VALIDATE")
+        .map_or_else(|| "kubernetes-validate".into(), std::path::PathBuf::from);
+    let version = format!("{}.0", skyc_schema::k8s::KUBERNETES_VERSION);
+    let out = std::process::Command::new(validator)
+        .args(["--strict", "--quiet", "-k", &version])
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run kubernetes-validate ({e}); run the tests with scripts/test.sh, which installs it"));
+    assert!(
+        out.status.success(),
+        "kubernetes-validate --strict failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// One set of `--var` values.

@@ -385,42 +385,50 @@ const SERVER_ANNOTATIONS: &[&str] = &[
     "deployment.kubernetes.io/revision",
 ];
 
+/// Removes the entries of `entries` whose key is in `keys`, recording each as `name(key)`.
+fn drop_keys(
+    entries: &mut Vec<yaml::Entry>,
+    keys: &[&str],
+    name: impl Fn(&str) -> String,
+    dropped: &mut Vec<(String, yaml::Pos)>,
+) {
+    entries.retain(|e| {
+        let server = keys.contains(&e.key.as_str());
+        if server {
+            dropped.push((name(&e.key), e.key_pos));
+        }
+        !server
+    });
+}
+
+/// The entries of the mapping at `key` in `entries`, if it is one.
+fn map_at<'a>(entries: &'a mut [yaml::Entry], key: &str) -> Option<&'a mut Vec<yaml::Entry>> {
+    match &mut entries.iter_mut().find(|e| e.key == key)?.value.value {
+        Value::Map(m) => Some(m),
+        _ => None,
+    }
+}
+
 /// Removes the server-set fields; returns what was removed and where.
 fn strip_server_fields(root: &mut Node) -> Vec<(String, yaml::Pos)> {
     let mut dropped = Vec::new();
     let Value::Map(entries) = &mut root.value else {
         return dropped;
     };
-    entries.retain(|e| {
-        let server = e.key == "status";
-        if server {
-            dropped.push(("status".to_string(), e.key_pos));
+    drop_keys(entries, &["status"], str::to_string, &mut dropped);
+    if let Some(meta) = map_at(entries, "metadata") {
+        drop_keys(
+            meta,
+            SERVER_METADATA,
+            |k| format!("metadata.{k}"),
+            &mut dropped,
+        );
+        if let Some(ann) = map_at(meta, "annotations") {
+            let name = |k: &str| format!("metadata.annotations[{k:?}]");
+            drop_keys(ann, SERVER_ANNOTATIONS, name, &mut dropped);
         }
-        !server
-    });
-    if let Some(meta) = entries.iter_mut().find(|e| e.key == "metadata") {
-        if let Value::Map(m) = &mut meta.value.value {
-            m.retain(|e| {
-                let server = SERVER_METADATA.contains(&e.key.as_str());
-                if server {
-                    dropped.push((format!("metadata.{}", e.key), e.key_pos));
-                }
-                !server
-            });
-            if let Some(ann) = m.iter_mut().find(|e| e.key == "annotations") {
-                if let Value::Map(a) = &mut ann.value.value {
-                    a.retain(|e| {
-                        let server = SERVER_ANNOTATIONS.contains(&e.key.as_str());
-                        if server {
-                            dropped.push((format!("metadata.annotations[{:?}]", e.key), e.key_pos));
-                        }
-                        !server
-                    });
-                }
-            }
-            // An annotations map emptied by the above goes too.
-            m.retain(|e| !(e.key == "annotations" && e.value.value == Value::Map(Vec::new())));
-        }
+        // An annotations map emptied by the above goes too.
+        meta.retain(|e| !(e.key == "annotations" && e.value.value == Value::Map(Vec::new())));
     }
     dropped.sort_by_key(|(_, p)| *p);
     dropped

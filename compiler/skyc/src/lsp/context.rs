@@ -320,8 +320,7 @@ impl LspContext for SkyContext {
         _workspace_root: Option<&Path>,
     ) -> Result<String, String> {
         let target = file_path(target).ok_or("not a file")?;
-        if let Some(m) = self.stdlib_module(target) {
-            let _ = m;
+        if self.stdlib_module(target).is_some() {
             let rel = target
                 .strip_prefix(&self.stdlib_dir)
                 .map_err(|e| e.to_string())?;

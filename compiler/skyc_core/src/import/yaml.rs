@@ -336,7 +336,7 @@ pub fn parse(text: &str) -> Result<Stream, YamlError> {
                 None => {
                     key.replace((node, false));
                 }
-                Some((k, true)) => merge_into(merged, entries, node, &k)?,
+                Some((k, true)) => merge_into(merged, node, &k)?,
                 Some((k, false)) => {
                     let name = key_string(&k)?;
                     if let Some(first) = entries.iter().find(|e| e.key == name) {
@@ -397,12 +397,7 @@ fn check_collection_tag(tag: Option<String>, kind: &str, at: Pos) -> Result<(), 
 }
 
 /// `<<: *base` or `<<: [*a, *b]`: entries of the merged maps, earlier maps winning.
-fn merge_into(
-    merged: &mut Vec<Entry>,
-    _entries: &[Entry],
-    value: Node,
-    key: &Node,
-) -> Result<(), YamlError> {
+fn merge_into(merged: &mut Vec<Entry>, value: Node, key: &Node) -> Result<(), YamlError> {
     let maps = match value.value {
         Value::Map(m) => vec![m],
         Value::Seq(items) => {

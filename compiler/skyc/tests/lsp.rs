@@ -220,3 +220,65 @@ fn a_crash_in_one_request_does_not_kill_the_server() {
     assert!(diags.iter().any(|d| d["code"] == "SKY0203"), "{diags:#?}");
     s.shutdown();
 }
+
+#[test]
+fn formatting_a_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("sky.toml"), "").unwrap();
+    let messy = "load( '@stdlib//service.sky','service' )\ndef main( ctx ) :\n  # the web tier\n  return [service(name='web',owner='team',image='registry.example.com/web:1.0.0')]\n";
+    let path = root.join("main.sky");
+    std::fs::write(&path, messy).unwrap();
+    let file = uri(&path);
+    let mut s = Server::start(env!("CARGO_BIN_EXE_skyc"), &[]);
+    let init = s.initialize(&root);
+    assert_eq!(
+        init["result"]["capabilities"]["documentFormattingProvider"], true,
+        "{init}"
+    );
+    s.open(&file, messy);
+    let format = |s: &mut Server| {
+        s.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": file}, "options": {"tabSize": 4, "insertSpaces": true}}),
+        )
+    };
+
+    // One edit over the whole document, with exactly what `skyc fmt` writes.
+    let r = format(&mut s);
+    let edits = r["result"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(edits.len(), 1, "{r}");
+    assert_eq!(
+        edits[0]["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
+    assert_eq!(edits[0]["range"]["end"], json!({"line": 4, "character": 0}));
+    let formatted = edits[0]["newText"].as_str().unwrap().to_string();
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_skyc"))
+        .args(["fmt", "-"])
+        .stdin(std::fs::File::open(&path).unwrap())
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{cli:?}");
+    assert_eq!(formatted, String::from_utf8(cli.stdout).unwrap());
+    assert!(formatted.contains("    # the web tier\n"), "{formatted}");
+
+    // A formatted document needs no edit.
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": file, "version": 2}, "contentChanges": [{"text": formatted}]}),
+    );
+    assert_eq!(format(&mut s)["result"], json!([]));
+
+    // A file that does not parse is an error naming skyc's code and the place.
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": file, "version": 3}, "contentChanges": [{"text": "def main(ctx:\n"}]}),
+    );
+    let r = format(&mut s);
+    let message = r["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(message.starts_with("SKY0201: main.sky:"), "{message}");
+    s.shutdown();
+}

@@ -134,7 +134,10 @@ pub fn check_module(world: &dyn World, path: &str, opts: &Options) -> Outcome {
 pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
     let mut out = eval::evaluate(world, entry, opts);
     if !out.outcome.has_errors() {
-        let lowered = lower::lower(&out.pending, &opts.config.clusters.names);
+        let lowered = lower::lower(
+            std::mem::take(&mut out.pending),
+            &opts.config.clusters.names,
+        );
         out.outcome.diagnostics.extend(lowered.diagnostics);
         let mut objects = lowered.objects;
         out.outcome.diagnostics.extend(validate::validate(&objects));

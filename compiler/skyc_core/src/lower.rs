@@ -342,10 +342,10 @@ pub(crate) struct Lowered {
 
 /// Checks required fields and lowers every object through `k8s-openapi`. `clusters` are the
 /// clusters the project declares (empty: any), which objects' `skyc.dev/clusters` may name.
-pub(crate) fn lower(pending: &[PendingObject], clusters: &[String]) -> Lowered {
+pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
     let mut objects = Vec::new();
     let mut diagnostics = Vec::new();
-    for p in pending {
+    for mut p in pending {
         let mut missing = Vec::new();
         required(p.ty, &p.json, "", &mut missing);
         let t = skyc_schema::lookup(p.ty);
@@ -360,7 +360,7 @@ pub(crate) fn lower(pending: &[PendingObject], clusters: &[String]) -> Lowered {
                 .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)")),
             );
         }
-        let mut json = p.json.clone();
+        let mut json = std::mem::take(&mut p.json);
         let mut envoy_documents = Vec::new();
         for e in &p.embedded {
             let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
@@ -452,7 +452,7 @@ pub(crate) fn lower(pending: &[PendingObject], clusters: &[String]) -> Lowered {
                     },
                     ty: p.ty,
                     span: p.span.clone(),
-                    origins: p.origins.clone(),
+                    origins: std::mem::take(&mut p.origins),
                 });
             }
             Some(Err(e)) => diagnostics.push(
@@ -504,12 +504,26 @@ fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>
     let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object() else { return };
     for f in &t.fields {
-        let fpath = crate::values::message::join(path, &f.name);
+        // Paths are built only where something can be missing (this runs over every field of
+        // every object).
         match obj.get(&f.name) {
-            None if f.required => out.push((fpath, t.path.clone())),
-            None => {}
-            Some(v) => required_in(&f.ty, v, &fpath, out),
+            None if f.required => {
+                out.push((crate::values::message::join(path, &f.name), t.path.clone()))
+            }
+            Some(v) if may_hold_messages(&f.ty) => {
+                required_in(&f.ty, v, &crate::values::message::join(path, &f.name), out)
+            }
+            _ => {}
         }
+    }
+}
+
+/// Whether values of a field type can contain messages (which can miss required fields).
+fn may_hold_messages(ty: &FieldType) -> bool {
+    match ty {
+        FieldType::Message(_) => true,
+        FieldType::List(item) | FieldType::Map(item) => may_hold_messages(item),
+        _ => false,
     }
 }
 

@@ -172,9 +172,10 @@ pub(crate) fn pod_containers<'a>(spec: &'a Json, path: &str) -> Vec<(String, &'a
 const DNS_LABEL_KINDS: &[&str] = &["Service", "Namespace"];
 
 fn check_object(c: &mut Ctx) {
-    let json = c.obj.object.json.clone();
-    let kind = c.obj.object.kind.clone();
-    let meta = json.get("metadata").cloned().unwrap_or(Json::Null);
+    let obj = c.obj;
+    let json = &obj.object.json;
+    let kind = &obj.object.kind;
+    let meta = json.get("metadata").unwrap_or(&Json::Null);
     match meta.get("name").and_then(Json::as_str) {
         None | Some("") => {
             if meta.get("generateName").is_none() {
@@ -212,19 +213,19 @@ fn check_object(c: &mut Ctx) {
             );
         }
     }
-    check_labels(c, &meta, "metadata");
+    check_labels(c, meta, "metadata");
 
     // Workloads: selector vs template labels, then the pod spec.
-    let spec = json.get("spec").cloned().unwrap_or(Json::Null);
+    let spec = json.get("spec").unwrap_or(&Json::Null);
     match kind.as_str() {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            let template = spec.get("template").cloned().unwrap_or(Json::Null);
+            let template = spec.get("template").unwrap_or(&Json::Null);
             check_labels(
                 c,
                 template.get("metadata").unwrap_or(&Json::Null),
                 "spec.template.metadata",
             );
-            check_selector(c, &spec, &template);
+            check_selector(c, spec, template);
         }
         "CronJob" => {
             if let Some(schedule) = spec.get("schedule").and_then(Json::as_str) {
@@ -267,10 +268,9 @@ fn check_object(c: &mut Ctx) {
                 }
             }
         }
-        "Service" => check_service(c, &spec),
+        "Service" => check_service(c, spec),
         _ => {}
     }
-    let obj = c.obj;
     for (path, ps) in pod_specs(obj) {
         check_pod_spec(c, ps, &path);
     }
@@ -317,11 +317,11 @@ fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
     let Some(sel) = spec.get("selector") else {
         return;
     };
+    let empty = serde_json::Map::new();
     let labels = template
         .pointer("/metadata/labels")
         .and_then(Json::as_object)
-        .cloned()
-        .unwrap_or_default();
+        .unwrap_or(&empty);
     if let Some(ml) = sel.get("matchLabels").and_then(Json::as_object) {
         for (k, v) in ml {
             if labels.get(k) != Some(v) {

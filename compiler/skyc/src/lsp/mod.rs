@@ -127,6 +127,7 @@ fn serve(outer: &Connection) -> Result<(), String> {
     result["serverInfo"] = json!({"name": "skyc", "version": env!("CARGO_PKG_VERSION")});
     result["capabilities"]["completionProvider"]["triggerCharacters"] =
         json!([".", "(", "{", "[", ",", "\"", " "]);
+    result["capabilities"]["documentFormattingProvider"] = json!(true);
     outer
         .initialize_finish(init_id, result)
         .map_err(|e| e.to_string())?;
@@ -304,13 +305,16 @@ fn track(n: &Notification, docs: &mut BTreeMap<String, Doc>, buffers: &Buffers) 
     }
 }
 
-/// Hover and completion for typed constructors, answered without the inner server. A panic
-/// here is an error response for this request only.
+/// Formatting, and hover and completion for typed constructors, answered without the inner
+/// server. A panic here is an error response for this request only.
 fn answer_here(req: &Request, docs: &BTreeMap<String, Doc>) -> Option<Response> {
+    let uri = req.params["textDocument"]["uri"].as_str()?;
+    if req.method == "textDocument/formatting" {
+        return Some(format_document(req, uri, docs.get(uri)));
+    }
     if req.method != "textDocument/hover" && req.method != "textDocument/completion" {
         return None;
     }
-    let uri = req.params["textDocument"]["uri"].as_str()?;
     let doc = docs.get(uri)?;
     let pos: lsp_types::Position = serde_json::from_value(req.params["position"].clone()).ok()?;
     let offset = offset(&doc.text, pos);
@@ -334,5 +338,53 @@ fn answer_here(req: &Request, docs: &BTreeMap<String, Doc>) -> Option<Response> 
                 req.method
             ),
         )),
+    }
+}
+
+/// `textDocument/formatting`: what `skyc fmt` would write, as one edit of the whole document
+/// (none when it is formatted already). A file `skyc fmt` refuses (a syntax error, a comment
+/// it cannot place) is an error response carrying its diagnostic, which editors show.
+fn format_document(req: &Request, uri: &str, doc: Option<&Doc>) -> Response {
+    let Some(doc) = doc else {
+        return Response::new_err(
+            req.id.clone(),
+            ErrorCode::InvalidParams as i32,
+            format!("{uri} is not open"),
+        );
+    };
+    let name = file_of(uri)
+        .and_then(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| uri.to_string());
+    let formatted = std::panic::catch_unwind(|| {
+        context::test_hook("format", &doc.text);
+        skyc_core::fmt::format(&name, &doc.text)
+    });
+    match formatted {
+        Ok(Ok(text)) if text == doc.text => Response::new_ok(req.id.clone(), json!([])),
+        Ok(Ok(text)) => {
+            let end = context::position(&doc.text, doc.text.len());
+            let edit = json!({
+                "range": {"start": {"line": 0, "character": 0}, "end": end},
+                "newText": text,
+            });
+            Response::new_ok(req.id.clone(), json!([edit]))
+        }
+        Ok(Err(d)) => {
+            let at = d
+                .span
+                .as_ref()
+                .map(|s| format!(":{}:{}", s.start.line, s.start.column))
+                .unwrap_or_default();
+            Response::new_err(
+                req.id.clone(),
+                ErrorCode::RequestFailed as i32,
+                format!("{}: {name}{at}: {}", d.code, d.message),
+            )
+        }
+        Err(_) => Response::new_err(
+            req.id.clone(),
+            ErrorCode::InternalError as i32,
+            "skyc crashed formatting this file (a bug; please report it with the file)".into(),
+        ),
     }
 }

@@ -108,7 +108,7 @@ impl Server {
         }
     }
 
-    pub fn initialize(&mut self, root: &Path) {
+    pub fn initialize(&mut self, root: &Path) -> Value {
         let r = self.request(
             "initialize",
             json!({"processId": null, "rootUri": uri(root), "capabilities": {}}),
@@ -121,6 +121,7 @@ impl Server {
         );
         assert_eq!(r["result"]["serverInfo"]["name"], "skyc");
         self.notify("initialized", json!({}));
+        r
     }
 
     pub fn open(&mut self, uri: &str, text: &str) {

@@ -112,6 +112,9 @@ struct SourceFile {
     text: Arc<str>,
     /// (load string as written, resolved file)
     loads: Vec<(String, FileId)>,
+    /// The syntax tree, parsed once by the loader (none when the file does not parse); every
+    /// later stage works on a copy.
+    ast: Option<AstModule>,
 }
 
 struct Loader<'w> {
@@ -140,12 +143,20 @@ impl Loader<'_> {
     }
 
     /// Records a loaded file (after the files it loads: `order` is dependency order).
-    fn finish(&mut self, id: &FileId, name: String, text: Arc<str>, loads: Vec<(String, FileId)>) {
+    fn finish(
+        &mut self,
+        id: &FileId,
+        name: String,
+        text: Arc<str>,
+        loads: Vec<(String, FileId)>,
+        ast: Option<AstModule>,
+    ) {
         let file = SourceFile {
             id: id.clone(),
             name,
             text,
             loads,
+            ast,
         };
         self.files.insert(id.clone(), file);
         self.order.push(id.clone());
@@ -160,7 +171,7 @@ impl Loader<'_> {
             Err(e) => {
                 self.diagnostics
                     .push(errors::to_diagnostic(&e, codes::SKY0201));
-                self.finish(id, name, text, vec![]);
+                self.finish(id, name, text, vec![], None);
                 return;
             }
         };
@@ -205,7 +216,7 @@ impl Loader<'_> {
             loads.push((l.module_id.to_string(), target));
         }
         stack.pop();
-        self.finish(id, name, text, loads);
+        self.finish(id, name, text, loads, Some(ast));
     }
 }
 
@@ -317,8 +328,12 @@ pub(crate) fn evaluate_as(
     let globals = globals();
     let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
     for id in &loader.order {
+        if let Some(i) = StdlibCache::interface(id) {
+            interfaces.insert(id.clone(), i);
+            continue;
+        }
         let f = &loader.files[id];
-        let Ok(ast) = AstModule::parse(&f.name, f.text.to_string(), &dialect()) else {
+        let Some(ast) = f.ast.clone() else {
             continue;
         };
         if matches!(id, FileId::Project(_)) {
@@ -334,6 +349,9 @@ pub(crate) fn evaluate_as(
             .filter_map(|(spec, target)| interfaces.get(target).map(|i| (spec.clone(), i.clone())))
             .collect();
         let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
+        if errs.is_empty() {
+            StdlibCache::keep_interface(id, &interface);
+        }
         // The typechecker consumed the tree; errors are rare, so parse again to explain them.
         let reparsed = if errs.is_empty() {
             None
@@ -364,6 +382,10 @@ pub(crate) fn evaluate_as(
     let mut frozen: HashMap<FileId, FrozenModule> = HashMap::new();
     let mut pending = Vec::new();
     for id in &loader.order {
+        if let Some(m) = StdlibCache::module(id) {
+            frozen.insert(id.clone(), m);
+            continue;
+        }
         let f = &loader.files[id];
         let is_entry = *id == entry_id && call_main;
         let result = run_module(
@@ -401,6 +423,11 @@ pub(crate) fn evaluate_as(
                 }
             }
         }
+        if diagnostics.is_empty() && result.objects.is_empty() {
+            if let Some(m) = &result.module {
+                StdlibCache::keep_module(id, m);
+            }
+        }
         outcome.diagnostics.extend(diagnostics);
         match result.module {
             Some(m) => {
@@ -420,6 +447,53 @@ pub(crate) fn evaluate_as(
     }
     let module = frozen.remove(&entry_id);
     (Evaluated { outcome, pending }, module)
+}
+
+/// The stdlib, typechecked and evaluated once per process. Its modules are embedded and depend
+/// only on each other and the globals (their top level reads no variable, setting or limit),
+/// so their interfaces and frozen modules are the same for every file compiled: the editor
+/// checks a file on every edit, and `render` of a directory compiles many files against them.
+#[derive(Default)]
+struct StdlibCache {
+    interfaces: HashMap<String, Interface>,
+    modules: HashMap<String, FrozenModule>,
+}
+
+impl StdlibCache {
+    fn with<T>(f: impl FnOnce(&mut StdlibCache) -> T) -> T {
+        static CACHE: std::sync::OnceLock<std::sync::Mutex<StdlibCache>> =
+            std::sync::OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        // The cache holds only complete results, so a panic elsewhere cannot leave it torn.
+        let mut guard = cache.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    fn interface(id: &FileId) -> Option<Interface> {
+        let FileId::Stdlib(path) = id else {
+            return None;
+        };
+        StdlibCache::with(|c| c.interfaces.get(path).cloned())
+    }
+
+    fn keep_interface(id: &FileId, interface: &Interface) {
+        if let FileId::Stdlib(path) = id {
+            StdlibCache::with(|c| c.interfaces.insert(path.clone(), interface.clone()));
+        }
+    }
+
+    fn module(id: &FileId) -> Option<FrozenModule> {
+        let FileId::Stdlib(path) = id else {
+            return None;
+        };
+        StdlibCache::with(|c| c.modules.get(path).cloned())
+    }
+
+    fn keep_module(id: &FileId, module: &FrozenModule) {
+        if let FileId::Stdlib(path) = id {
+            StdlibCache::with(|c| c.modules.insert(path.clone(), module.clone()));
+        }
+    }
 }
 
 /// Applies the sandbox limits to an evaluator: steps, heap, call depth and the wall-clock
@@ -479,7 +553,11 @@ fn run_module(
     globals: &starlark::environment::Globals,
     trace: Option<&RefCell<Option<FileSpan>>>,
 ) -> ModuleResult {
-    let mut ast = match AstModule::parse(&f.name, f.text.to_string(), &dialect()) {
+    let parsed = match &f.ast {
+        Some(ast) => Ok(ast.clone()),
+        None => AstModule::parse(&f.name, f.text.to_string(), &dialect()),
+    };
+    let mut ast = match parsed {
         Ok(a) => a,
         Err(e) => {
             return ModuleResult {
@@ -784,7 +862,7 @@ fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {
 
 /// The span of `def NAME` in a file.
 fn def_span(f: &SourceFile, name: &str) -> Option<Span> {
-    let ast = AstModule::parse(&f.name, f.text.to_string(), &dialect()).ok()?;
+    let ast = f.ast.as_ref()?;
     find_def(ast.statement(), name).map(|s| {
         Span::from_offsets(
             &f.name,
@@ -810,7 +888,7 @@ fn find_def(
 /// The span of `main`'s last `return` statement (where returned dicts are reported).
 fn return_span(f: &SourceFile) -> Option<Span> {
     use starlark_syntax::syntax::ast::StmtP;
-    let ast = AstModule::parse(&f.name, f.text.to_string(), &dialect()).ok()?;
+    let ast = f.ast.as_ref()?;
     fn find_main(
         s: &starlark_syntax::syntax::ast::AstStmt,
     ) -> Option<&starlark_syntax::syntax::ast::AstStmt> {

@@ -13,9 +13,10 @@ use starlark::eval::{Arguments, Evaluator};
 use starlark::starlark_simple_value;
 use starlark::typing::Ty;
 use starlark::values::{
-    starlark_value, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value,
+    starlark_value, FrozenValue, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value,
 };
 use std::fmt;
+use std::sync::OnceLock;
 
 /// A path such as `envoy.config.cluster.v3` or `envoy.config.cluster.v3.Cluster`.
 #[derive(Debug, Clone, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
@@ -92,5 +93,62 @@ impl<'v> StarlarkValue<'v> for LazyNamespace {
                 .into())
             }
         }
+    }
+}
+
+/// A namespace whose static type is computed once. Starlark's own namespace describes itself
+/// to the typechecker by building the type of every member, each time the typechecker meets
+/// its name; for `k8s` (hundreds of constructors) that was most of the time spent
+/// typechecking a long file. This wrapper builds that type on first use and shares it; at run
+/// time it behaves exactly like the namespace it wraps.
+#[derive(Debug, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+pub struct CachedNamespace {
+    /// The wrapped namespace; its heap lives as long as the globals (see `globals()`).
+    inner: FrozenValue,
+    #[allocative(skip)]
+    ty: OnceLock<Ty>,
+}
+
+starlark_simple_value!(CachedNamespace);
+
+impl CachedNamespace {
+    pub(crate) fn new(inner: FrozenValue) -> CachedNamespace {
+        CachedNamespace {
+            inner,
+            ty: OnceLock::new(),
+        }
+    }
+}
+
+impl fmt::Display for CachedNamespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.inner.to_value(), f)
+    }
+}
+
+#[starlark_value(type = "namespace")]
+impl<'v> StarlarkValue<'v> for CachedNamespace {
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        self.inner
+            .to_value()
+            .get_attr(attribute, heap)
+            .ok()
+            .flatten()
+    }
+
+    fn has_attr(&self, attribute: &str, heap: Heap<'v>) -> bool {
+        self.inner.to_value().has_attr(attribute, heap)
+    }
+
+    fn dir_attr(&self) -> Vec<String> {
+        self.inner.to_value().dir_attr()
+    }
+
+    fn typechecker_ty(&self) -> Option<Ty> {
+        Some(
+            self.ty
+                .get_or_init(|| Ty::of_value(self.inner.to_value()))
+                .clone(),
+        )
     }
 }

@@ -9,7 +9,7 @@ pub mod message;
 pub mod proto;
 pub mod testing;
 
-use skyc_diag::{codes, CodeInfo, Diagnostic, Span};
+use skyc_diag::{codes, CodeInfo, Diagnostic, LineCol, Span};
 use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
 use starlark::environment::{Globals, GlobalsBuilder, LibraryExtension};
@@ -75,13 +75,22 @@ pub struct EvalContext {
 
 /// Converts a starlark file span to ours.
 pub(crate) fn to_span(fs: &FileSpan) -> Span {
-    let text = fs.file.source();
-    Span::from_offsets(
-        fs.file.filename(),
-        text,
-        fs.span.begin().get() as usize,
-        fs.span.end().get() as usize,
-    )
+    // The code map's line index finds the line by binary search (scanning the text from the
+    // start for every span made rendering a long file quadratic).
+    let at = fs.file.resolve_span(fs.span);
+    Span {
+        file: fs.file.filename().to_string(),
+        begin: fs.span.begin().get() as usize,
+        end: fs.span.end().get() as usize,
+        start: LineCol {
+            line: at.begin.line + 1,
+            column: at.begin.column + 1,
+        },
+        end_pos: LineCol {
+            line: at.end.line + 1,
+            column: at.end.column + 1,
+        },
+    }
 }
 
 pub(crate) fn is_stdlib(file: &str) -> bool {
@@ -298,7 +307,9 @@ fn k8s_namespace(b: &mut GlobalsBuilder) {
             .or_default()
             .push((parts[3].to_string(), t.id));
     }
-    b.namespace("k8s", |b| {
+    // Built in globals of its own and wrapped, so the typechecker builds its type only once.
+    let mut own = GlobalsBuilder::new();
+    own.namespace("k8s", |b| {
         for (group, versions) in &tree {
             b.namespace(group, |b| {
                 for (version, types) in versions {
@@ -311,4 +322,39 @@ fn k8s_namespace(b: &mut GlobalsBuilder) {
             });
         }
     });
+    let own = own.build();
+    let (_, k8s) = own
+        .iter()
+        .find(|(name, _)| *name == "k8s")
+        .expect("the k8s namespace was just built");
+    b.frozen_heap().add_reference(own.heap());
+    b.set("k8s", lazy_ns::CachedNamespace::new(k8s));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_span;
+    use skyc_diag::Span;
+    use starlark::codemap::{CodeMap, Pos, Span as CodeSpan};
+
+    /// Spans from the code map's line index are the spans computed from the text itself
+    /// (1-based lines, columns counting characters), also after multi-byte characters.
+    #[test]
+    fn spans_from_the_line_index_match_the_text() {
+        let text = "x = \"héllo\"\n\ny = [\n    \"日本\", 1]  # ü\nz = 3";
+        let map = CodeMap::new("f.sky".into(), text.into());
+        let bounds: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        for (n, &b) in bounds.iter().enumerate() {
+            for &e in &bounds[n..] {
+                let fs = map.file_span(CodeSpan::new(Pos::new(b as u32), Pos::new(e as u32)));
+                assert_eq!(
+                    to_span(&fs),
+                    Span::from_offsets("f.sky", text, b, e),
+                    "{b}..{e}"
+                );
+            }
+        }
+    }
 }

@@ -150,8 +150,14 @@ impl Collector {
 
     /// Runs `f` inside field `name` (joined with `.` unless at the top).
     fn field<T>(&mut self, name: &str, f: impl FnOnce(&mut Collector) -> T) -> T {
-        let sep = if self.path.is_empty() { "" } else { "." };
-        self.nested(format_args!("{sep}{name}"), f)
+        let len = self.path.len();
+        if len > 0 {
+            self.path.push('.');
+        }
+        self.path.push_str(name);
+        let r = f(self);
+        self.path.truncate(len);
+        r
     }
 }
 
@@ -205,10 +211,10 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
         if let Some(o) = &m.origin {
             c.origins.0.push((c.path.clone(), o.clone()));
         }
-        let t = m.message_type();
         let mut obj = Map::new();
-        for (name, val) in m.fields() {
-            let is_any = t.field(name).is_some_and(|(_, f)| any_valued(&f.ty));
+        for (field, val) in m.field_entries() {
+            let name = field.name.as_str();
+            let is_any = any_valued(&field.ty);
             let j = c.field(name, |c| {
                 if is_any {
                     any_json(val, depth + 1, c)
@@ -503,17 +509,16 @@ pub(crate) fn replace_placeholder_with(json: &mut Json, placeholder: &str, value
 fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>) {
     let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object() else { return };
-    for f in &t.fields {
-        // Paths are built only where something can be missing (this runs over every field of
-        // every object).
-        match obj.get(&f.name) {
-            None if f.required => {
-                out.push((crate::values::message::join(path, &f.name), t.path.clone()))
-            }
-            Some(v) if may_hold_messages(&f.ty) => {
-                required_in(&f.ty, v, &crate::values::message::join(path, &f.name), out)
-            }
-            _ => {}
+    // This runs over every object: look up only the required fields (few) and the fields that
+    // are set, and build paths only where something can be missing.
+    for f in t.fields.iter().filter(|f| f.required) {
+        if !obj.contains_key(&f.name) {
+            out.push((crate::values::message::join(path, &f.name), t.path.clone()));
+        }
+    }
+    for (name, v) in obj {
+        if let Some((_, f)) = t.field(name).filter(|(_, f)| may_hold_messages(&f.ty)) {
+            required_in(&f.ty, v, &crate::values::message::join(path, name), out);
         }
     }
 }

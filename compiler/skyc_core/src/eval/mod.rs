@@ -429,14 +429,15 @@ pub(crate) fn evaluate_as(
             }
         }
         outcome.diagnostics.extend(diagnostics);
+        if is_entry {
+            pending = result.objects;
+            break;
+        }
         match result.module {
             Some(m) => {
                 frozen.insert(id.clone(), m);
             }
             None => break,
-        }
-        if is_entry {
-            pending = result.objects;
         }
         if outcome.has_errors() {
             break;
@@ -634,7 +635,9 @@ fn run_module(
             }
         };
         diagnostics.extend(ctx.diagnostics.borrow_mut().drain(..));
-        let module = if ok {
+        // The entry file's module is not needed once `main` has run (the objects are plain
+        // data by now); freezing it would copy everything `main` built.
+        let module = if ok && !is_entry {
             match module.freeze() {
                 Ok(m) => Some(m),
                 Err(e) => {

@@ -10,7 +10,7 @@ use super::kube::QuantityValue;
 use super::{record, EvalContext};
 use allocative::Allocative;
 use skyc_diag::{codes, did_you_mean, Diagnostic};
-use skyc_schema::{k8s::k8s, FieldType, MessageType, Schema, TypeId};
+use skyc_schema::{k8s::k8s, Field, FieldType, MessageType, Schema, TypeId};
 use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
 use starlark::coerce::Coerce;
@@ -103,6 +103,15 @@ impl<'v, V: ValueLike<'v>> MessageGen<V> {
             .iter()
             .zip(&self.values)
             .map(move |(k, v)| (t.fields[*k as usize].name.as_str(), v.to_value()))
+    }
+
+    /// The fields that are set, with their schema entries, in schema order.
+    pub fn field_entries(&self) -> impl Iterator<Item = (&'static Field, Value<'v>)> + '_ {
+        let t = self.message_type();
+        self.keys
+            .iter()
+            .zip(&self.values)
+            .map(move |(k, v)| (&t.fields[*k as usize], v.to_value()))
     }
 
     pub fn get(&self, name: &str) -> Option<Value<'v>> {

@@ -302,17 +302,38 @@ fn messy_files_snapshots() {
     assert!(n >= 3);
 }
 
-/// A file that does not parse is a SKY0201 at its position; one whose comment cannot be kept
-/// in place is refused (SKY0002) rather than changed.
+/// A file that does not parse is a SKY0201 at its position, and nothing is formatted.
 #[test]
 fn errors_leave_the_file_alone() {
     let d = fmt::format("bad.sky", "def f(:\n    pass\n").unwrap_err();
     assert_eq!(d.code, "SKY0201");
     assert_eq!(d.span.as_ref().unwrap().start.line, 1);
-    let d = fmt::format("sub.sky", "x = d[  # the key\n    1]\n").unwrap_err();
-    assert_eq!(d.code, "SKY0002");
-    assert!(d.message.contains("# the key"), "{}", d.message);
-    assert_eq!(d.span.as_ref().unwrap().start.line, 1);
+}
+
+/// A statement holding a comment the layout has no place for (inside a subscript, a lambda,
+/// between a callee and its `(`) is kept as written, moved to its block's indentation; the
+/// statements around it are formatted, multi-line strings are untouched.
+#[test]
+fn comments_without_a_place_keep_their_statement_as_written() {
+    let cases = [
+        ("x = d[  # the key\n    1]\n", "x = d[  # the key\n    1]\n"),
+        (
+            "def f():\n      y=1\n      x = d[  # the key\n          1]   \n      return x+y\n",
+            "def f():\n    y = 1\n    x = d[  # the key\n        1]\n    return x + y\n",
+        ),
+        (
+            "if True:\n        y = [f  # the callee\n            (1)]  # after\n",
+            "if True:\n    y = [f  # the callee\n        (1)]  # after\n",
+        ),
+        (
+            "def g():\n        s = d[  # k\n  \"\"\"x\n  y\n\"\"\"]\n",
+            "def g():\n    s = d[  # k\n\"\"\"x\n  y\n\"\"\"]\n",
+        ),
+    ];
+    for (input, want) in cases {
+        let got = check_properties("odd.sky", input).expect("formats");
+        assert_eq!(got, want, "input:\n{input}");
+    }
 }
 
 // ---------------------------------------------------------------- generated files

@@ -5,7 +5,9 @@
 //! the comments between its items, an operator chain or a comprehension the comments between
 //! its parts. A comment on the line where an item ends trails that item; any other comment
 //! leads the next item (or closes the list). A comment anywhere else (inside a subscript,
-//! between a keyword and its `=`) has no place: printing fails rather than move or drop it.
+//! between a keyword and its `=`) has no place in the layout: the statement holding it is
+//! kept as written, only moved to its block's indentation ([`Printer::verbatim`]), rather
+//! than move or drop the comment.
 
 use super::doc::{concat, group, indent, render, scope, text, Doc, Scope, INDENT, SOFT, SPACE};
 use super::source::{Comment, Kind, Source};
@@ -309,7 +311,14 @@ impl<'s, 'a> Printer<'s, 'a> {
             if !first && (force_blank || self.src.blank_between(last, start)) {
                 self.out.push('\n');
             }
-            self.stmt(s, level)?;
+            let (out_len, used) = (self.out.len(), self.used.clone());
+            let printed = self.stmt(s, level);
+            if printed.is_err() || self.has_comments(start, self.stmt_end(s)) {
+                // A comment the layout has no place for: keep the statement as written.
+                self.out.truncate(out_len);
+                self.used = used;
+                self.verbatim(s, level);
+            }
             first = false;
             prev = self.stmt_end(s);
             prev_def = is_def;
@@ -332,6 +341,48 @@ impl<'s, 'a> Printer<'s, 'a> {
             last = c.end;
         }
         Ok(())
+    }
+
+    /// Writes statement `s` as it is written, moved to `level`: every line shifts by the
+    /// same amount (so the statement's own indentation structure is kept), except lines that
+    /// begin inside a multi-line string, which stay exactly as they are. Trailing blanks are
+    /// dropped outside strings. Used for statements holding a comment the layout cannot place.
+    fn verbatim(&mut self, s: &AstStmt, level: usize) {
+        let start = s.span.begin().get();
+        let end = self.stmt_end(s);
+        let shift = (level * INDENT) as isize - self.src.col(start) as isize;
+        let text = &self.src.text[start as usize..end as usize];
+        self.out.push_str(&Self::indent_str(level));
+        let mut pos = start as usize;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let (body, newline) = match line.strip_suffix('\n') {
+                Some(b) => (b, true),
+                None => (line, false),
+            };
+            let newline_in_string = self.src.inside_token((pos + body.len()) as u32);
+            let body = if newline && !newline_in_string {
+                body.trim_end()
+            } else {
+                body
+            };
+            if i == 0 || self.src.inside_token(pos as u32) {
+                self.out.push_str(body);
+            } else if !body.trim().is_empty() {
+                let content = body.trim_start_matches(' ');
+                let old = (body.len() - content.len()) as isize;
+                self.out
+                    .push_str(&" ".repeat((old + shift).max(0) as usize));
+                self.out.push_str(content);
+            }
+            if newline {
+                self.out.push('\n');
+            }
+            pos += line.len();
+        }
+        for i in self.comments_in(start, end) {
+            self.used[i] = true;
+        }
+        self.end_line(end);
     }
 
     /// The block after a `:` that ends at `colon_end`.

@@ -177,6 +177,13 @@ impl<'a> Source<'a> {
     }
 
     /// The first token starting at or after `pos`.
+    /// Whether `pos` lies strictly inside a token (only a multi-line string spans lines).
+    pub fn inside_token(&self, pos: u32) -> bool {
+        let i = self.toks.partition_point(|t| t.start < pos);
+        i.checked_sub(1)
+            .is_some_and(|i| self.toks[i].start < pos && pos < self.toks[i].end)
+    }
+
     pub fn next_tok(&self, pos: u32) -> Option<Tok> {
         let i = self.toks.partition_point(|t| t.start < pos);
         self.toks.get(i).copied()

@@ -2,6 +2,7 @@
 //! constructors (`k8s.*`), `kube` quantity helpers, `ctx`, and the guards the sandbox needs.
 
 pub mod clusters;
+pub mod codec;
 pub mod ctx;
 pub mod kube;
 pub mod lazy_ns;
@@ -269,6 +270,9 @@ pub fn globals() -> Globals {
                 LibraryExtension::Filter,
             ]);
             b.namespace("kube", kube::kube_module);
+            b.namespace("hash", codec::hash_module);
+            b.namespace("url", codec::url_module);
+            b.namespace("yaml", codec::yaml_module);
             b.namespace("proto", proto::proto_module);
             b.namespace("asserts", testing::assert_module);
             b.namespace("testing", testing::testing_module);

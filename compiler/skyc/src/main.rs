@@ -9,15 +9,15 @@ mod lsp;
 mod project;
 
 use clap::{Parser, Subcommand};
+use skyc_diag::{codes, Diagnostic};
+use std::io::Write;
+use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: compiling builds and drops many small values
 /// (syntax trees, Starlark heaps, JSON objects), and glibc's malloc spent a fifth of a check in
 /// its slow paths (`benches/lsp_latency.rs` measures the difference).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use skyc_diag::{codes, Diagnostic};
-use std::io::Write;
-use std::process::ExitCode;
 
 /// skyc: typed, sandboxed Starlark that compiles to validated Kubernetes manifests.
 #[derive(Parser, Debug)]

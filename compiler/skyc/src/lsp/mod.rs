@@ -342,8 +342,8 @@ fn answer_here(req: &Request, docs: &BTreeMap<String, Doc>) -> Option<Response> 
 }
 
 /// `textDocument/formatting`: what `skyc fmt` would write, as one edit of the whole document
-/// (none when it is formatted already). A file `skyc fmt` refuses (a syntax error, a comment
-/// it cannot place) is an error response carrying its diagnostic, which editors show.
+/// (none when it is formatted already). A file `skyc fmt` refuses (a syntax error) is an
+/// error response carrying its diagnostic, which editors show.
 fn format_document(req: &Request, uri: &str, doc: Option<&Doc>) -> Response {
     let Some(doc) = doc else {
         return Response::new_err(

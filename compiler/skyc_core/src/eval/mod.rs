@@ -328,7 +328,7 @@ pub(crate) fn evaluate_as(
     let globals = globals();
     let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
     for id in &loader.order {
-        if let Some(i) = StdlibCache::interface(id) {
+        if let Some(i) = StdlibCache::get(StdlibCache::INTERFACES, id) {
             interfaces.insert(id.clone(), i);
             continue;
         }
@@ -350,14 +350,11 @@ pub(crate) fn evaluate_as(
             .collect();
         let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
         if errs.is_empty() {
-            StdlibCache::keep_interface(id, &interface);
+            StdlibCache::keep(StdlibCache::INTERFACES, id, &interface);
         }
-        // The typechecker consumed the tree; errors are rare, so parse again to explain them.
-        let reparsed = if errs.is_empty() {
-            None
-        } else {
-            AstModule::parse(&f.name, f.text.to_string(), &dialect()).ok()
-        };
+        // The typechecker consumed its copy of the tree; errors are rare, so take another
+        // copy to explain them.
+        let reparsed = if errs.is_empty() { None } else { f.ast.clone() };
         for e in errs {
             let d = errors::to_diagnostic(&e, codes::SKY0202);
             outcome.diagnostics.push(match &reparsed {
@@ -382,7 +379,7 @@ pub(crate) fn evaluate_as(
     let mut frozen: HashMap<FileId, FrozenModule> = HashMap::new();
     let mut pending = Vec::new();
     for id in &loader.order {
-        if let Some(m) = StdlibCache::module(id) {
+        if let Some(m) = StdlibCache::get(StdlibCache::MODULES, id) {
             frozen.insert(id.clone(), m);
             continue;
         }
@@ -425,7 +422,7 @@ pub(crate) fn evaluate_as(
         }
         if diagnostics.is_empty() && result.objects.is_empty() {
             if let Some(m) = &result.module {
-                StdlibCache::keep_module(id, m);
+                StdlibCache::keep(StdlibCache::MODULES, id, m);
             }
         }
         outcome.diagnostics.extend(diagnostics);
@@ -460,7 +457,13 @@ struct StdlibCache {
     modules: HashMap<String, FrozenModule>,
 }
 
+/// Which of the cache's tables a lookup uses.
+type Table<T> = fn(&mut StdlibCache) -> &mut HashMap<String, T>;
+
 impl StdlibCache {
+    const INTERFACES: Table<Interface> = |c| &mut c.interfaces;
+    const MODULES: Table<FrozenModule> = |c| &mut c.modules;
+
     fn with<T>(f: impl FnOnce(&mut StdlibCache) -> T) -> T {
         static CACHE: std::sync::OnceLock<std::sync::Mutex<StdlibCache>> =
             std::sync::OnceLock::new();
@@ -470,29 +473,18 @@ impl StdlibCache {
         f(&mut guard)
     }
 
-    fn interface(id: &FileId) -> Option<Interface> {
+    /// The cached result for `id` (project files are never cached).
+    fn get<T: Clone>(table: Table<T>, id: &FileId) -> Option<T> {
         let FileId::Stdlib(path) = id else {
             return None;
         };
-        StdlibCache::with(|c| c.interfaces.get(path).cloned())
+        StdlibCache::with(|c| table(c).get(path).cloned())
     }
 
-    fn keep_interface(id: &FileId, interface: &Interface) {
+    /// Keeps the result for `id` when it is a stdlib module.
+    fn keep<T: Clone>(table: Table<T>, id: &FileId, value: &T) {
         if let FileId::Stdlib(path) = id {
-            StdlibCache::with(|c| c.interfaces.insert(path.clone(), interface.clone()));
-        }
-    }
-
-    fn module(id: &FileId) -> Option<FrozenModule> {
-        let FileId::Stdlib(path) = id else {
-            return None;
-        };
-        StdlibCache::with(|c| c.modules.get(path).cloned())
-    }
-
-    fn keep_module(id: &FileId, module: &FrozenModule) {
-        if let FileId::Stdlib(path) = id {
-            StdlibCache::with(|c| c.modules.insert(path.clone(), module.clone()));
+            StdlibCache::with(|c| table(c).insert(path.clone(), value.clone()));
         }
     }
 }

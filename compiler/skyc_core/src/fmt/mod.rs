@@ -38,8 +38,10 @@ fn internal(name: &str, text: &str, pos: usize, message: impl Into<String>) -> D
 
 /// The canonical layout of the `.sky` file `text` (`name` is used in diagnostics only).
 ///
-/// Errors: a syntax error (SKY0201), or a comment the formatter cannot keep in place or any
-/// other difference it would make to the file's meaning (SKY0002); nothing should be written.
+/// Errors: a syntax error (SKY0201), or a comment the formatter would lose or any other
+/// difference it would make to the file's meaning (SKY0002, a bug of the formatter); nothing
+/// should be written. A statement holding a comment the layout has no place for is kept as
+/// written, not an error.
 pub fn format(name: &str, text: &str) -> Result<String, Diagnostic> {
     let ast = parse(name, text)?;
     let src = source::Source::new(text).map_err(|m| internal(name, text, 0, m))?;

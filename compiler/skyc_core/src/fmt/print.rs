@@ -193,7 +193,8 @@ impl<'s, 'a> Printer<'s, 'a> {
         }
     }
 
-    /// Prints a module; fails if a comment could not be placed.
+    /// Prints a module; fails if a comment was left out (statements holding comments the
+    /// layout cannot place are kept as written, so this is a bug of the printer).
     pub fn module(mut self, module: &AstStmt) -> R<String> {
         let stmts = flatten(module);
         self.block(&stmts, 0, 0, self.src.text.len() as u32, true)?;

@@ -176,7 +176,6 @@ impl<'a> Source<'a> {
         &self.text[begin as usize..end as usize]
     }
 
-    /// The first token starting at or after `pos`.
     /// Whether `pos` lies strictly inside a token (only a multi-line string spans lines).
     pub fn inside_token(&self, pos: u32) -> bool {
         let i = self.toks.partition_point(|t| t.start < pos);
@@ -184,6 +183,7 @@ impl<'a> Source<'a> {
             .is_some_and(|i| self.toks[i].start < pos && pos < self.toks[i].end)
     }
 
+    /// The first token starting at or after `pos`.
     pub fn next_tok(&self, pos: u32) -> Option<Tok> {
         let i = self.toks.partition_point(|t| t.start < pos);
         self.toks.get(i).copied()

@@ -98,11 +98,7 @@ impl<V: ValueLifetimeless> MessageGen<V> {
 impl<'v, V: ValueLike<'v>> MessageGen<V> {
     /// The set fields as (name, value), in schema order.
     pub fn fields(&self) -> impl Iterator<Item = (&'static str, Value<'v>)> + '_ {
-        let t = self.message_type();
-        self.keys
-            .iter()
-            .zip(&self.values)
-            .map(move |(k, v)| (t.fields[*k as usize].name.as_str(), v.to_value()))
+        self.field_entries().map(|(f, v)| (f.name.as_str(), v))
     }
 
     /// The fields that are set, with their schema entries, in schema order.

@@ -213,6 +213,11 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
         }
         let mut obj = Map::new();
         for (field, val) in m.field_entries() {
+            // A protobuf message (skycfg's semantics) has no empty repeated or map fields:
+            // reading one creates it empty.
+            if m.proto && is_empty_container(val) {
+                continue;
+            }
             let name = field.name.as_str();
             let is_any = any_valued(&field.ty);
             let j = c.field(name, |c| {
@@ -258,6 +263,11 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
         v.get_type(),
         v.to_repr()
     ))
+}
+
+fn is_empty_container(v: Value) -> bool {
+    ListRef::from_value(v).is_some_and(|l| l.is_empty())
+        || DictRef::from_value(v).is_some_and(|d| d.is_empty())
 }
 
 /// Whether a field holds `Any` values (directly, or as list or map items).

@@ -307,6 +307,16 @@ it runs. Keep the logic of an entry file inside `main(ctx)` and of a library ins
 
 Fix: move the statement into a function; constants (`X = 3`) are fine.";
 
+SKY0313 = "SKY0313", "unknown-proto-name", Error, "`proto.package` names a package or type skyc has no schema for.",
+"skyc maps protobuf names onto its typed model: `k8s.io.api.<group>.<version>` and
+`k8s.io.apimachinery.*` onto the Kubernetes types, `envoy.*`, `xds.*`, `udpa.*` and
+`google.protobuf` onto Envoy's descriptors. A name outside them, or a type the package does not
+declare, stops here.
+
+Example: `proto.package(\"k8s.io.api.app.v1\")` (the group is `apps`).
+
+Fix: correct the name; the message suggests the closest known one.";
+
 SKY0401 = "SKY0401", "invalid-name", Error, "An object or item name is not a valid Kubernetes name.",
 "Most names must be DNS-1123 subdomains (lowercase alphanumerics, `-` and `.`, at most 253
 characters) or labels (no `.`, at most 63 characters); Services and namespaces need labels.

@@ -90,6 +90,15 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
             ),
             Some("raise it with --max-time SECONDS if the work is real".into()),
         )
+    } else if let Some(name) = msg
+        .strip_prefix("Object of type `proto.Package` has no attribute `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        (
+            codes::SKY0313,
+            format!("the protobuf package has no type or enum named `{name}`"),
+            Some(crate::values::proto::suggest_member(name)),
+        )
     } else if msg.contains("has no symbol") {
         (
             codes::SKY0109,

@@ -732,6 +732,8 @@ fn call_main<'v>(
         }
         if let Some(m) = Message::from_value(item) {
             let t = m.message_type();
+            let ty = m.ty;
+            drop(m);
             if t.gvk.is_none() {
                 diagnostics.push(
                     Diagnostic::new(codes::SKY0308, format!("`main` returned a {}, which is not a top-level object", t.path))
@@ -740,9 +742,10 @@ fn call_main<'v>(
                 );
                 continue;
             }
+            crate::values::message::normalize(eval, item, Some(return_span.clone()));
             match crate::lower::to_json_with_origins(item) {
                 Ok((json, origins, embedded)) => objects.push(PendingObject {
-                    ty: m.ty,
+                    ty,
                     json,
                     span: origins.root().or(Some(return_span.clone())),
                     origins,

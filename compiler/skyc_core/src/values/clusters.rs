@@ -95,11 +95,11 @@ fn annotate<'v>(
                 let FieldType::Message(meta_ty) = &field.ty else {
                     return Err(t.path.clone());
                 };
-                let meta = heap.alloc(Message::with_fields(*meta_ty, vec![]));
+                let meta = Message::with_fields(*meta_ty, vec![], heap);
                 annotate_meta(meta, annotations, heap)?
             }
         };
-        return Ok(heap.alloc(m.with_field(index, meta)));
+        return Ok(m.with_field(index, meta, heap));
     }
     if let Some(d) = DictRef::from_value(obj) {
         let mut entries: Vec<(Value<'v>, Value<'v>)> = d.iter().collect();
@@ -128,7 +128,7 @@ fn annotate_meta<'v>(
             return Err(format!("metadata {}", m.message_type().path));
         };
         let merged = merge(m.get("annotations"), annotations, heap)?;
-        return Ok(heap.alloc(m.with_field(index, merged)));
+        return Ok(m.with_field(index, merged, heap));
     }
     if let Some(d) = DictRef::from_value(meta) {
         let mut entries: Vec<(Value<'v>, Value<'v>)> = d.iter().collect();

@@ -123,11 +123,59 @@ fn alloc_yaml<'v>(n: &Node, heap: Heap<'v>) -> Value<'v> {
     }
 }
 
-/// A value as JSON for encoding (messages, quantities and plain data).
-fn to_json(v: Value, function: &str) -> starlark::Result<serde_json::Value> {
-    crate::lower::to_json_with_origins(v)
-        .map(|(json, _, _)| json)
-        .map_err(|e| SkyError::new(codes::SKY0301, format!("{function}: {e}")).into())
+/// A value as JSON for encoding (messages, quantities and plain data). Messages are checked
+/// again first (lists changed in place since they were built).
+fn to_json<'v>(
+    v: Value<'v>,
+    eval: &mut Evaluator<'v, '_, '_>,
+    function: &str,
+) -> starlark::Result<serde_json::Value> {
+    super::message::normalize(eval, v, None);
+    match crate::lower::to_json_with_origins(v) {
+        Ok((json, _, _)) => Ok(json),
+        // Values lowering does not know (a `struct`) encode as Starlark's json module would.
+        Err(e) => v
+            .to_json_value()
+            .map_err(|_| SkyError::new(codes::SKY0301, format!("{function}: {e}")).into()),
+    }
+}
+
+/// The value of a JSON text; `function` names the caller in errors.
+fn decode_json<'v>(text: &str, heap: Heap<'v>, function: &str) -> starlark::Result<Value<'v>> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        SkyError::new(
+            codes::SKY0301,
+            format!(
+                "{function}: {e} (line {}, column {} of the JSON text)",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(heap.alloc(json))
+}
+
+/// `json.indent`: the JSON text laid out with one item per line, every line after the first
+/// starting with `prefix`, nesting shown by repeating `indent`.
+fn indent_json(text: &str, prefix: &str, indent: &str) -> starlark::Result<String> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        SkyError::new(
+            codes::SKY0301,
+            format!(
+                "json.indent: {e} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(&json, &mut ser)
+        .map_err(|e| SkyError::new(codes::SKY0301, format!("json.indent: {e}")))?;
+    let pretty = String::from_utf8(out).unwrap_or_default();
+    // JSON strings hold no raw newlines: every newline is the layout's.
+    Ok(pretty.replace('\n', &format!("\n{prefix}")))
 }
 
 /// The value of a YAML document (see `yaml.decode`); `function` names the caller in errors.
@@ -176,8 +224,11 @@ pub(crate) fn yaml_module(builder: &mut GlobalsBuilder) {
 
     /// The YAML text of a value (dicts, lists, strings, numbers, typed objects), keys in
     /// their order, ending in a newline: `yaml.encode({"a": [1]})` is `"a:\n- 1\n"`.
-    fn encode<'v>(#[starlark(require = pos)] value: Value<'v>) -> starlark::Result<String> {
-        Ok(crate::emit::to_yaml(&to_json(value, "yaml.encode")?))
+    fn encode<'v>(
+        #[starlark(require = pos)] value: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        Ok(crate::emit::to_yaml(&to_json(value, eval, "yaml.encode")?))
     }
 
     /// The same as `yaml.decode` (skycfg's name).
@@ -189,7 +240,59 @@ pub(crate) fn yaml_module(builder: &mut GlobalsBuilder) {
     }
 
     /// The same as `yaml.encode` (skycfg's name).
-    fn marshal<'v>(#[starlark(require = pos)] value: Value<'v>) -> starlark::Result<String> {
-        Ok(crate::emit::to_yaml(&to_json(value, "yaml.marshal")?))
+    fn marshal<'v>(
+        #[starlark(require = pos)] value: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        Ok(crate::emit::to_yaml(&to_json(value, eval, "yaml.marshal")?))
+    }
+}
+
+/// `json.*`: Starlark's `encode`/`decode` (which also take typed objects) and skycfg's names
+/// for them, plus `indent`.
+#[starlark_module]
+pub(crate) fn json_module(builder: &mut GlobalsBuilder) {
+    /// The compact JSON text of a value (dicts, lists, strings, numbers, typed objects), keys
+    /// in their order: `json.encode({"a": [1, True]})` is `'{"a":[1,true]}'`.
+    fn encode<'v>(
+        #[starlark(require = pos)] x: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        Ok(serde_json::to_string(&to_json(x, eval, "json.encode")?).unwrap_or_default())
+    }
+
+    /// The value of a JSON text: objects become dicts (in their order), arrays lists.
+    fn decode<'v>(
+        #[starlark(require = pos)] x: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        decode_json(x, eval.heap(), "json.decode")
+    }
+
+    /// The same as `json.encode` (skycfg's name).
+    fn marshal<'v>(
+        #[starlark(require = pos)] x: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        Ok(serde_json::to_string(&to_json(x, eval, "json.marshal")?).unwrap_or_default())
+    }
+
+    /// The same as `json.decode` (skycfg's name).
+    fn unmarshal<'v>(
+        #[starlark(require = pos)] x: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        decode_json(x, eval.heap(), "json.unmarshal")
+    }
+
+    /// A JSON text laid out for reading: `json.indent('{"a":[1]}', indent = "  ")` puts each
+    /// item on its own line, nested by `indent` (a tab by default); lines after the first
+    /// start with `prefix`.
+    fn indent(
+        #[starlark(require = pos)] x: &str,
+        #[starlark(require = named, default = "")] prefix: &str,
+        #[starlark(require = named, default = "\t")] indent: &str,
+    ) -> starlark::Result<String> {
+        indent_json(x, prefix, indent)
     }
 }

@@ -7,15 +7,14 @@
 //! are dropped, so evaluation goes on and reports the rest.
 
 use super::kube::QuantityValue;
-use super::{record, EvalContext};
+use super::{record, EvalContext, SkyError};
 use allocative::Allocative;
-use skyc_diag::{codes, did_you_mean, Diagnostic};
+use skyc_diag::{codes, did_you_mean, Diagnostic, Span};
 use skyc_schema::{k8s::k8s, Field, FieldType, MessageType, Schema, TypeId};
 use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
 use starlark::coerce::Coerce;
 use starlark::eval::{Arguments, Evaluator};
-use starlark::starlark_complex_value;
 use starlark::starlark_simple_value;
 use starlark::typing::{
     ParamIsRequired, ParamSpec, Ty, TyCallable, TyStarlarkValue, TyUser, TyUserFields, TyUserParams,
@@ -23,14 +22,15 @@ use starlark::typing::{
 use starlark::util::ArcStr;
 use starlark::values::dict::{AllocDict, DictRef};
 use starlark::values::list::{AllocList, ListRef};
+use starlark::values::starlark_value;
 use starlark::values::tuple::TupleRef;
 use starlark::values::typing::TypeInstanceId;
-use starlark::values::{starlark_value, ValueLifetimeless};
 use starlark::values::{
-    Freeze, FreezeResult, Freezer, FrozenValue, Heap, NoSerialize, StarlarkPagablePanic,
-    StarlarkValue, Trace, Value, ValueLike,
+    AllocFrozenValue, AllocValue, Freeze, FreezeResult, Freezer, FrozenHeap, FrozenValue, Heap,
+    NoSerialize, StarlarkPagablePanic, StarlarkValue, Trace, Value, ValueLike,
 };
 use starlark_map::sorted_map::SortedMap;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -39,22 +39,158 @@ pub fn schema() -> &'static Schema {
     &k8s().schema
 }
 
-/// A typed message: its type and the fields that are set, in schema order.
-#[derive(Debug, Trace, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+/// The fields of a message that are set: indices into the type's field list, ascending,
+/// and their values (in the field's representation, see [`Builder::convert`]).
+#[derive(Debug, Default, Trace, Allocative)]
 #[repr(C)]
-pub struct MessageGen<V: ValueLifetimeless> {
+pub struct Fields<'v> {
+    #[trace(static)]
+    pub(crate) keys: Vec<u32>,
+    pub(crate) values: Vec<Value<'v>>,
+}
+
+/// [`Fields`] of a frozen message.
+#[derive(Debug, Allocative)]
+#[repr(C)]
+pub struct FrozenFields {
+    keys: Vec<u32>,
+    values: Vec<FrozenValue>,
+}
+
+// Same layout: a frozen value is a value.
+unsafe impl<'v> Coerce<Fields<'v>> for FrozenFields {}
+
+impl<'v> Fields<'v> {
+    fn position(&self, index: usize) -> Result<usize, usize> {
+        self.keys.binary_search(&(index as u32))
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<Value<'v>> {
+        self.position(index).ok().map(|p| self.values[p])
+    }
+
+    pub(crate) fn set(&mut self, index: usize, value: Value<'v>) {
+        match self.position(index) {
+            Ok(p) => self.values[p] = value,
+            Err(p) => {
+                self.keys.insert(p, index as u32);
+                self.values.insert(p, value);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, index: usize) {
+        if let Ok(p) = self.position(index) {
+            self.keys.remove(p);
+            self.values.remove(p);
+        }
+    }
+}
+
+/// The heap a mutable message lives on: assigning a field converts the value (a dict to a
+/// message, a list to a copy), which allocates, and `set_attr` is given no heap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeapRef<'v>(Heap<'v>);
+
+// SAFETY: a mutable message lives on this heap and is only reached through it, on the
+// thread that owns the heap; starlark asks every value to be `Send`, but the values of an
+// unfrozen heap never leave its thread.
+unsafe impl Send for HeapRef<'_> {}
+
+// SAFETY: a heap holds no values of its own to trace.
+unsafe impl<'v> Trace<'v> for HeapRef<'v> {
+    fn trace(&mut self, _tracer: &starlark::values::Tracer<'v>) {}
+}
+
+/// The state of a message that can still change (before its module is frozen).
+#[derive(Debug, Trace, ProvidesStaticType, Allocative)]
+pub struct MutableFields<'v> {
+    fields: RefCell<Fields<'v>>,
+    #[allocative(skip)]
+    heap: HeapRef<'v>,
+    /// Set when a list or dict held by a field was handed out (`m.ports`): it may have been
+    /// changed in place since, so its items are converted again before the message is used
+    /// (see [`normalize`]).
+    #[trace(static)]
+    #[allocative(skip)]
+    exposed: Cell<bool>,
+}
+
+/// The two forms of a message's fields.
+pub trait MessageData<'v> {
+    fn fields(&self) -> FieldsRef<'_, 'v>;
+    fn mutable(&self) -> Option<&MutableFields<'v>>;
+    fn exposed(&self) -> bool;
+}
+
+impl<'v> MessageData<'v> for MutableFields<'v> {
+    fn fields(&self) -> FieldsRef<'_, 'v> {
+        FieldsRef::Cell(self.fields.borrow())
+    }
+    fn mutable(&self) -> Option<&MutableFields<'v>> {
+        Some(self)
+    }
+    fn exposed(&self) -> bool {
+        self.exposed.get()
+    }
+}
+
+/// A frozen message's fields, and whether a container of it was handed out before freezing.
+#[derive(Debug, ProvidesStaticType, Allocative)]
+pub struct FrozenData {
+    fields: FrozenFields,
+    exposed: bool,
+}
+
+impl<'v> MessageData<'v> for FrozenData {
+    fn fields(&self) -> FieldsRef<'_, 'v> {
+        FieldsRef::Plain(starlark::coerce::coerce(&self.fields))
+    }
+    fn mutable(&self) -> Option<&MutableFields<'v>> {
+        None
+    }
+    fn exposed(&self) -> bool {
+        self.exposed
+    }
+}
+
+/// Borrowed fields of either form.
+pub enum FieldsRef<'a, 'v> {
+    Cell(std::cell::Ref<'a, Fields<'v>>),
+    Plain(&'a Fields<'v>),
+}
+
+impl<'v> std::ops::Deref for FieldsRef<'_, 'v> {
+    type Target = Fields<'v>;
+    fn deref(&self) -> &Fields<'v> {
+        match self {
+            FieldsRef::Cell(r) => r,
+            FieldsRef::Plain(r) => r,
+        }
+    }
+}
+
+/// A typed message value: its type, where it was built, and its fields.
+#[derive(Debug, Trace, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+pub struct MessageGen<T> {
     #[allocative(skip)]
     #[trace(static)]
     pub(crate) ty: TypeId,
-    /// Field indices into the type's field list, ascending.
-    #[trace(static)]
-    pub(crate) keys: Vec<u32>,
-    pub(crate) values: Vec<V>,
     /// Where the message was built, for diagnostics found after evaluation.
     #[allocative(skip)]
     #[trace(static)]
     pub(crate) origin: Option<Origin>,
+    /// Built through a `proto.package` type (skycfg's semantics): reading an unset message,
+    /// list or map field creates it empty and sets it.
+    #[trace(static)]
+    pub(crate) proto: bool,
+    data: T,
 }
+
+/// A message that can still be changed.
+pub type MutableMessage<'v> = MessageGen<MutableFields<'v>>;
+/// A message of a frozen module.
+pub type FrozenMessage = MessageGen<FrozenData>;
 
 /// The user call site that built a message. `direct` is false when the constructor ran inside
 /// the stdlib: the site is then the user's call of the stdlib function, and field names in it
@@ -68,34 +204,111 @@ pub struct Origin {
     pub callers: Vec<FileSpan>,
 }
 
-unsafe impl<'v> Coerce<MessageGen<Value<'v>>> for MessageGen<FrozenValue> {}
+impl<'v> AllocValue<'v> for MutableMessage<'v> {
+    fn alloc_value(self, heap: Heap<'v>) -> Value<'v> {
+        heap.alloc_complex(self)
+    }
+}
 
-starlark_complex_value!(pub Message);
+impl AllocFrozenValue for FrozenMessage {
+    fn alloc_frozen_value(self, heap: &FrozenHeap) -> FrozenValue {
+        heap.alloc_simple(self)
+    }
+}
 
-impl<'v> Freeze for Message<'v> {
+impl<'v> Freeze for MutableMessage<'v> {
     type Frozen = FrozenMessage;
     fn freeze(self, freezer: &Freezer) -> FreezeResult<FrozenMessage> {
-        let values = self
-            .values
+        let exposed = self.data.exposed.get();
+        let Fields { keys, values } = self.data.fields.into_inner();
+        let values = values
             .into_iter()
             .map(|v| v.freeze(freezer))
             .collect::<FreezeResult<_>>()?;
         Ok(MessageGen {
             ty: self.ty,
-            keys: self.keys,
-            values,
             origin: self.origin,
+            proto: self.proto,
+            data: FrozenData {
+                fields: FrozenFields { keys, values },
+                exposed,
+            },
         })
     }
 }
 
-impl<V: ValueLifetimeless> MessageGen<V> {
-    pub fn message_type(&self) -> &'static MessageType {
-        skyc_schema::lookup(self.ty)
+impl<'v> MutableMessage<'v> {
+    pub(crate) fn new(
+        ty: TypeId,
+        fields: Fields<'v>,
+        origin: Option<Origin>,
+        proto: bool,
+        heap: Heap<'v>,
+    ) -> MutableMessage<'v> {
+        MessageGen {
+            ty,
+            origin,
+            proto,
+            data: MutableFields {
+                fields: RefCell::new(fields),
+                heap: HeapRef(heap),
+                exposed: Cell::new(false),
+            },
+        }
     }
 }
 
-impl<'v, V: ValueLike<'v>> MessageGen<V> {
+/// A message value seen from Rust: its type, origin and (borrowed) fields, whichever form
+/// it has.
+pub struct Message<'v> {
+    pub value: Value<'v>,
+    pub ty: TypeId,
+    pub origin: &'v Option<Origin>,
+    pub proto: bool,
+    fields: FieldsRef<'v, 'v>,
+    mutable: Option<&'v MutableFields<'v>>,
+    exposed: bool,
+}
+
+impl<'v> Message<'v> {
+    pub fn from_value(value: Value<'v>) -> Option<Message<'v>> {
+        if let Some(f) = value.unpack_frozen() {
+            let m = f.downcast_ref::<FrozenMessage>()?;
+            Some(Message {
+                value,
+                ty: m.ty,
+                origin: &m.origin,
+                proto: m.proto,
+                fields: MessageData::<'v>::fields(&m.data),
+                mutable: None,
+                exposed: m.data.exposed,
+            })
+        } else {
+            let m = value.downcast_ref::<MutableMessage<'v>>()?;
+            Some(Message {
+                value,
+                ty: m.ty,
+                origin: &m.origin,
+                proto: m.proto,
+                fields: m.data.fields(),
+                mutable: Some(&m.data),
+                exposed: m.data.exposed.get(),
+            })
+        }
+    }
+
+    /// Whether `value` is a message (without borrowing its fields).
+    pub fn is_message(value: Value<'v>) -> bool {
+        match value.unpack_frozen() {
+            Some(f) => f.downcast_ref::<FrozenMessage>().is_some(),
+            None => value.downcast_ref::<MutableMessage<'v>>().is_some(),
+        }
+    }
+
+    pub fn message_type(&self) -> &'static MessageType {
+        skyc_schema::lookup(self.ty)
+    }
+
     /// The set fields as (name, value), in schema order.
     pub fn fields(&self) -> impl Iterator<Item = (&'static str, Value<'v>)> + '_ {
         self.field_entries().map(|(f, v)| (f.name.as_str(), v))
@@ -104,82 +317,157 @@ impl<'v, V: ValueLike<'v>> MessageGen<V> {
     /// The fields that are set, with their schema entries, in schema order.
     pub fn field_entries(&self) -> impl Iterator<Item = (&'static Field, Value<'v>)> + '_ {
         let t = self.message_type();
-        self.keys
+        self.fields
+            .keys
             .iter()
-            .zip(&self.values)
-            .map(move |(k, v)| (&t.fields[*k as usize], v.to_value()))
+            .zip(&self.fields.values)
+            .map(move |(k, v)| (&t.fields[*k as usize], *v))
     }
 
     pub fn get(&self, name: &str) -> Option<Value<'v>> {
         let (i, _) = self.message_type().field(name)?;
-        let pos = self.keys.iter().position(|k| *k as usize == i)?;
-        Some(self.values[pos].to_value())
+        self.fields.get(i)
     }
-}
 
-impl<'v> Message<'v> {
     /// A copy with the field at `index` (into the type's field list) set to `value`, which
     /// must already be in the field's representation. The copy keeps the message's origin.
-    pub(crate) fn with_field(&self, index: usize, value: Value<'v>) -> Message<'v> {
-        let mut keys = self.keys.clone();
-        let mut values = self.values.clone();
-        match keys.binary_search(&(index as u32)) {
-            Ok(pos) => values[pos] = value,
-            Err(pos) => {
-                keys.insert(pos, index as u32);
-                values.insert(pos, value);
-            }
-        }
-        MessageGen {
-            ty: self.ty,
-            keys,
-            values,
-            origin: self.origin.clone(),
-        }
+    pub(crate) fn with_field(&self, index: usize, value: Value<'v>, heap: Heap<'v>) -> Value<'v> {
+        let mut fields = Fields {
+            keys: self.fields.keys.clone(),
+            values: self.fields.values.clone(),
+        };
+        fields.set(index, value);
+        heap.alloc(MutableMessage::new(
+            self.ty,
+            fields,
+            self.origin.clone(),
+            self.proto,
+            heap,
+        ))
     }
 
     /// A message of type `ty` with the fields (index, value) set and no origin: findings in
     /// it point at the message that holds it.
-    pub(crate) fn with_fields(ty: TypeId, mut fields: Vec<(u32, Value<'v>)>) -> Message<'v> {
+    pub(crate) fn with_fields(
+        ty: TypeId,
+        mut fields: Vec<(u32, Value<'v>)>,
+        heap: Heap<'v>,
+    ) -> Value<'v> {
         fields.sort_by_key(|(k, _)| *k);
         let (keys, values) = fields.into_iter().unzip();
-        MessageGen {
+        heap.alloc(MutableMessage::new(
             ty,
-            keys,
-            values,
-            origin: None,
-        }
+            Fields { keys, values },
+            None,
+            false,
+            heap,
+        ))
     }
 }
 
-impl<V: ValueLifetimeless> fmt::Display for MessageGen<V>
-where
-    V: fmt::Display,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.message_type();
-        write!(f, "{}(", t.path)?;
-        for (i, (k, v)) in self.keys.iter().zip(&self.values).enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{} = {}", t.fields[*k as usize].name, v)?;
-        }
-        f.write_str(")")
+impl<T> MessageGen<T> {
+    pub fn message_type(&self) -> &'static MessageType {
+        skyc_schema::lookup(self.ty)
     }
+}
+
+impl<'v, T: MessageData<'v>> fmt::Display for MessageGen<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.repr(&mut s);
+        f.write_str(&s)
+    }
+}
+
+impl<'v, T: MessageData<'v>> MessageGen<T> {
+    fn repr(&self, out: &mut String) {
+        let t = self.message_type();
+        out.push_str(&t.path);
+        out.push('(');
+        let fields = self.data.fields();
+        for (i, (k, v)) in fields.keys.iter().zip(&fields.values).enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&t.fields[*k as usize].name);
+            out.push_str(" = ");
+            // Guards against cycles (`m.items.append(m)`).
+            v.collect_repr(out);
+        }
+        out.push(')');
+    }
+
+    fn frozen_error(&self, what: &str) -> starlark::Error {
+        SkyError::new(
+            codes::SKY0301,
+            format!(
+                "cannot {what} of a frozen {} (it belongs to a module that finished loading)",
+                self.message_type().path
+            ),
+        )
+        .with_help("copy it first: `m = proto.clone(value)`")
+        .into()
+    }
+}
+
+/// A diagnostic turned into the error of the running statement.
+fn to_error(d: Diagnostic) -> starlark::Error {
+    let code = skyc_diag::codes::lookup(d.code).unwrap_or(codes::SKY0204);
+    let mut e = SkyError::new(code, d.message);
+    if let Some(h) = d.help {
+        e = e.with_help(h);
+    }
+    e.into()
 }
 
 #[starlark_value(type = "Message")]
-impl<'v, V: ValueLike<'v>> StarlarkValue<'v> for MessageGen<V>
+impl<'v, T: MessageData<'v> + fmt::Debug + Allocative + 'v> StarlarkValue<'v> for MessageGen<T>
 where
     Self: ProvidesStaticType<'v>,
 {
-    fn get_attr(&self, attribute: &str, _heap: Heap<'v>) -> Option<Value<'v>> {
+    type Canonical = FrozenMessage;
+
+    fn collect_repr(&self, collector: &mut String) {
+        self.repr(collector);
+    }
+
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
         let t = self.message_type();
-        let (i, _) = t.field(attribute)?;
-        match self.keys.iter().position(|k| *k as usize == i) {
-            Some(pos) => Some(self.values[pos].to_value()),
-            None => Some(Value::new_none()),
+        let (i, field) = t.field(attribute)?;
+        let current = self.data.fields().get(i);
+        let m = self.data.mutable();
+        if let Some(v) = current {
+            if let (Some(m), FieldType::List(_) | FieldType::Map(_)) = (m, &field.ty) {
+                // The caller may change it in place (`m.ports.append(p)`).
+                m.exposed.set(true);
+            }
+            return Some(v);
+        }
+        match (m, &field.ty) {
+            (Some(m), FieldType::Message(id)) if self.proto => {
+                let child = heap.alloc(MutableMessage::new(
+                    *id,
+                    Fields::default(),
+                    None,
+                    true,
+                    heap,
+                ));
+                m.fields.borrow_mut().set(i, child);
+                Some(child)
+            }
+            (Some(m), FieldType::List(_)) if self.proto => {
+                let list = heap.alloc(AllocList::EMPTY);
+                m.fields.borrow_mut().set(i, list);
+                m.exposed.set(true);
+                Some(list)
+            }
+            (Some(m), FieldType::Map(_)) if self.proto => {
+                let dict = heap.alloc(AllocDict::EMPTY);
+                m.fields.borrow_mut().set(i, dict);
+                m.exposed.set(true);
+                Some(dict)
+            }
+            _ => Some(Value::new_none()),
         }
     }
 
@@ -195,19 +483,86 @@ where
             .collect()
     }
 
+    fn set_attr(&self, attribute: &str, value: Value<'v>) -> starlark::Result<()> {
+        let Some(m) = self.data.mutable() else {
+            return Err(self.frozen_error(&format!("set `{attribute}`")));
+        };
+        let t = self.message_type();
+        let Some((i, field)) = t.field(attribute) else {
+            return Err(to_error(unknown_field(t, attribute, attribute)));
+        };
+        if value.is_none() {
+            m.fields.borrow_mut().remove(i);
+            return Ok(());
+        }
+        let mut b = Builder::detached(m.heap.0, self.proto);
+        let converted = b.convert(value, &field.ty, attribute, attribute);
+        if let Some(d) = b.collected.into_iter().next() {
+            return Err(to_error(d));
+        }
+        let Some(converted) = converted else {
+            return Ok(());
+        };
+        if let Some(g) = &t.gvk {
+            let want = match attribute {
+                "apiVersion" => Some(g.api_version()),
+                "kind" => Some(g.kind.clone()),
+                _ => None,
+            };
+            if let Some(want) = want.filter(|w| converted.unpack_str() != Some(w)) {
+                return Err(SkyError::new(
+                    codes::SKY0204,
+                    format!(
+                        "`{attribute}` of {} must be `{want}`, not {}",
+                        t.display,
+                        converted.to_repr()
+                    ),
+                )
+                .with_help("the constructor sets it; leave it alone")
+                .into());
+            }
+        }
+        let mut fields = m.fields.borrow_mut();
+        // Setting one member of a oneof clears the others.
+        for o in t.oneofs.iter().filter(|o| o.fields.contains(&i)) {
+            for j in o.fields.iter().filter(|j| **j != i) {
+                fields.remove(*j);
+            }
+        }
+        fields.set(i, converted);
+        Ok(())
+    }
+
     fn equals(&self, other: Value<'v>) -> starlark::Result<bool> {
         let Some(other) = Message::from_value(other) else {
             return Ok(false);
         };
-        if other.ty != self.ty || other.keys != self.keys {
+        let mine = self.data.fields();
+        if other.ty != self.ty || other.fields.keys != mine.keys {
             return Ok(false);
         }
-        for (a, b) in self.values.iter().zip(&other.values) {
-            if !a.to_value().equals(*b)? {
+        for (a, b) in mine.values.iter().zip(&other.fields.values) {
+            if !a.equals(*b)? {
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+}
+
+/// The diagnostic for a field name `name` that `t` does not have.
+fn unknown_field(t: &MessageType, name: &str, fpath: &str) -> Diagnostic {
+    let d = Diagnostic::new(
+        codes::SKY0203,
+        format!("unknown field `{name}` on {}", t.display),
+    )
+    .with_field_path(fpath);
+    let cands = t.fields.iter().map(|f| f.name.as_str());
+    match did_you_mean(name, cands) {
+        Some(s) => d
+            .with_label(format!("did you mean `{s}`?"))
+            .with_help(format!("did you mean `{s}`?")),
+        None => d.with_help(format!("`skyc doc {}` lists its fields", t.path)),
     }
 }
 
@@ -219,6 +574,8 @@ pub struct MessageCtor {
     /// Its signature for the static typechecker, built on first use.
     #[allocative(skip)]
     pub(crate) signature: OnceLock<Ty>,
+    /// A type of `proto.package`: its messages get skycfg's semantics.
+    pub(crate) proto: bool,
 }
 
 impl MessageCtor {
@@ -226,6 +583,14 @@ impl MessageCtor {
         MessageCtor {
             ty,
             signature: OnceLock::new(),
+            proto: false,
+        }
+    }
+
+    pub(crate) fn proto(ty: TypeId) -> MessageCtor {
+        MessageCtor {
+            proto: true,
+            ..MessageCtor::new(ty)
         }
     }
 }
@@ -318,7 +683,13 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
     /// `envoy.config.bootstrap.v3.Bootstrap.StaticResources`.
     fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
         let path = format!("{}.{attribute}", skyc_schema::lookup(self.ty).path);
-        skyc_schema::by_path(&path).map(|t| heap.alloc(MessageCtor::new(t.id)))
+        if let Some(t) = skyc_schema::by_path(&path) {
+            return Some(heap.alloc(MessageCtor {
+                proto: self.proto,
+                ..MessageCtor::new(t.id)
+            }));
+        }
+        super::proto::nested_enum(self.ty, attribute, heap)
     }
 
     fn has_attr(&self, attribute: &str, heap: Heap<'v>) -> bool {
@@ -335,7 +706,7 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
         let heap = eval.heap();
         let positional = args.positions(heap)?.count();
         let named = args.names_map()?;
-        let mut b = Builder::new(eval);
+        let mut b = Builder::new(eval).proto(self.proto);
         if positional > 0 {
             b.report(
                 Diagnostic::new(
@@ -363,10 +734,16 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
     }
 }
 
-/// Builds messages from Starlark values, recording problems with their field paths.
+/// Builds messages from Starlark values, recording problems with their field paths: into
+/// the evaluation's diagnostics (construction, which goes on after a bad field), or into
+/// `collected` (assignment, which fails with the first).
 pub(crate) struct Builder<'a, 'v, 'e, 'x> {
-    eval: &'a mut Evaluator<'v, 'e, 'x>,
+    heap: Heap<'v>,
+    eval: Option<&'a mut Evaluator<'v, 'e, 'x>>,
+    pub(crate) collected: Vec<Diagnostic>,
     origin: Option<Origin>,
+    /// Messages built get skycfg's semantics (see [`MessageGen::proto`]).
+    proto: bool,
 }
 
 impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
@@ -389,11 +766,36 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 }
             })
         };
-        Builder { eval, origin }
+        Builder {
+            heap: eval.heap(),
+            eval: Some(eval),
+            collected: Vec::new(),
+            origin,
+            proto: false,
+        }
+    }
+
+    /// A builder that collects its findings instead of recording them.
+    pub(crate) fn detached(heap: Heap<'v>, proto: bool) -> Self {
+        Builder {
+            heap,
+            eval: None,
+            collected: Vec::new(),
+            origin: None,
+            proto,
+        }
+    }
+
+    pub(crate) fn proto(mut self, proto: bool) -> Self {
+        self.proto = proto;
+        self
     }
 
     fn report(&mut self, d: Diagnostic, narrow_to: Option<&str>) {
-        record(self.eval, d, narrow_to);
+        match &mut self.eval {
+            Some(eval) => record(eval, d, narrow_to),
+            None => self.collected.push(d),
+        }
     }
 
     /// Builds a message of type `ty` from (field, value) pairs. `path` is the field path of
@@ -409,19 +811,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         for (name, value) in entries {
             let fpath = join(path, name);
             let Some((i, field)) = t.field(name) else {
-                let mut d = Diagnostic::new(
-                    codes::SKY0203,
-                    format!("unknown field `{name}` on {}", t.display),
-                )
-                .with_field_path(&fpath);
-                let cands = t.fields.iter().map(|f| f.name.as_str());
-                d = match did_you_mean(name, cands) {
-                    Some(s) => d
-                        .with_label(format!("did you mean `{s}`?"))
-                        .with_help(format!("did you mean `{s}`?")),
-                    None => d.with_help(format!("`skyc doc {}` lists its fields", t.path)),
-                };
-                self.report(d, Some(name));
+                self.report(unknown_field(t, name, &fpath), Some(name));
                 continue;
             };
             if value.is_none() {
@@ -454,24 +844,26 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                         );
                     }
                     Some(_) => {}
-                    None => set.push((i as u32, self.eval.heap().alloc(want.as_str()))),
+                    None => set.push((i as u32, self.heap.alloc(want.as_str()))),
                 }
             }
         }
         set.sort_by_key(|(k, _)| *k);
         let (keys, values) = set.into_iter().unzip();
-        Some(self.eval.heap().alloc(MessageGen {
+        // Messages built from dicts inside a constructor call have no origin of their own:
+        // findings in them point at the constructor's field that holds them.
+        let origin = if path.is_empty() {
+            self.origin.clone()
+        } else {
+            None
+        };
+        Some(self.heap.alloc(MutableMessage::new(
             ty,
-            keys,
-            values,
-            // Messages built from dicts inside a constructor call have no origin of their
-            // own: findings in them point at the constructor's field that holds them.
-            origin: if path.is_empty() {
-                self.origin.clone()
-            } else {
-                None
-            },
-        }))
+            Fields { keys, values },
+            origin,
+            self.proto,
+            self.heap,
+        )))
     }
 
     fn type_error(&mut self, value: Value<'v>, ty: &FieldType, path: &str, narrow: &str) {
@@ -498,7 +890,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         path: &str,
         narrow: &str,
     ) -> Option<Value<'v>> {
-        let heap = self.eval.heap();
+        let heap = self.heap;
         match ty {
             FieldType::String { enum_values } => {
                 // An Envoy message where text is expected (a ConfigMap's `envoy.yaml`) is
@@ -588,7 +980,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 }
             }
             FieldType::Any => {
-                if Message::from_value(value).is_some() {
+                if Message::is_message(value) {
                     Some(value)
                 } else {
                     self.type_error(value, ty, path, narrow);
@@ -796,4 +1188,102 @@ fn hint_for(value: Value, ty: &FieldType) -> String {
         (_, FieldType::Map(_)) => "pass a dict with string keys".to_string(),
         _ => format!("pass {}", ty.describe()),
     }
+}
+
+/// Converts again the lists and dicts that messages handed out, which the user may have
+/// changed in place (`d.spec.ports.append({"port": 80})`): each item is checked against the
+/// field's type and brought into its representation, and problems are recorded with their
+/// field paths. They point at the message's origin, or at `site` when it has none. Call this
+/// before a message is lowered.
+pub(crate) fn normalize<'v>(
+    eval: &mut Evaluator<'v, '_, '_>,
+    value: Value<'v>,
+    site: Option<Span>,
+) {
+    let mut seen = std::collections::HashSet::new();
+    normalize_in(eval, value, "", site, &mut seen, 0);
+}
+
+fn normalize_in<'v>(
+    eval: &mut Evaluator<'v, '_, '_>,
+    value: Value<'v>,
+    path: &str,
+    site: Option<Span>,
+    seen: &mut std::collections::HashSet<starlark::values::ValueIdentity<'v>>,
+    depth: usize,
+) {
+    // Lowering reports structures nested deeper than this.
+    if depth > 256 || !seen.insert(value.identity()) {
+        return;
+    }
+    if let Some(items) = ListRef::from_value(value) {
+        let items = items.content().to_vec();
+        for (i, v) in items.into_iter().enumerate() {
+            normalize_in(
+                eval,
+                v,
+                &format!("{path}[{i}]"),
+                site.clone(),
+                seen,
+                depth + 1,
+            );
+        }
+        return;
+    }
+    if let Some(d) = DictRef::from_value(value) {
+        let items: Vec<(Value<'v>, Value<'v>)> = d.iter().collect();
+        drop(d);
+        for (k, v) in items {
+            let p = format!("{path}[{}]", k.to_repr());
+            normalize_in(eval, v, &p, site.clone(), seen, depth + 1);
+        }
+        return;
+    }
+    let Some(m) = Message::from_value(value) else {
+        return;
+    };
+    let site = m.origin.as_ref().map(|o| super::to_span(&o.site)).or(site);
+    let entries: Vec<(usize, &'static Field, Value<'v>)> = m
+        .fields
+        .keys
+        .iter()
+        .zip(&m.fields.values)
+        .map(|(k, v)| (*k as usize, &m.message_type().fields[*k as usize], *v))
+        .collect();
+    let (exposed, mutable) = (m.exposed, m.mutable);
+    drop(m);
+    for (index, field, v) in entries {
+        let fpath = join(path, &field.name);
+        let mut v = v;
+        if exposed && matches!(field.ty, FieldType::List(_) | FieldType::Map(_)) {
+            let ctx = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>());
+            let previous = ctx.and_then(|c| c.span_override.replace(site.clone()));
+            let converted = Builder::new(eval).convert(v, &field.ty, &fpath, &field.name);
+            if let Some(c) = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>()) {
+                c.span_override.replace(previous);
+            }
+            if let (Some(c), Some(mm)) = (converted, mutable) {
+                if !same_items(v, c) {
+                    mm.fields.borrow_mut().set(index, c);
+                    v = c;
+                }
+            }
+        }
+        normalize_in(eval, v, &fpath, site.clone(), seen, depth + 1);
+    }
+}
+
+/// Whether a converted container holds the very values of the original (nothing needed
+/// converting), so the original can stay where it is.
+fn same_items<'v>(a: Value<'v>, b: Value<'v>) -> bool {
+    if let (Some(x), Some(y)) = (ListRef::from_value(a), ListRef::from_value(b)) {
+        return x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| p.ptr_eq(q));
+    }
+    if let (Some(x), Some(y)) = (DictRef::from_value(a), DictRef::from_value(b)) {
+        return x.len() == y.len()
+            && x.iter()
+                .zip(y.iter())
+                .all(|((k1, v1), (k2, v2))| k1.ptr_eq(k2) && v1.ptr_eq(v2));
+    }
+    false
 }

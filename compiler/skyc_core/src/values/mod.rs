@@ -263,7 +263,6 @@ pub fn globals() -> Globals {
         .get_or_init(|| {
             let mut b = GlobalsBuilder::extended_by(&[
                 LibraryExtension::StructType,
-                LibraryExtension::Json,
                 LibraryExtension::Typing,
                 LibraryExtension::Print,
                 LibraryExtension::Map,
@@ -273,6 +272,7 @@ pub fn globals() -> Globals {
             b.namespace("hash", codec::hash_module);
             b.namespace("url", codec::url_module);
             b.namespace("yaml", codec::yaml_module);
+            b.namespace("json", codec::json_module);
             b.namespace("proto", proto::proto_module);
             b.namespace("asserts", testing::assert_module);
             b.namespace("testing", testing::testing_module);

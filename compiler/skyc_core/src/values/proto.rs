@@ -1,17 +1,418 @@
-//! `proto.*` helpers for protobuf (Envoy) messages, and `duration(...)`.
+//! `proto.*`: skycfg's protobuf module over skyc's typed model (packages, enums, the codecs
+//! and message operations), and `duration(...)`.
 
-use super::message::Message;
+use super::message::{Message, MessageCtor};
 use super::SkyError;
-use skyc_diag::codes;
-use skyc_schema::SchemaId;
+use allocative::Allocative;
+use skyc_diag::{codes, did_you_mean};
+use skyc_schema::{SchemaId, TypeId};
+use starlark::any::ProvidesStaticType;
 use starlark::environment::GlobalsBuilder;
+use starlark::eval::{Arguments, Evaluator};
 use starlark::starlark_module;
+use starlark::starlark_simple_value;
 use starlark::values::float::UnpackFloat;
-use starlark::values::Value;
+use starlark::values::{
+    starlark_value, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value,
+};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// What a protobuf package name stands for in skyc's model.
+#[derive(Debug, Clone, PartialEq)]
+enum PackageKind {
+    /// Kubernetes types whose schema names start with this prefix (`io.k8s.api.apps.v1`).
+    K8s(String),
+    /// `k8s.io.apimachinery.pkg.api.resource`: `Quantity(string = "100m")`.
+    Resource,
+    /// `k8s.io.apimachinery.pkg.util.intstr`: `IntOrString(intVal = 80)`.
+    IntStr,
+    /// Envoy's descriptors (envoy.*, xds.*, udpa.*, google.*).
+    Envoy,
+}
+
+/// The value of `proto.package(name)`: its attributes are the package's message types and
+/// enums.
+#[derive(Debug, Clone, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+pub struct ProtoPackage {
+    name: String,
+    #[allocative(skip)]
+    kind: PackageKind,
+}
+
+starlark_simple_value!(ProtoPackage);
+
+impl fmt::Display for ProtoPackage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<proto.Package {:?}>", self.name)
+    }
+}
+
+/// The Kubernetes schema name prefix of a protobuf package (`k8s.io.api.apps.v1` →
+/// `io.k8s.api.apps.v1`).
+fn k8s_prefix(package: &str) -> Option<String> {
+    package
+        .strip_prefix("k8s.io.")
+        .map(|rest| format!("io.k8s.{rest}"))
+}
+
+/// Every package name `proto.package` accepts, sorted.
+fn known_packages() -> &'static BTreeSet<String> {
+    static KNOWN: OnceLock<BTreeSet<String>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let mut out = BTreeSet::new();
+        for t in super::message::schema().types() {
+            if let Some((pkg, _)) = t.name.rsplit_once('.') {
+                if let Some(rest) = pkg.strip_prefix("io.k8s.") {
+                    out.insert(format!("k8s.io.{rest}"));
+                }
+            }
+        }
+        out.insert("k8s.io.apimachinery.pkg.api.resource".to_string());
+        out.insert("k8s.io.apimachinery.pkg.util.intstr".to_string());
+        for f in skyc_schema::envoy::pool().files() {
+            out.insert(f.package_name().to_string());
+        }
+        out
+    })
+}
+
+impl ProtoPackage {
+    fn resolve(name: &str) -> Result<ProtoPackage, SkyError> {
+        let kind = match name {
+            "k8s.io.apimachinery.pkg.api.resource" => PackageKind::Resource,
+            "k8s.io.apimachinery.pkg.util.intstr" => PackageKind::IntStr,
+            _ => match k8s_prefix(name) {
+                Some(prefix) => PackageKind::K8s(prefix),
+                None => PackageKind::Envoy,
+            },
+        };
+        if !known_packages().contains(name) {
+            let mut e = SkyError::new(
+                codes::SKY0313,
+                format!("skyc has no protobuf package named `{name}`"),
+            );
+            e = match did_you_mean(name, known_packages().iter().map(String::as_str)) {
+                Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                None => e.with_help(
+                    "Kubernetes packages are named like `k8s.io.api.apps.v1`, Envoy's like `envoy.config.cluster.v3`",
+                ),
+            };
+            return Err(e);
+        }
+        Ok(ProtoPackage {
+            name: name.to_string(),
+            kind,
+        })
+    }
+
+    fn member<'v>(&self, attr: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        match &self.kind {
+            PackageKind::Resource => (attr == "Quantity").then(|| heap.alloc(WellKnown::Quantity)),
+            PackageKind::IntStr => {
+                (attr == "IntOrString").then(|| heap.alloc(WellKnown::IntOrString))
+            }
+            PackageKind::K8s(prefix) => super::message::schema()
+                .by_name(&format!("{prefix}.{attr}"))
+                .map(|t| heap.alloc(MessageCtor::proto(t.id))),
+            PackageKind::Envoy => {
+                let full = format!("{}.{attr}", self.name);
+                if self.name == "google.protobuf" {
+                    if let Some(w) = WellKnown::of(attr) {
+                        return Some(heap.alloc(w));
+                    }
+                }
+                if let Some(t) = skyc_schema::envoy::envoy().schema.by_name(&full) {
+                    return Some(heap.alloc(MessageCtor::proto(t.id)));
+                }
+                skyc_schema::envoy::pool()
+                    .get_enum_by_name(&full)
+                    .map(|_| heap.alloc(EnumType { name: full }))
+            }
+        }
+    }
+
+    /// The names of the package's types and enums, sorted.
+    fn members(&self) -> Vec<String> {
+        let mut out: Vec<String> = match &self.kind {
+            PackageKind::Resource => vec!["Quantity".into()],
+            PackageKind::IntStr => vec!["IntOrString".into()],
+            PackageKind::K8s(prefix) => {
+                let dot = format!("{prefix}.");
+                super::message::schema()
+                    .types()
+                    .iter()
+                    .filter_map(|t| t.name.strip_prefix(&dot))
+                    .filter(|rest| !rest.contains('.'))
+                    .map(str::to_string)
+                    .collect()
+            }
+            PackageKind::Envoy => {
+                let pool = skyc_schema::envoy::pool();
+                let mut names: Vec<String> = pool
+                    .all_messages()
+                    .filter(|m| m.package_name() == self.name && m.parent_message().is_none())
+                    .map(|m| m.name().to_string())
+                    .collect();
+                names.extend(
+                    pool.all_enums()
+                        .filter(|e| e.package_name() == self.name && e.parent_message().is_none())
+                        .map(|e| e.name().to_string()),
+                );
+                names
+            }
+        };
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The help for a name no package has: the closest type name of any package.
+pub(crate) fn suggest_member(name: &str) -> String {
+    let k8s = super::message::schema()
+        .types()
+        .iter()
+        .map(|t| t.short_name().to_string());
+    let envoy = skyc_schema::envoy::pool()
+        .all_messages()
+        .map(|m| m.name().to_string());
+    let names: BTreeSet<String> = k8s.chain(envoy).collect();
+    match did_you_mean(name, names.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`? `dir(package)` lists its types"),
+        None => "`dir(package)` lists its types".to_string(),
+    }
+}
+
+#[starlark_value(type = "proto.Package")]
+impl<'v> StarlarkValue<'v> for ProtoPackage {
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        self.member(attribute, heap)
+    }
+
+    fn has_attr(&self, attribute: &str, heap: Heap<'v>) -> bool {
+        self.member(attribute, heap).is_some()
+    }
+
+    fn dir_attr(&self) -> Vec<String> {
+        self.members()
+    }
+}
+
+/// A protobuf enum type (`Cluster.DiscoveryType`): its attributes are its value names, as
+/// strings, which is what enum fields take.
+#[derive(Debug, Clone, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+pub struct EnumType {
+    name: String,
+}
+
+starlark_simple_value!(EnumType);
+
+impl fmt::Display for EnumType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<proto.EnumType {:?}>", self.name)
+    }
+}
+
+impl EnumType {
+    fn values(&self) -> Vec<String> {
+        skyc_schema::envoy::pool()
+            .get_enum_by_name(&self.name)
+            .map(|e| e.values().map(|v| v.name().to_string()).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[starlark_value(type = "proto.EnumType")]
+impl<'v> StarlarkValue<'v> for EnumType {
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        self.values()
+            .iter()
+            .any(|v| v == attribute)
+            .then(|| heap.alloc(attribute))
+    }
+
+    fn has_attr(&self, attribute: &str, _heap: Heap<'v>) -> bool {
+        self.values().iter().any(|v| v == attribute)
+    }
+
+    fn dir_attr(&self) -> Vec<String> {
+        self.values()
+    }
+}
+
+/// An enum nested in an Envoy message type (`Cluster.DiscoveryType`).
+pub(crate) fn nested_enum<'v>(ty: TypeId, attr: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+    if ty.source() != SchemaId::ENVOY {
+        return None;
+    }
+    let name = format!("{}.{attr}", skyc_schema::lookup(ty).name);
+    skyc_schema::envoy::pool()
+        .get_enum_by_name(&name)
+        .map(|_| heap.alloc(EnumType { name }))
+}
+
+/// Types whose values skyc holds as scalars: a quantity, an int-or-string, a duration, a
+/// wrapper. Their constructors take the protobuf fields and return the scalar.
+#[derive(Debug, Clone, Copy, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+pub enum WellKnown {
+    Quantity,
+    IntOrString,
+    Duration,
+    /// `google.protobuf.*Value` with its value's type.
+    Wrapper(&'static str),
+}
+
+starlark_simple_value!(WellKnown);
+
+impl WellKnown {
+    fn of(name: &str) -> Option<WellKnown> {
+        Some(match name {
+            "Duration" => WellKnown::Duration,
+            "BoolValue" => WellKnown::Wrapper("BoolValue"),
+            "StringValue" => WellKnown::Wrapper("StringValue"),
+            "BytesValue" => WellKnown::Wrapper("BytesValue"),
+            "Int32Value" => WellKnown::Wrapper("Int32Value"),
+            "Int64Value" => WellKnown::Wrapper("Int64Value"),
+            "UInt32Value" => WellKnown::Wrapper("UInt32Value"),
+            "UInt64Value" => WellKnown::Wrapper("UInt64Value"),
+            "FloatValue" => WellKnown::Wrapper("FloatValue"),
+            "DoubleValue" => WellKnown::Wrapper("DoubleValue"),
+            _ => return None,
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            WellKnown::Quantity => "k8s.io.apimachinery.pkg.api.resource.Quantity",
+            WellKnown::IntOrString => "k8s.io.apimachinery.pkg.util.intstr.IntOrString",
+            WellKnown::Duration => "google.protobuf.Duration",
+            WellKnown::Wrapper(n) => n,
+        }
+    }
+
+    fn fields(&self) -> &'static [&'static str] {
+        match self {
+            WellKnown::Quantity => &["string"],
+            WellKnown::IntOrString => &["type", "intVal", "strVal"],
+            WellKnown::Duration => &["seconds", "nanos"],
+            WellKnown::Wrapper(_) => &["value"],
+        }
+    }
+}
+
+impl fmt::Display for WellKnown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn wk_error(w: &WellKnown, msg: impl fmt::Display) -> starlark::Error {
+    SkyError::new(codes::SKY0204, format!("{}: {msg}", w.name()))
+        .with_help(format!(
+            "its fields are {}",
+            w.fields()
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into()
+}
+
+#[starlark_value(type = "proto.MessageType")]
+impl<'v> StarlarkValue<'v> for WellKnown {
+    fn invoke(
+        &self,
+        _me: Value<'v>,
+        args: &Arguments<'v, '_>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        let heap = eval.heap();
+        if args.positions(heap)?.count() > 0 {
+            return Err(wk_error(self, "takes keyword arguments only"));
+        }
+        let named = args.names_map()?;
+        let get = |k: &str| named.iter().find(|(n, _)| n.as_str() == k).map(|(_, v)| *v);
+        for (k, _) in named.iter() {
+            if !self.fields().contains(&k.as_str()) {
+                return Err(wk_error(self, format!("unknown field `{}`", k.as_str())));
+            }
+        }
+        let int = |v: Option<Value<'v>>| -> Result<i64, starlark::Error> {
+            match v {
+                None => Ok(0),
+                Some(v) if v.unpack_bool().is_none() => v
+                    .unpack_i32()
+                    .map(i64::from)
+                    .or_else(|| v.to_str().parse().ok())
+                    .filter(|_| v.get_type() == "int")
+                    .ok_or_else(|| wk_error(self, format!("expected an int, got {}", v.to_repr()))),
+                Some(v) => Err(wk_error(
+                    self,
+                    format!("expected an int, got {}", v.to_repr()),
+                )),
+            }
+        };
+        match self {
+            WellKnown::Quantity => {
+                let s = get("string").and_then(|v| v.unpack_str()).ok_or_else(|| {
+                    wk_error(
+                        self,
+                        "give the quantity as `string`, e.g. Quantity(string = \"100m\")",
+                    )
+                })?;
+                let q = skyc_schema::parse_quantity(s).map_err(|e| {
+                    starlark::Error::from(SkyError::new(codes::SKY0207, e.to_string()))
+                })?;
+                Ok(heap.alloc(super::kube::QuantityValue(q)))
+            }
+            WellKnown::IntOrString => {
+                if let Some(s) = get("strVal") {
+                    if s.unpack_str().is_none() {
+                        return Err(wk_error(
+                            self,
+                            format!("`strVal` expects a string, got {}", s.to_repr()),
+                        ));
+                    }
+                    return Ok(s);
+                }
+                let n = int(get("intVal"))?;
+                i32::try_from(n).map(|n| heap.alloc(n)).map_err(|_| {
+                    wk_error(self, format!("`intVal` is an int32; {n} is out of range"))
+                })
+            }
+            WellKnown::Duration => {
+                let seconds = int(get("seconds"))?;
+                let nanos = int(get("nanos"))?;
+                let total = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+                if total.abs() > 315_576_000_000 * 1_000_000_000 {
+                    return Err(wk_error(self, "out of range"));
+                }
+                Ok(heap.alloc(skyc_schema::Duration { nanos: total }.to_proto_json()))
+            }
+            WellKnown::Wrapper(_) => {
+                // The field that holds it checks the value's type.
+                Ok(get("value").unwrap_or_else(Value::new_none))
+            }
+        }
+    }
+}
 
 /// `proto.*`.
 #[starlark_module]
 pub(crate) fn proto_module(builder: &mut GlobalsBuilder) {
+    /// The message types and enums of a protobuf package, as attributes:
+    /// `appsv1 = proto.package("k8s.io.api.apps.v1")` gives `appsv1.Deployment`.
+    /// Kubernetes packages map onto the `k8s` constructors (with the JSON field names),
+    /// Envoy's (`envoy.config.cluster.v3`, `google.protobuf`) onto the `envoy` ones.
+    /// Messages built from these types follow skycfg: reading an unset message field creates
+    /// it, so `d.metadata.name = "x"` works on a new `Deployment()`.
+    fn package(#[starlark(require = pos)] name: &str) -> starlark::Result<ProtoPackage> {
+        Ok(ProtoPackage::resolve(name)?)
+    }
+
     /// Packs a protobuf message for a `google.protobuf.Any` field (`typed_config`,
     /// `typed_extension_protocol_options`). The value is the message itself: lowering writes
     /// it with its `@type`. Any fields also accept the message directly.

@@ -175,8 +175,9 @@ pub(crate) fn testing_module(builder: &mut GlobalsBuilder) {
     /// configurations (a ConfigMap's `envoy.yaml`) are dicts with the protobuf field names.
     fn render<'v>(
         #[starlark(require = pos)] value: Value<'v>,
-        heap: starlark::values::Heap<'v>,
+        eval: &mut starlark::eval::Evaluator<'v, '_, '_>,
     ) -> starlark::Result<Value<'v>> {
+        let heap = eval.heap();
         let mut items = Vec::new();
         flatten(value, &mut items, 0);
         let mut out = Vec::new();
@@ -184,6 +185,7 @@ pub(crate) fn testing_module(builder: &mut GlobalsBuilder) {
             if item.is_none() {
                 continue;
             }
+            crate::values::message::normalize(eval, item, None);
             let (mut json, _, embedded) = crate::lower::to_json_with_origins(item)
                 .map_err(|e| fail(format!("testing.render: {e}"), None))?;
             for e in &embedded {

@@ -744,6 +744,9 @@ pub(crate) struct Builder<'a, 'v, 'e, 'x> {
     origin: Option<Origin>,
     /// Messages built get skycfg's semantics (see [`MessageGen::proto`]).
     proto: bool,
+    /// Protobuf field names may also be given in their JSON form (`connectTimeout` for
+    /// `connect_timeout`), as protobuf's JSON encoding writes them.
+    pub(crate) json_names: bool,
 }
 
 impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
@@ -772,6 +775,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             collected: Vec::new(),
             origin,
             proto: false,
+            json_names: false,
         }
     }
 
@@ -783,6 +787,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             collected: Vec::new(),
             origin: None,
             proto,
+            json_names: false,
         }
     }
 
@@ -810,7 +815,12 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         let mut set: Vec<(u32, Value<'v>)> = Vec::with_capacity(entries.len() + 2);
         for (name, value) in entries {
             let fpath = join(path, name);
-            let Some((i, field)) = t.field(name) else {
+            let found = t.field(name).or_else(|| {
+                self.json_names
+                    .then(|| t.field(&snake_case(name)))
+                    .flatten()
+            });
+            let Some((i, field)) = found else {
                 self.report(unknown_field(t, name, &fpath), Some(name));
                 continue;
             };
@@ -981,11 +991,42 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             }
             FieldType::Any => {
                 if Message::is_message(value) {
-                    Some(value)
-                } else {
-                    self.type_error(value, ty, path, narrow);
-                    None
+                    return Some(value);
                 }
+                // A dict with its `@type`, as Envoy's JSON writes an Any.
+                if let Some(dict) = DictRef::from_value(value) {
+                    let url = dict
+                        .iter()
+                        .find(|(k, _)| k.unpack_str() == Some("@type"))
+                        .and_then(|(_, v)| v.unpack_str());
+                    if let Some(url) = url {
+                        let name = url.rsplit('/').next().unwrap_or(url);
+                        let Some(t) =
+                            skyc_schema::schema_of(skyc_schema::SchemaId::ENVOY).by_name(name)
+                        else {
+                            drop(dict);
+                            self.report(
+                                Diagnostic::new(
+                                    codes::SKY0208,
+                                    format!("`{path}`: unknown type `{url}` in `@type`"),
+                                )
+                                .with_field_path(path)
+                                .with_help("`@type` is `type.googleapis.com/` and the full protobuf name of a message"),
+                                Some(narrow),
+                            );
+                            return None;
+                        };
+                        let entries: Vec<(String, Value<'v>)> = dict
+                            .iter()
+                            .filter_map(|(k, v)| k.unpack_str().map(|k| (k.to_string(), v)))
+                            .filter(|(k, _)| k != "@type")
+                            .collect();
+                        drop(dict);
+                        return self.build(t.id, &entries, path);
+                    }
+                }
+                self.type_error(value, ty, path, narrow);
+                None
             }
             FieldType::Number => {
                 if value.unpack_bool().is_none()
@@ -1149,6 +1190,20 @@ impl UnpackI64 for i64 {
     }
 }
 
+/// `connectTimeout` → `connect_timeout`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub(crate) fn join(path: &str, name: &str) -> String {
     if path.is_empty() {
         name.to_string()
@@ -1286,4 +1341,62 @@ fn same_items<'v>(a: Value<'v>, b: Value<'v>) -> bool {
                 .all(|((k1, v1), (k2, v2))| k1.ptr_eq(k2) && v1.ptr_eq(v2));
     }
     false
+}
+
+/// Sets (or with `None`, clears) the field at `index` of the mutable message `m`, whose value
+/// must already be in the field's representation. False when `m` is frozen.
+pub(crate) fn store<'v>(m: Value<'v>, index: usize, value: Option<Value<'v>>) -> bool {
+    let Some(mm) = m.downcast_ref::<MutableMessage<'v>>() else {
+        return false;
+    };
+    let mut f = mm.data.fields.borrow_mut();
+    match value {
+        Some(v) => f.set(index, v),
+        None => f.remove(index),
+    }
+    true
+}
+
+/// A deep copy: messages, lists and dicts are copied (a message keeps its type, origin and
+/// semantics), everything else is shared (strings, numbers and quantities do not change).
+pub(crate) fn deep_copy<'v>(
+    v: Value<'v>,
+    heap: Heap<'v>,
+    depth: usize,
+) -> Result<Value<'v>, String> {
+    if depth > 256 {
+        return Err("the value is nested deeper than 256 levels (or holds itself)".into());
+    }
+    if let Some(m) = Message::from_value(v) {
+        let mut fields = Fields::default();
+        for (k, x) in m.fields.keys.iter().zip(&m.fields.values) {
+            fields.keys.push(*k);
+            fields.values.push(deep_copy(*x, heap, depth + 1)?);
+        }
+        return Ok(heap.alloc(MutableMessage::new(
+            m.ty,
+            fields,
+            m.origin.clone(),
+            m.proto,
+            heap,
+        )));
+    }
+    if let Some(l) = ListRef::from_value(v) {
+        let items = l.content().to_vec();
+        let copied = items
+            .into_iter()
+            .map(|x| deep_copy(x, heap, depth + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(heap.alloc(AllocList(copied)));
+    }
+    if let Some(d) = DictRef::from_value(v) {
+        let entries: Vec<(Value<'v>, Value<'v>)> = d.iter().collect();
+        drop(d);
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, x) in entries {
+            out.push((k, deep_copy(x, heap, depth + 1)?));
+        }
+        return Ok(heap.alloc(AllocDict(out)));
+    }
+    Ok(v)
 }

@@ -9,6 +9,7 @@ pub mod lazy_ns;
 pub mod message;
 pub mod proto;
 pub mod testing;
+pub mod textproto;
 
 use skyc_diag::{codes, CodeInfo, Diagnostic, LineCol, Span};
 use starlark::any::ProvidesStaticType;

@@ -12,8 +12,9 @@ use starlark::eval::{Arguments, Evaluator};
 use starlark::starlark_module;
 use starlark::starlark_simple_value;
 use starlark::values::float::UnpackFloat;
+use starlark::values::none::NoneType;
 use starlark::values::{
-    starlark_value, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value,
+    starlark_value, Heap, NoSerialize, StarlarkPagablePanic, StarlarkValue, Value, ValueLike,
 };
 use std::collections::BTreeSet;
 use std::fmt;
@@ -439,6 +440,395 @@ pub(crate) fn proto_module(builder: &mut GlobalsBuilder) {
             .into()),
         }
     }
+
+    /// The message packed in an `Any` (what `proto.to_any` made, or an `Any` field's value).
+    fn from_any<'v>(#[starlark(require = pos)] any: Value<'v>) -> starlark::Result<Value<'v>> {
+        message_arg(any, "proto.from_any")?;
+        Ok(any)
+    }
+
+    /// The JSON text of a message, as skyc renders it: Kubernetes objects with their
+    /// `apiVersion` and `kind` and the JSON field names, Envoy messages with their protobuf
+    /// field names and `@type` in `Any` fields. One line when `compact`, else indented.
+    fn encode_json<'v>(
+        #[starlark(require = pos)] msg: Value<'v>,
+        #[starlark(require = named, default = true)] compact: bool,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        encode_json_impl(msg, compact, eval, "proto.encode_json")
+    }
+
+    /// The same as `proto.encode_json` (skycfg's other name).
+    fn to_json<'v>(
+        #[starlark(require = pos)] msg: Value<'v>,
+        #[starlark(require = named, default = true)] compact: bool,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        encode_json_impl(msg, compact, eval, "proto.to_json")
+    }
+
+    /// The protobuf text format of a message (one field per line; one line when `compact`).
+    /// Quantities and durations are written as strings, enum values as names.
+    fn encode_text<'v>(
+        #[starlark(require = pos)] msg: Value<'v>,
+        #[starlark(require = named, default = false)] compact: bool,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        encode_text_impl(msg, compact, eval, "proto.encode_text")
+    }
+
+    /// The same as `proto.encode_text` (skycfg's other name).
+    fn to_text<'v>(
+        #[starlark(require = pos)] msg: Value<'v>,
+        #[starlark(require = named, default = false)] compact: bool,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<String> {
+        encode_text_impl(msg, compact, eval, "proto.to_text")
+    }
+
+    /// A message of type `ty` from JSON text: `proto.decode_json(corev1.Service, text)`.
+    /// Fields are checked as the constructor checks them; Envoy fields may use their JSON
+    /// names (`connectTimeout`), and `Any` values are objects with an `@type`.
+    fn decode_json<'v>(
+        #[starlark(require = pos)] ty: Value<'v>,
+        #[starlark(require = pos)] text: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        decode_json_impl(ty, text, eval.heap(), "proto.decode_json")
+    }
+
+    /// The same as `proto.decode_json` (skycfg's other name).
+    fn from_json<'v>(
+        #[starlark(require = pos)] ty: Value<'v>,
+        #[starlark(require = pos)] text: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        decode_json_impl(ty, text, eval.heap(), "proto.from_json")
+    }
+
+    /// A message of type `ty` from the protobuf text format.
+    fn decode_text<'v>(
+        #[starlark(require = pos)] ty: Value<'v>,
+        #[starlark(require = pos)] text: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        decode_text_impl(ty, text, eval.heap(), "proto.decode_text")
+    }
+
+    /// The same as `proto.decode_text` (skycfg's other name).
+    fn from_text<'v>(
+        #[starlark(require = pos)] ty: Value<'v>,
+        #[starlark(require = pos)] text: &str,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        decode_text_impl(ty, text, eval.heap(), "proto.from_text")
+    }
+
+    /// A deep copy of a message, which can be changed without changing the original (also
+    /// when the original is frozen, e.g. a constant of a loaded file).
+    fn clone<'v>(
+        #[starlark(require = pos)] msg: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        message_arg(msg, "proto.clone")?;
+        super::message::deep_copy(msg, eval.heap(), 0)
+            .map_err(|e| SkyError::new(codes::SKY0301, format!("proto.clone: {e}")).into())
+    }
+
+    /// Merges `src` into `dst` (same type) and returns `dst`: fields set in `src` replace
+    /// scalars, are appended to lists, are added to maps, and are merged into messages.
+    fn merge<'v>(
+        #[starlark(require = pos)] dst: Value<'v>,
+        #[starlark(require = pos)] src: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        let (a, b) = (
+            message_arg(dst, "proto.merge")?,
+            message_arg(src, "proto.merge")?,
+        );
+        if a != b {
+            return Err(SkyError::new(
+                codes::SKY0204,
+                format!(
+                    "proto.merge: cannot merge a {} into a {}",
+                    skyc_schema::lookup(b).path,
+                    skyc_schema::lookup(a).path
+                ),
+            )
+            .into());
+        }
+        merge_into(dst, src, eval.heap(), 0)?;
+        Ok(dst)
+    }
+
+    /// Unsets every field of a message (a Kubernetes object keeps its apiVersion and kind).
+    fn clear<'v>(#[starlark(require = pos)] msg: Value<'v>) -> starlark::Result<NoneType> {
+        let ty = message_arg(msg, "proto.clear")?;
+        let t = skyc_schema::lookup(ty);
+        for (i, f) in t.fields.iter().enumerate() {
+            if t.gvk.is_some() && (f.name == "apiVersion" || f.name == "kind") {
+                continue;
+            }
+            if !super::message::store(msg, i, None) {
+                return Err(frozen("proto.clear", t));
+            }
+        }
+        Ok(NoneType)
+    }
+
+    /// Sets the unset fields that declare a default value to it. No field of the Kubernetes
+    /// or Envoy schemas declares one (Envoy's protos are proto3, which has no declared
+    /// defaults; Kubernetes' declare none), so this checks its argument and changes nothing;
+    /// it exists so that skycfg configs calling it run unchanged.
+    fn set_defaults<'v>(#[starlark(require = pos)] msg: Value<'v>) -> starlark::Result<NoneType> {
+        message_arg(msg, "proto.set_defaults")?;
+        Ok(NoneType)
+    }
+}
+
+fn frozen(function: &str, t: &skyc_schema::MessageType) -> starlark::Error {
+    SkyError::new(
+        codes::SKY0301,
+        format!(
+            "{function}: the {} is frozen (it belongs to a module that finished loading)",
+            t.path
+        ),
+    )
+    .with_help("copy it first: `m = proto.clone(value)`")
+    .into()
+}
+
+/// The type of a message argument, or an error naming the function.
+fn message_arg(v: Value, function: &str) -> starlark::Result<TypeId> {
+    Message::from_value(v).map(|m| m.ty).ok_or_else(|| {
+        SkyError::new(
+            codes::SKY0204,
+            format!(
+                "{function} takes a message, got {} {}",
+                v.get_type(),
+                v.to_repr()
+            ),
+        )
+        .into()
+    })
+}
+
+/// The message type a constructor stands for (`corev1.Service`), and whether it is a
+/// `proto.package` type.
+fn type_arg(v: Value, function: &str) -> starlark::Result<(TypeId, bool)> {
+    v.downcast_ref::<MessageCtor>()
+        .map(|c| (c.ty, c.proto))
+        .ok_or_else(|| {
+            SkyError::new(
+                codes::SKY0204,
+                format!(
+                    "{function} takes a message type first, got {} {}",
+                    v.get_type(),
+                    v.to_repr()
+                ),
+            )
+            .with_help("pass the type itself, e.g. `proto.decode_json(corev1.Service, text)`")
+            .into()
+        })
+}
+
+fn encode_json_impl<'v>(
+    msg: Value<'v>,
+    compact: bool,
+    eval: &mut Evaluator<'v, '_, '_>,
+    function: &str,
+) -> starlark::Result<String> {
+    message_arg(msg, function)?;
+    super::message::normalize(eval, msg, None);
+    let (mut json, _, embedded) = crate::lower::to_json_with_origins(msg)
+        .map_err(|e| SkyError::new(codes::SKY0301, format!("{function}: {e}")))?;
+    for e in &embedded {
+        crate::lower::replace_placeholder_with(&mut json, &e.placeholder, &e.json);
+    }
+    let text = if compact {
+        serde_json::to_string(&json)
+    } else {
+        serde_json::to_string_pretty(&json)
+    };
+    Ok(text.unwrap_or_default())
+}
+
+fn encode_text_impl<'v>(
+    msg: Value<'v>,
+    compact: bool,
+    eval: &mut Evaluator<'v, '_, '_>,
+    function: &str,
+) -> starlark::Result<String> {
+    message_arg(msg, function)?;
+    super::message::normalize(eval, msg, None);
+    super::textproto::encode(msg, compact)
+        .map_err(|e| SkyError::new(codes::SKY0301, format!("{function}: {e}")).into())
+}
+
+/// Converts a decoded dict into a message of `ty`, failing with the first problem.
+fn build_decoded<'v>(
+    value: Value<'v>,
+    ty: TypeId,
+    proto: bool,
+    heap: Heap<'v>,
+    function: &str,
+) -> starlark::Result<Value<'v>> {
+    let mut b = super::message::Builder::detached(heap, proto);
+    b.json_names = true;
+    let out = b.convert(value, &skyc_schema::FieldType::Message(ty), "", "");
+    if let Some(d) = b.collected.into_iter().next() {
+        let code = codes::lookup(d.code).unwrap_or(codes::SKY0204);
+        let at = d
+            .field_path
+            .as_deref()
+            .filter(|p| !d.message.contains(&format!("`{p}`")))
+            .map(|p| format!(" (at `{p}`)"))
+            .unwrap_or_default();
+        let mut e = SkyError::new(code, format!("{function}: {}{at}", d.message));
+        if let Some(h) = d.help {
+            e = e.with_help(h);
+        }
+        return Err(e.into());
+    }
+    out.ok_or_else(|| {
+        SkyError::new(
+            codes::SKY0301,
+            format!("{function}: the text is not a message"),
+        )
+        .into()
+    })
+}
+
+fn decode_json_impl<'v>(
+    ty: Value<'v>,
+    text: &str,
+    heap: Heap<'v>,
+    function: &str,
+) -> starlark::Result<Value<'v>> {
+    let (id, proto) = type_arg(ty, function)?;
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        SkyError::new(
+            codes::SKY0301,
+            format!(
+                "{function}: {e} (line {}, column {} of the JSON text)",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    if !json.is_object() {
+        return Err(SkyError::new(
+            codes::SKY0301,
+            format!("{function}: a message is a JSON object, not {json}"),
+        )
+        .into());
+    }
+    build_decoded(heap.alloc(json), id, proto, heap, function)
+}
+
+fn decode_text_impl<'v>(
+    ty: Value<'v>,
+    text: &str,
+    heap: Heap<'v>,
+    function: &str,
+) -> starlark::Result<Value<'v>> {
+    let (id, proto) = type_arg(ty, function)?;
+    let value = super::textproto::decode(text, id, heap).map_err(|e| {
+        SkyError::new(
+            codes::SKY0301,
+            format!(
+                "{function}: {} (line {}, column {} of the text)",
+                e.message, e.line, e.column
+            ),
+        )
+    })?;
+    build_decoded(value, id, proto, heap, function)
+}
+
+/// `proto.merge`: `src`'s set fields into `dst` (both messages of one type).
+fn merge_into<'v>(
+    dst: Value<'v>,
+    src: Value<'v>,
+    heap: Heap<'v>,
+    depth: usize,
+) -> starlark::Result<()> {
+    use skyc_schema::FieldType;
+    use starlark::values::dict::{AllocDict, DictRef};
+    use starlark::values::list::{AllocList, ListRef};
+    if depth > 256 {
+        return Err(SkyError::new(
+            codes::SKY0301,
+            "proto.merge: messages nested deeper than 256 levels",
+        )
+        .into());
+    }
+    let copy = |v: Value<'v>| {
+        super::message::deep_copy(v, heap, depth + 1).map_err(|e| {
+            starlark::Error::from(SkyError::new(codes::SKY0301, format!("proto.merge: {e}")))
+        })
+    };
+    let (ty, src_fields) = {
+        let s = Message::from_value(src).expect("checked by the caller");
+        (s.ty, s.field_entries().collect::<Vec<_>>())
+    };
+    let t = skyc_schema::lookup(ty);
+    for (field, sv) in src_fields {
+        let (index, _) = t.field(&field.name).expect("a field of its own type");
+        let current = Message::from_value(dst).and_then(|d| d.get(&field.name));
+        let merged = match (current, &field.ty) {
+            (None, _) => copy(sv)?,
+            (Some(dv), FieldType::List(_)) => {
+                let mut items: Vec<Value<'v>> = ListRef::from_value(dv)
+                    .map(|l| l.content().to_vec())
+                    .unwrap_or_default();
+                let more: Vec<Value<'v>> = ListRef::from_value(sv)
+                    .map(|l| l.content().to_vec())
+                    .unwrap_or_default();
+                for x in more {
+                    items.push(copy(x)?);
+                }
+                heap.alloc(AllocList(items))
+            }
+            (Some(dv), FieldType::Map(_)) => {
+                let mut entries: Vec<(Value<'v>, Value<'v>)> = DictRef::from_value(dv)
+                    .map(|d| d.iter().collect())
+                    .unwrap_or_default();
+                let more: Vec<(Value<'v>, Value<'v>)> = DictRef::from_value(sv)
+                    .map(|d| d.iter().collect())
+                    .unwrap_or_default();
+                for (k, x) in more {
+                    let x = copy(x)?;
+                    match entries
+                        .iter_mut()
+                        .find(|(ek, _)| ek.equals(k).unwrap_or(false))
+                    {
+                        Some(e) => e.1 = x,
+                        None => entries.push((k, x)),
+                    }
+                }
+                heap.alloc(AllocDict(entries))
+            }
+            (Some(dv), FieldType::Message(_))
+                if Message::from_value(sv)
+                    .is_some_and(|m| Message::from_value(dv).is_some_and(|d| d.ty == m.ty)) =>
+            {
+                // Merge into a copy when the message in `dst` is frozen (or shared with
+                // `src`), then put the copy in its place.
+                let target = if dv.unpack_frozen().is_some() || dv.ptr_eq(sv) {
+                    copy(dv)?
+                } else {
+                    dv
+                };
+                merge_into(target, sv, heap, depth + 1)?;
+                target
+            }
+            (Some(_), _) => copy(sv)?,
+        };
+        if !super::message::store(dst, index, Some(merged)) {
+            return Err(frozen("proto.merge", t));
+        }
+    }
+    Ok(())
 }
 
 /// `duration(...)`.

@@ -32,6 +32,18 @@ pub struct EvalFlags {
     /// Maximum depth of nested calls [default: 100].
     #[arg(long, value_name = "N")]
     pub max_call_depth: Option<usize>,
+    /// Run configurations written for another tool as it would: `skycfg` resolves `load()`
+    /// paths from the main file's directory and reads `.cfg` files (docs/skycfg.md). The same
+    /// as `[language] compat` in sky.toml.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub compat: Option<CompatFlag>,
+}
+
+/// The values of `--compat`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompatFlag {
+    /// Stripe's skycfg.
+    Skycfg,
 }
 
 /// One entry file to compile, in its project.
@@ -144,6 +156,9 @@ fn parse_options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
         },
         config: Config::default(),
         lint: false,
+        compat: flags.compat.map(|c| match c {
+            CompatFlag::Skycfg => skyc_core::config::Compat::Skycfg,
+        }),
     })
 }
 

@@ -163,6 +163,18 @@ pub struct LanguageConfig {
     /// Allow functions to call themselves (off by default).
     #[serde(default)]
     pub allow_recursion: bool,
+    /// Run configurations written for another tool as it would (`"skycfg"`: `load()` paths
+    /// start at the main file's directory, `.cfg` files are sources too). See docs/skycfg.md.
+    #[serde(default)]
+    pub compat: Option<Compat>,
+}
+
+/// A compatibility mode (`[language] compat` in sky.toml, `--compat` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compat {
+    /// Stripe's skycfg.
+    Skycfg,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

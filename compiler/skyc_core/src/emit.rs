@@ -133,6 +133,22 @@ pub struct XdsResource {
     pub json: serde_json::Value,
 }
 
+/// The Envoy types `main` may return as top-level xDS resources, with the field that names
+/// each (skycfg configs return Listeners and Clusters directly).
+pub const XDS_RESOURCE_TYPES: &[(&str, &str)] = &[
+    ("envoy.config.listener.v3.Listener", "name"),
+    ("envoy.config.cluster.v3.Cluster", "name"),
+    ("envoy.config.route.v3.RouteConfiguration", "name"),
+    ("envoy.config.route.v3.ScopedRouteConfiguration", "name"),
+    ("envoy.config.route.v3.VirtualHost", "name"),
+    (
+        "envoy.config.endpoint.v3.ClusterLoadAssignment",
+        "cluster_name",
+    ),
+    ("envoy.extensions.transport_sockets.tls.v3.Secret", "name"),
+    ("envoy.service.runtime.v3.Runtime", "name"),
+];
+
 const XDS_TYPES: &[(&str, &str)] = &[
     ("Listener", "envoy.config.listener.v3.Listener"),
     (

@@ -51,6 +51,15 @@ pub struct Options {
     pub config: Config,
     /// Run the lint rules after validation (`skyc check`).
     pub lint: bool,
+    /// `--compat` from the command line (it wins over `[language] compat`).
+    pub compat: Option<config::Compat>,
+}
+
+impl Options {
+    /// Whether skycfg's conventions apply (`--compat skycfg` or `[language] compat`).
+    pub fn skycfg(&self) -> bool {
+        self.compat.or(self.config.language.compat) == Some(config::Compat::Skycfg)
+    }
 }
 
 /// Limits given on the command line.

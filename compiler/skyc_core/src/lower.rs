@@ -328,6 +328,12 @@ pub struct LoweredObject {
 }
 
 impl LoweredObject {
+    /// An Envoy resource `main` returned (not a Kubernetes object): Kubernetes checks and
+    /// lint rules do not apply to it.
+    pub fn is_xds(&self) -> bool {
+        self.ty.source() == SchemaId::ENVOY
+    }
+
     /// Where to point a finding at `path` inside this object.
     pub fn span_at(&self, path: &str) -> Option<Span> {
         self.origins.span_at(path).or_else(|| self.span.clone())
@@ -377,6 +383,12 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
             );
         }
         let mut json = std::mem::take(&mut p.json);
+        if p.ty.source() == SchemaId::ENVOY {
+            if let Some(o) = lower_xds(&mut p, json, &mut diagnostics) {
+                objects.push(o);
+            }
+            continue;
+        }
         let mut envoy_documents = Vec::new();
         for e in &p.embedded {
             let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
@@ -491,6 +503,96 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
         objects,
         diagnostics,
     }
+}
+
+/// A top-level Envoy resource (`main` returned a Listener or a Cluster): checked like an
+/// embedded Envoy document, rendered as an xDS resource (its canonical JSON, `@type` first).
+/// Its apiVersion is its protobuf package and its kind the message name.
+fn lower_xds(
+    p: &mut PendingObject,
+    json: Json,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<LoweredObject> {
+    let t = skyc_schema::lookup(p.ty);
+    // Lowering set the message aside as an embedded Envoy document (it was not inside an
+    // Envoy document): take it back.
+    let json = match (&json, p.embedded.as_slice()) {
+        (Json::String(s), [e]) if *s == e.placeholder => e.json.clone(),
+        _ => json,
+    };
+    let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
+    let findings = crate::validate_envoy::check(p.ty, &json, "");
+    let clean = findings.is_empty();
+    for f in findings {
+        diagnostics.push(
+            Diagnostic::new(f.code, f.message)
+                .with_span_opt(at(&f.path))
+                .with_field_path(&f.path)
+                .with_help(f.help),
+        );
+    }
+    let canonical = match skyc_schema::envoy::canonical_json(p.ty, &json) {
+        Ok(c) => c,
+        Err(msg) => {
+            if clean {
+                diagnostics.push(
+                    Diagnostic::new(
+                        codes::SKY0408,
+                        format!("{} does not fit its Envoy proto: {msg}", t.path),
+                    )
+                    .with_span_opt(p.span.clone()),
+                );
+            }
+            return None;
+        }
+    };
+    let name_field = crate::emit::XDS_RESOURCE_TYPES
+        .iter()
+        .find(|(path, _)| *path == t.path)
+        .map_or("name", |(_, f)| f);
+    let name = json
+        .get(name_field)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if name.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(
+                codes::SKY0206,
+                format!(
+                    "{} is missing `{name_field}`, which names it as an xDS resource",
+                    t.path
+                ),
+            )
+            .with_span_opt(p.span.clone())
+            .with_field_path(name_field)
+            .with_help(format!("set `{name_field}`")),
+        );
+        return None;
+    }
+    let mut out = Map::new();
+    out.insert(
+        "@type".into(),
+        Json::String(skyc_schema::envoy::type_url(&t.name)),
+    );
+    if let Json::Object(fields) = canonical {
+        out.extend(fields);
+    }
+    let (package, kind) = t.name.rsplit_once('.').unwrap_or(("", &t.name));
+    Some(LoweredObject {
+        object: Object {
+            api_version: package.to_string(),
+            kind: kind.to_string(),
+            name,
+            namespace: None,
+            json: Json::Object(out),
+            envoy_documents: Vec::new(),
+            clusters: Vec::new(),
+        },
+        ty: p.ty,
+        span: p.span.clone(),
+        origins: std::mem::take(&mut p.origins),
+    })
 }
 
 /// Puts the rendered text of an embedded document where its placeholder is.

@@ -76,6 +76,7 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
                 true,
                 true,
                 opts,
+                false,
             );
             out.prints.extend(call.prints);
             // Problems a policy's own typed constructors found (a bad field in a message it

@@ -38,7 +38,26 @@ pub fn run_tests(world: &dyn World, file: &str, opts: &Options) -> TestFile {
     let (evaluated, module) = evaluate_as(world, file, opts, false);
     let mut outcome = evaluated.outcome;
     let mut cases = Vec::new();
-    if let (Some(module), false) = (module, outcome.has_errors()) {
+    // skycfg runs the tests of the files the main file loads too (each once).
+    let mut modules: Vec<(String, starlark::environment::FrozenModule)> = Vec::new();
+    if opts.skycfg() {
+        modules.extend(evaluated.loaded.into_iter().filter(|(p, _)| p != file));
+    }
+    if let Some(m) = module {
+        modules.push((file.to_string(), m));
+    }
+    if outcome.has_errors() {
+        modules.clear();
+    }
+    let main = file;
+    for (file, module) in modules {
+        let file = file.as_str();
+        // Tests of a loaded file are named after it.
+        let prefix = if file == main {
+            String::new()
+        } else {
+            format!("{file}: ")
+        };
         let names: Vec<String> = module
             .names()
             .map(|n| n.as_str().to_string())
@@ -52,7 +71,8 @@ pub fn run_tests(world: &dyn World, file: &str, opts: &Options) -> TestFile {
             .unwrap_or_else(|| file.to_string());
         for name in names {
             let start = Instant::now();
-            let call = call_function(&module, &display, &name, &[], false, false, opts);
+            let skycfg_t = takes_one_parameter(&module, &name);
+            let call = call_function(&module, &display, &name, &[], false, false, opts, skycfg_t);
             let duration = start.elapsed();
             let mut errors: Vec<Diagnostic> = call
                 .result
@@ -67,7 +87,7 @@ pub fn run_tests(world: &dyn World, file: &str, opts: &Options) -> TestFile {
                 Some(errors.remove(0))
             };
             cases.push(TestCase {
-                name,
+                name: format!("{prefix}{name}"),
                 duration,
                 failure,
                 more: errors,
@@ -80,5 +100,19 @@ pub fn run_tests(world: &dyn World, file: &str, opts: &Options) -> TestFile {
         file: file.to_string(),
         cases,
         outcome,
+    }
+}
+
+/// Whether the test function takes one parameter: skycfg's protocol, `def test_x(t)`.
+fn takes_one_parameter(module: &starlark::environment::FrozenModule, name: &str) -> bool {
+    use starlark::docs::{DocItem, DocMember};
+    let Ok(f) = module.get(name) else {
+        return false;
+    };
+    match f.value().documentation() {
+        DocItem::Member(DocMember::Function(d)) => {
+            d.params.pos_only.len() + d.params.pos_or_named.len() == 1
+        }
+        _ => false,
     }
 }

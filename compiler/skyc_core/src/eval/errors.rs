@@ -16,6 +16,11 @@ fn sky_error(e: &starlark::Error) -> Option<&SkyError> {
     }
 }
 
+/// The one-line message of an error, without its location (`t.assert.fails` returns it).
+pub(crate) fn message_of(e: &starlark::Error) -> String {
+    message(e)
+}
+
 fn message(e: &starlark::Error) -> String {
     match e.kind() {
         ErrorKind::Fail(a)

@@ -6,7 +6,7 @@
 //! the pipeline before evaluation. Modules are evaluated in dependency order and frozen.
 
 mod analysis;
-mod errors;
+pub(crate) mod errors;
 
 use crate::values::ctx::Vars;
 use crate::values::message::{Builder, Message};
@@ -93,6 +93,9 @@ pub struct PendingObject {
 pub(crate) struct Evaluated {
     pub outcome: Outcome,
     pub pending: Vec<PendingObject>,
+    /// The project files the entry loads, with their frozen modules, in dependency order
+    /// (skycfg's test protocol runs their `test_*` functions too).
+    pub loaded: Vec<(String, FrozenModule)>,
 }
 
 /// The Starlark dialect of `.sky` files (type annotations on; also for the editor).
@@ -119,6 +122,9 @@ struct SourceFile {
 
 struct Loader<'w> {
     world: &'w dyn World,
+    /// skycfg's convention: relative `load()` paths start here (the main file's directory)
+    /// instead of at the loading file.
+    load_root: Option<String>,
     files: BTreeMap<FileId, SourceFile>,
     order: Vec<FileId>,
     diagnostics: Vec<Diagnostic>,
@@ -166,7 +172,12 @@ impl Loader<'_> {
     fn load(&mut self, id: &FileId, text: Arc<str>, stack: &mut Vec<FileId>) {
         let name = self.display(id);
         self.sources.insert(name.clone(), text.clone());
-        let ast = match AstModule::parse(&name, text.to_string(), &dialect()) {
+        let source = if self.load_root.is_some() && matches!(id, FileId::Project(_)) {
+            skycfg_source(&text)
+        } else {
+            text.to_string()
+        };
+        let ast = match AstModule::parse(&name, source, &dialect()) {
             Ok(ast) => ast,
             Err(e) => {
                 self.diagnostics
@@ -179,7 +190,15 @@ impl Loader<'_> {
         let mut loads = Vec::new();
         for l in ast.loads() {
             let at = to_span(&l.span);
-            let target = match resolve_load(id, l.module_id) {
+            let from = match (&self.load_root, id) {
+                (Some(root), FileId::Project(_)) => FileId::Project(if root.is_empty() {
+                    "main".to_string()
+                } else {
+                    format!("{root}/main")
+                }),
+                _ => id.clone(),
+            };
+            let target = match resolve_load(&from, l.module_id) {
                 Ok(t) => t,
                 Err(e) => {
                     self.diagnostics.push(load_path_error(l.module_id, e, at));
@@ -294,6 +313,9 @@ pub(crate) fn evaluate_as(
     let entry_id = FileId::Project(entry.to_string());
     let mut loader = Loader {
         world,
+        load_root: opts
+            .skycfg()
+            .then(|| entry.rsplit_once('/').map_or("", |(d, _)| d).to_string()),
         files: BTreeMap::new(),
         order: Vec::new(),
         diagnostics: var_diags,
@@ -319,6 +341,7 @@ pub(crate) fn evaluate_as(
             Evaluated {
                 outcome,
                 pending: vec![],
+                loaded: vec![],
             },
             None,
         );
@@ -369,6 +392,7 @@ pub(crate) fn evaluate_as(
             Evaluated {
                 outcome,
                 pending: vec![],
+                loaded: vec![],
             },
             None,
         );
@@ -444,7 +468,74 @@ pub(crate) fn evaluate_as(
         pending.clear();
     }
     let module = frozen.remove(&entry_id);
-    (Evaluated { outcome, pending }, module)
+    let loaded = loader
+        .order
+        .iter()
+        .filter_map(|id| match id {
+            FileId::Project(p) => frozen.get(id).map(|m| (p.clone(), m.clone())),
+            FileId::Stdlib(_) => None,
+        })
+        .collect();
+    (
+        Evaluated {
+            outcome,
+            pending,
+            loaded,
+        },
+        module,
+    )
+}
+
+/// The name `t.assert` of skycfg's tests is read as: `assert` is a keyword of this Starlark
+/// dialect, so `.assert` after an expression is rewritten to `.ASSERT`, which has the same
+/// length (spans and columns stay right). Strings and comments are left alone.
+pub(crate) const SKYCFG_ASSERT: &str = "ASSERT";
+
+/// A skycfg source as this dialect parses it (see [`SKYCFG_ASSERT`]).
+fn skycfg_source(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = text.as_bytes().to_vec();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                let triple = b[i..].starts_with(&[q, q, q]);
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    if b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == q && (!triple || b[i..].starts_with(&[q, q, q])) {
+                        i += if triple { 3 } else { 1 };
+                        break;
+                    }
+                    if b[i] == b'\n' && !triple {
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'.' if b[i + 1..].starts_with(b"assert")
+                && !b
+                    .get(i + 7)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') =>
+            {
+                out[i + 1..i + 7].copy_from_slice(SKYCFG_ASSERT.as_bytes());
+                i += 7;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 /// The stdlib, typechecked and evaluated once per process. Its modules are embedded and depend
@@ -734,11 +825,15 @@ fn call_main<'v>(
             let t = m.message_type();
             let ty = m.ty;
             drop(m);
-            if t.gvk.is_none() {
+            let xds = ty.source() == skyc_schema::SchemaId::ENVOY
+                && crate::emit::XDS_RESOURCE_TYPES
+                    .iter()
+                    .any(|(path, _)| *path == t.path);
+            if t.gvk.is_none() && !xds {
                 diagnostics.push(
                     Diagnostic::new(codes::SKY0308, format!("`main` returned a {}, which is not a top-level object", t.path))
                         .with_span(return_span.clone())
-                        .with_help("return objects with an apiVersion and kind, such as k8s.apps.v1.Deployment(...)"),
+                        .with_help("return objects with an apiVersion and kind, such as k8s.apps.v1.Deployment(...), or Envoy xDS resources (Listener, Cluster, RouteConfiguration, ClusterLoadAssignment, Secret)"),
                 );
                 continue;
             }
@@ -942,6 +1037,7 @@ pub fn stdlib_functions() -> Vec<StdlibFunction> {
     let limits = Limits::resolve(&opts);
     let mut loader = Loader {
         world: &world,
+        load_root: None,
         files: BTreeMap::new(),
         order: Vec::new(),
         diagnostics: Vec::new(),
@@ -1060,6 +1156,7 @@ pub(crate) fn call_function(
     with_ctx: bool,
     want_result: bool,
     opts: &Options,
+    skycfg_t: bool,
 ) -> FunctionCall {
     let limits = Limits::resolve(opts);
     let ctx = EvalContext {
@@ -1108,6 +1205,19 @@ pub(crate) fn call_function(
             let mut values: Vec<Value> = args.iter().map(|a| heap.alloc(a.clone())).collect();
             if let Some(vars) = &vars {
                 values.push(alloc_ctx(heap, vars.clone(), &opts.config));
+            }
+            if skycfg_t {
+                // skycfg's test protocol: `def test_x(t)` gets `t.vars` and `t.assert`.
+                let vars = opts.config.resolve_vars(&opts.vars).0;
+                let ctx = alloc_ctx(heap, vars, &opts.config);
+                let vars_value = ctx.get_attr("vars", heap).ok().flatten();
+                values.push(heap.alloc(AllocStruct([
+                    ("vars", vars_value.unwrap_or_else(Value::new_none)),
+                    (
+                        SKYCFG_ASSERT,
+                        heap.alloc(crate::values::testing::SkycfgAssert),
+                    ),
+                ])));
             }
             match eval.eval_function(func, &values, &[]) {
                 Err(e) => Err(errors::eval_error(&e, &limits)),

@@ -92,7 +92,7 @@ pub(crate) fn lint(
             Some(Some(s)) => s,
             None => rule.code.severity,
         };
-        for obj in objects {
+        for obj in objects.iter().filter(|o| !o.is_xds()) {
             for hit in (rule.check)(obj, &ctx) {
                 let o = &obj.object;
                 let d = Diagnostic::new(

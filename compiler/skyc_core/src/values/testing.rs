@@ -208,3 +208,159 @@ fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {
     }
     out.push(v);
 }
+
+/// `t.assert` of skycfg's test protocol: callable (`t.assert(cond)`) with comparison methods.
+#[derive(
+    Debug,
+    Clone,
+    starlark::any::ProvidesStaticType,
+    starlark::values::NoSerialize,
+    starlark::values::StarlarkPagablePanic,
+    allocative::Allocative,
+)]
+pub struct SkycfgAssert;
+
+starlark::starlark_simple_value!(SkycfgAssert);
+
+impl std::fmt::Display for SkycfgAssert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<t.assert>")
+    }
+}
+
+#[starlark::values::starlark_value(type = "assert")]
+impl<'v> starlark::values::StarlarkValue<'v> for SkycfgAssert {
+    fn invoke(
+        &self,
+        _me: Value<'v>,
+        args: &starlark::eval::Arguments<'v, '_>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        let cond: Value = args.positional1(eval.heap())?;
+        if cond.to_bool() {
+            return Ok(Value::new_none());
+        }
+        Err(fail(
+            format!("assertion failed: {} is not true", cond.to_repr()),
+            None,
+        ))
+    }
+
+    fn get_methods() -> Option<&'static starlark::environment::Methods> {
+        static RES: starlark::environment::MethodsStatic =
+            starlark::environment::MethodsStatic::new("assert", skycfg_assert_methods);
+        Some(RES.methods())
+    }
+}
+
+fn compare<'v>(
+    a: Value<'v>,
+    b: Value<'v>,
+    what: &str,
+    holds: impl Fn(std::cmp::Ordering) -> bool,
+) -> starlark::Result<NoneType> {
+    if holds(a.compare(b)?) {
+        return Ok(NoneType);
+    }
+    Err(fail(
+        format!("assertion failed: {} {what} {}", a.to_repr(), b.to_repr()),
+        None,
+    ))
+}
+
+#[starlark_module]
+fn skycfg_assert_methods(builder: &mut starlark::environment::MethodsBuilder) {
+    /// Fails unless `a == b`.
+    fn equal<'v>(
+        #[starlark(this)] _this: Value<'v>,
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+    ) -> starlark::Result<NoneType> {
+        if a.equals(b)? {
+            return Ok(NoneType);
+        }
+        Err(fail(
+            format!("assertion failed: {} == {}", a.to_repr(), b.to_repr()),
+            None,
+        ))
+    }
+
+    /// Fails if `a == b`.
+    fn not_equal<'v>(
+        #[starlark(this)] _this: Value<'v>,
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+    ) -> starlark::Result<NoneType> {
+        if !a.equals(b)? {
+            return Ok(NoneType);
+        }
+        Err(fail(
+            format!("assertion failed: {} != {}", a.to_repr(), b.to_repr()),
+            None,
+        ))
+    }
+
+    /// Fails unless `a < b`.
+    fn lesser<'v>(
+        #[starlark(this)] _this: Value<'v>,
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+    ) -> starlark::Result<NoneType> {
+        compare(a, b, "<", |o| o.is_lt())
+    }
+
+    /// Fails unless `a <= b`.
+    fn lesser_or_equal<'v>(
+        #[starlark(this)] _this: Value<'v>,
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+    ) -> starlark::Result<NoneType> {
+        compare(a, b, "<=", |o| o.is_le())
+    }
+
+    /// Fails unless `a > b`.
+    fn greater<'v>(
+        #[starlark(this)] _this: Value<'v>,
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+    ) -> starlark::Result<NoneType> {
+        compare(a, b, ">", |o| o.is_gt())
+    }
+
+    /// Fails unless `a >= b`.
+    fn greater_or_equal<'v>(
+        #[starlark(this)] _this: Value<'v>,
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+    ) -> starlark::Result<NoneType> {
+        compare(a, b, ">=", |o| o.is_ge())
+    }
+
+    /// Calls `f(*args)` and fails unless it fails; returns a struct whose `message` is the
+    /// error's message.
+    fn fails<'v>(
+        #[starlark(this)] _this: Value<'v>,
+        #[starlark(require = pos)] f: Value<'v>,
+        #[starlark(args)] args: starlark::values::tuple::UnpackTuple<Value<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        match eval.eval_function(f, &args.items, &[]) {
+            Ok(v) => Err(fail(
+                format!(
+                    "assertion failed: {} returned {} instead of failing",
+                    f.to_repr(),
+                    v.to_repr()
+                ),
+                None,
+            )),
+            Err(e) => {
+                let message = crate::eval::errors::message_of(&e);
+                let heap = eval.heap();
+                Ok(heap.alloc(starlark::values::structs::AllocStruct([(
+                    "message",
+                    heap.alloc(message),
+                )])))
+            }
+        }
+    }
+}

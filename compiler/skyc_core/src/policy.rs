@@ -73,10 +73,9 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
                 &display,
                 "check",
                 std::slice::from_ref(&obj.object.json),
-                true,
+                crate::eval::ExtraArg::Ctx,
                 true,
                 opts,
-                false,
             );
             out.prints.extend(call.prints);
             // Problems a policy's own typed constructors found (a bad field in a message it

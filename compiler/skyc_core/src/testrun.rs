@@ -2,7 +2,7 @@
 //! the usual limits. A test fails when it raises (an `asserts.*` that does not hold is SKY0801)
 //! or when a constructor it calls records an error.
 
-use crate::eval::{call_function, evaluate_as};
+use crate::eval::{call_function, evaluate_as, ExtraArg};
 use crate::{Options, Outcome, World};
 use skyc_diag::Diagnostic;
 use std::time::{Duration, Instant};
@@ -72,7 +72,12 @@ pub fn run_tests(world: &dyn World, file: &str, opts: &Options) -> TestFile {
         for name in names {
             let start = Instant::now();
             let skycfg_t = takes_one_parameter(&module, &name);
-            let call = call_function(&module, &display, &name, &[], false, false, opts, skycfg_t);
+            let extra = if skycfg_t {
+                ExtraArg::SkycfgT
+            } else {
+                ExtraArg::None
+            };
+            let call = call_function(&module, &display, &name, &[], extra, false, opts);
             let duration = start.elapsed();
             let mut errors: Vec<Diagnostic> = call
                 .result

@@ -1148,16 +1148,27 @@ pub(crate) struct FunctionCall {
 /// (each becomes plain Starlark data) and, when `with_ctx`, a last `ctx` argument carrying the
 /// render's vars. With `want_result`, the returned value is converted to JSON (a value that is
 /// not data is SKY0651); otherwise it is dropped.
+/// The argument a called function gets after the given ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExtraArg {
+    None,
+    /// `ctx` (a policy's `check(obj, ctx)`).
+    Ctx,
+    /// skycfg's test value `t` (`t.vars`, `t.assert`).
+    SkycfgT,
+}
+
 pub(crate) fn call_function(
     module: &FrozenModule,
     file: &str,
     name: &str,
     args: &[serde_json::Value],
-    with_ctx: bool,
+    extra: ExtraArg,
     want_result: bool,
     opts: &Options,
-    skycfg_t: bool,
 ) -> FunctionCall {
+    let with_ctx = extra == ExtraArg::Ctx;
+    let skycfg_t = extra == ExtraArg::SkycfgT;
     let limits = Limits::resolve(opts);
     let ctx = EvalContext {
         max_alloc: limits.max_heap,

@@ -4,16 +4,7 @@
 
 mod common;
 
-use common::{compile_example, fixtures, load_fixture, run, EXAMPLES};
-use std::path::PathBuf;
-use std::process::Command;
-
-fn envoy() -> PathBuf {
-    match std::env::var_os("SKYC_ENVOY") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from("envoy"),
-    }
-}
+use common::{compile_example, envoy_validate, fixtures, load_fixture, run, EXAMPLES};
 
 #[test]
 fn rendered_envoy_configs_pass_envoy_validate() {
@@ -56,22 +47,9 @@ fn rendered_envoy_configs_pass_envoy_validate() {
     for (i, (what, text)) in docs.iter().enumerate() {
         let file = tmp.path().join(format!("envoy-{i}.yaml"));
         std::fs::write(&file, text).unwrap();
-        let out = Command::new(envoy())
-            .args(["--mode", "validate", "--log-level", "warn", "-c"])
-            .arg(&file)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run `{}` ({e}); run the suite with `bash scripts/test.sh`, which installs it",
-                    envoy().display()
-                )
-            });
-        assert!(
-            out.status.success(),
-            "{what} fails `envoy --mode validate`:\n{}\n{}\n{text}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if let Err(out) = envoy_validate(&file) {
+            panic!("{what} fails `envoy --mode validate`:\n{out}\n{text}");
+        }
     }
 }
 
@@ -144,16 +122,8 @@ fn xds_resources_pass_envoy_validate() {
         });
         let file = tmp.path().join(format!("{node}.yaml"));
         std::fs::write(&file, skyc_core::emit::to_yaml(&bootstrap)).unwrap();
-        let out = Command::new(envoy())
-            .args(["--mode", "validate", "--log-level", "warn", "-c"])
-            .arg(&file)
-            .output()
-            .expect("envoy runs (see scripts/test.sh)");
-        assert!(
-            out.status.success(),
-            "{node}: xDS resources fail `envoy --mode validate`:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if let Err(out) = envoy_validate(&file) {
+            panic!("{node}: xDS resources fail `envoy --mode validate`:\n{out}");
+        }
     }
 }

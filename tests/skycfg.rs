@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::validate_strict;
+use common::{envoy_validate, validate_strict};
 use skyc_core::emit::{stream, Format};
 use skyc_core::{compile, Config, DiskWorld, Options, Outcome};
 use std::path::{Path, PathBuf};
@@ -68,18 +68,9 @@ fn envoy_example_renders_resources_envoy_accepts() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("bootstrap.yaml");
     std::fs::write(&file, skyc_core::emit::to_yaml(&bootstrap)).unwrap();
-    let envoy = std::env::var_os("SKYC_ENVOY").map_or_else(|| "envoy".into(), PathBuf::from);
-    let run = std::process::Command::new(&envoy)
-        .args(["--mode", "validate", "--log-level", "warn", "-c"])
-        .arg(&file)
-        .output()
-        .expect("envoy runs (see scripts/test.sh)");
-    assert!(
-        run.status.success(),
-        "the skycfg Envoy example fails `envoy --mode validate`:\n{}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    if let Err(out) = envoy_validate(&file) {
+        panic!("the skycfg Envoy example fails `envoy --mode validate`:\n{out}");
+    }
 }
 
 #[test]

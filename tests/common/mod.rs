@@ -170,3 +170,29 @@ pub fn compile_example(example: &str, vars: &[(&str, &str)]) -> Outcome {
     };
     compile(&world, "main.sky", &opts)
 }
+
+/// Runs `envoy --mode validate` (`SKYC_ENVOY`, as scripts/test.sh installs it) on a bootstrap
+/// file; Err carries Envoy's output.
+pub fn envoy_validate(file: &Path) -> Result<(), String> {
+    let envoy =
+        std::env::var_os("SKYC_ENVOY").map_or_else(|| "envoy".into(), std::path::PathBuf::from);
+    let out = std::process::Command::new(&envoy)
+        .args(["--mode", "validate", "--log-level", "warn", "-c"])
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{}` ({e}); run the suite with `bash scripts/test.sh`, which installs it",
+                envoy.display()
+            )
+        });
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}

@@ -392,35 +392,7 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
         let mut envoy_documents = Vec::new();
         for e in &p.embedded {
             let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
-            let findings = crate::validate_envoy::check(e.ty, &e.json, &e.path);
-            // The decoder's complaint repeats a finding above; report it only on its own.
-            let report_decode = findings.is_empty();
-            for f in findings {
-                diagnostics.push(
-                    Diagnostic::new(f.code, f.message)
-                        .with_span_opt(at(&f.path))
-                        .with_field_path(&f.path)
-                        .with_help(f.help),
-                );
-            }
-            let canonical = match skyc_schema::envoy::canonical_json(e.ty, &e.json) {
-                Ok(c) => Some(c),
-                Err(_) if !report_decode => None,
-                Err(msg) => {
-                    diagnostics.push(
-                        Diagnostic::new(
-                            codes::SKY0408,
-                            format!(
-                                "{} does not fit its Envoy proto: {msg}",
-                                skyc_schema::lookup(e.ty).path
-                            ),
-                        )
-                        .with_span_opt(at(&e.path))
-                        .with_field_path(&e.path),
-                    );
-                    None
-                }
-            };
+            let canonical = check_envoy(e.ty, &e.json, &e.path, at, &mut diagnostics);
             let type_name = skyc_schema::lookup(e.ty).path.clone();
             let text = match &canonical {
                 Some(c) if type_name == crate::BOOTSTRAP => {
@@ -505,6 +477,47 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
     }
 }
 
+/// Checks an Envoy document at `path` of its object (protoc-gen-validate rules and
+/// references), then decodes it against its proto into canonical JSON. The decoder's
+/// complaint is reported only when the checks found nothing: it would repeat one of them.
+fn check_envoy(
+    ty: TypeId,
+    json: &Json,
+    path: &str,
+    at: impl Fn(&str) -> Option<Span>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Json> {
+    let findings = crate::validate_envoy::check(ty, json, path);
+    let report_decode = findings.is_empty();
+    for f in findings {
+        diagnostics.push(
+            Diagnostic::new(f.code, f.message)
+                .with_span_opt(at(&f.path))
+                .with_field_path(&f.path)
+                .with_help(f.help),
+        );
+    }
+    match skyc_schema::envoy::canonical_json(ty, json) {
+        Ok(c) => Some(c),
+        Err(_) if !report_decode => None,
+        Err(msg) => {
+            let mut d = Diagnostic::new(
+                codes::SKY0408,
+                format!(
+                    "{} does not fit its Envoy proto: {msg}",
+                    skyc_schema::lookup(ty).path
+                ),
+            )
+            .with_span_opt(at(path));
+            if !path.is_empty() {
+                d = d.with_field_path(path);
+            }
+            diagnostics.push(d);
+            None
+        }
+    }
+}
+
 /// A top-level Envoy resource (`main` returned a Listener or a Cluster): checked like an
 /// embedded Envoy document, rendered as an xDS resource (its canonical JSON, `@type` first).
 /// Its apiVersion is its protobuf package and its kind the message name.
@@ -520,32 +533,9 @@ fn lower_xds(
         (Json::String(s), [e]) if *s == e.placeholder => e.json.clone(),
         _ => json,
     };
+    // At the top, `at("")` is the object's own span.
     let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
-    let findings = crate::validate_envoy::check(p.ty, &json, "");
-    let clean = findings.is_empty();
-    for f in findings {
-        diagnostics.push(
-            Diagnostic::new(f.code, f.message)
-                .with_span_opt(at(&f.path))
-                .with_field_path(&f.path)
-                .with_help(f.help),
-        );
-    }
-    let canonical = match skyc_schema::envoy::canonical_json(p.ty, &json) {
-        Ok(c) => c,
-        Err(msg) => {
-            if clean {
-                diagnostics.push(
-                    Diagnostic::new(
-                        codes::SKY0408,
-                        format!("{} does not fit its Envoy proto: {msg}", t.path),
-                    )
-                    .with_span_opt(p.span.clone()),
-                );
-            }
-            return None;
-        }
-    };
+    let canonical = check_envoy(p.ty, &json, "", at, diagnostics)?;
     let name_field = crate::emit::XDS_RESOURCE_TYPES
         .iter()
         .find(|(path, _)| *path == t.path)

@@ -122,9 +122,9 @@ struct SourceFile {
 
 struct Loader<'w> {
     world: &'w dyn World,
-    /// skycfg's convention: relative `load()` paths start here (the main file's directory)
-    /// instead of at the loading file.
-    load_root: Option<String>,
+    /// skycfg's convention: relative `load()` paths resolve as if written in this file (the
+    /// main file), whichever project file loads them.
+    load_root: Option<FileId>,
     files: BTreeMap<FileId, SourceFile>,
     order: Vec<FileId>,
     diagnostics: Vec<Diagnostic>,
@@ -191,14 +191,10 @@ impl Loader<'_> {
         for l in ast.loads() {
             let at = to_span(&l.span);
             let from = match (&self.load_root, id) {
-                (Some(root), FileId::Project(_)) => FileId::Project(if root.is_empty() {
-                    "main".to_string()
-                } else {
-                    format!("{root}/main")
-                }),
-                _ => id.clone(),
+                (Some(main), FileId::Project(_)) => main,
+                _ => id,
             };
-            let target = match resolve_load(&from, l.module_id) {
+            let target = match resolve_load(from, l.module_id) {
                 Ok(t) => t,
                 Err(e) => {
                     self.diagnostics.push(load_path_error(l.module_id, e, at));
@@ -313,9 +309,7 @@ pub(crate) fn evaluate_as(
     let entry_id = FileId::Project(entry.to_string());
     let mut loader = Loader {
         world,
-        load_root: opts
-            .skycfg()
-            .then(|| entry.rsplit_once('/').map_or("", |(d, _)| d).to_string()),
+        load_root: opts.skycfg().then(|| entry_id.clone()),
         files: BTreeMap::new(),
         order: Vec::new(),
         diagnostics: var_diags,
@@ -897,14 +891,10 @@ fn call_main<'v>(
                 diagnostics.push(d);
                 continue;
             };
-            let ctxr = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>());
-            if let Some(c) = ctxr {
-                *c.span_override.borrow_mut() = Some(return_span.clone());
-            }
-            let built = Builder::new(eval).build(t.id, &entries, "");
-            if let Some(c) = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>()) {
-                *c.span_override.borrow_mut() = None;
-            }
+            let built =
+                crate::values::with_span_override(eval, Some(return_span.clone()), |eval| {
+                    Builder::new(eval).build(t.id, &entries, "")
+                });
             if let Some(v) = built {
                 match crate::lower::to_json_with_origins(v) {
                     Ok((json, origins, embedded)) => objects.push(PendingObject {
@@ -1144,11 +1134,7 @@ pub(crate) struct FunctionCall {
     pub recorded: Vec<Diagnostic>,
 }
 
-/// Calls the function `name` of a frozen module under the usual limits, with JSON arguments
-/// (each becomes plain Starlark data) and, when `with_ctx`, a last `ctx` argument carrying the
-/// render's vars. With `want_result`, the returned value is converted to JSON (a value that is
-/// not data is SKY0651); otherwise it is dropped.
-/// The argument a called function gets after the given ones.
+/// The argument a called function gets after the given ones; both carry the render's vars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExtraArg {
     None,
@@ -1158,6 +1144,10 @@ pub(crate) enum ExtraArg {
     SkycfgT,
 }
 
+/// Calls the function `name` of a frozen module under the usual limits, with JSON arguments
+/// (each becomes plain Starlark data) and then the `extra` argument. With `want_result`, the
+/// returned value is converted to JSON (a value that is not data is SKY0651); otherwise it is
+/// dropped.
 pub(crate) fn call_function(
     module: &FrozenModule,
     file: &str,
@@ -1167,8 +1157,6 @@ pub(crate) fn call_function(
     want_result: bool,
     opts: &Options,
 ) -> FunctionCall {
-    let with_ctx = extra == ExtraArg::Ctx;
-    let skycfg_t = extra == ExtraArg::SkycfgT;
     let limits = Limits::resolve(opts);
     let ctx = EvalContext {
         max_alloc: limits.max_heap,
@@ -1188,11 +1176,7 @@ pub(crate) fn call_function(
             }
         }
     };
-    let vars = if with_ctx {
-        Some(opts.config.resolve_vars(&opts.vars).0)
-    } else {
-        None
-    };
+    let vars = (extra != ExtraArg::None).then(|| opts.config.resolve_vars(&opts.vars).0);
     let deadline = Instant::now() + limits.max_time;
     Module::with_temp_heap(|m| {
         let prints = RefCell::new(Vec::new());
@@ -1214,21 +1198,15 @@ pub(crate) fn call_function(
             let func = unsafe { f.unchecked_frozen_value() }.to_value();
             let heap = eval.heap();
             let mut values: Vec<Value> = args.iter().map(|a| heap.alloc(a.clone())).collect();
-            if let Some(vars) = &vars {
-                values.push(alloc_ctx(heap, vars.clone(), &opts.config));
-            }
-            if skycfg_t {
-                // skycfg's test protocol: `def test_x(t)` gets `t.vars` and `t.assert`.
-                let vars = opts.config.resolve_vars(&opts.vars).0;
-                let ctx = alloc_ctx(heap, vars, &opts.config);
-                let vars_value = ctx.get_attr("vars", heap).ok().flatten();
-                values.push(heap.alloc(AllocStruct([
-                    ("vars", vars_value.unwrap_or_else(Value::new_none)),
-                    (
-                        SKYCFG_ASSERT,
-                        heap.alloc(crate::values::testing::SkycfgAssert),
-                    ),
-                ])));
+            if let Some(vars) = vars.clone() {
+                let vars = alloc_vars(heap, vars, &opts.config);
+                let mut fields = vec![("vars", vars)];
+                if extra == ExtraArg::SkycfgT {
+                    // skycfg's test protocol: `def test_x(t)` gets `t.vars` and `t.assert`.
+                    let assert = heap.alloc(crate::values::testing::SkycfgAssert);
+                    fields.push((SKYCFG_ASSERT, assert));
+                }
+                values.push(heap.alloc(AllocStruct(fields)));
             }
             match eval.eval_function(func, &values, &[]) {
                 Err(e) => Err(errors::eval_error(&e, &limits)),
@@ -1257,9 +1235,17 @@ pub(crate) fn alloc_ctx<'v>(
     vars: BTreeMap<String, String>,
     config: &crate::Config,
 ) -> Value<'v> {
-    let vars_value = heap.alloc(Vars {
+    heap.alloc(AllocStruct([("vars", alloc_vars(heap, vars, config))]))
+}
+
+/// `ctx.vars` (and skycfg's `t.vars`).
+fn alloc_vars<'v>(
+    heap: starlark::values::Heap<'v>,
+    vars: BTreeMap<String, String>,
+    config: &crate::Config,
+) -> Value<'v> {
+    heap.alloc(Vars {
         values: vars,
         declared: config.vars.keys().cloned().collect(),
-    });
-    heap.alloc(AllocStruct([("vars", vars_value)]))
+    })
 }

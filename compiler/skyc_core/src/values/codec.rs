@@ -140,9 +140,9 @@ fn to_json<'v>(
     }
 }
 
-/// The value of a JSON text; `function` names the caller in errors.
-fn decode_json<'v>(text: &str, heap: Heap<'v>, function: &str) -> starlark::Result<Value<'v>> {
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+/// A JSON text parsed; a syntax error names `function` and where in the text it is.
+pub(crate) fn parse_json(text: &str, function: &str) -> starlark::Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| {
         SkyError::new(
             codes::SKY0301,
             format!(
@@ -151,8 +151,13 @@ fn decode_json<'v>(text: &str, heap: Heap<'v>, function: &str) -> starlark::Resu
                 e.column()
             ),
         )
-    })?;
-    Ok(heap.alloc(json))
+        .into()
+    })
+}
+
+/// The value of a JSON text; `function` names the caller in errors.
+fn decode_json<'v>(text: &str, heap: Heap<'v>, function: &str) -> starlark::Result<Value<'v>> {
+    Ok(heap.alloc(parse_json(text, function)?))
 }
 
 /// `json.indent`: the JSON text laid out with one item per line, every line after the first

@@ -272,28 +272,24 @@ pub struct Message<'v> {
 
 impl<'v> Message<'v> {
     pub fn from_value(value: Value<'v>) -> Option<Message<'v>> {
-        if let Some(f) = value.unpack_frozen() {
-            let m = f.downcast_ref::<FrozenMessage>()?;
-            Some(Message {
+        match value.unpack_frozen() {
+            Some(f) => Some(Message::view(value, f.downcast_ref::<FrozenMessage>()?)),
+            None => Some(Message::view(
                 value,
-                ty: m.ty,
-                origin: &m.origin,
-                proto: m.proto,
-                fields: MessageData::<'v>::fields(&m.data),
-                mutable: None,
-                exposed: m.data.exposed,
-            })
-        } else {
-            let m = value.downcast_ref::<MutableMessage<'v>>()?;
-            Some(Message {
-                value,
-                ty: m.ty,
-                origin: &m.origin,
-                proto: m.proto,
-                fields: m.data.fields(),
-                mutable: Some(&m.data),
-                exposed: m.data.exposed.get(),
-            })
+                value.downcast_ref::<MutableMessage<'v>>()?,
+            )),
+        }
+    }
+
+    fn view<T: MessageData<'v>>(value: Value<'v>, m: &'v MessageGen<T>) -> Message<'v> {
+        Message {
+            value,
+            ty: m.ty,
+            origin: &m.origin,
+            proto: m.proto,
+            fields: m.data.fields(),
+            mutable: m.data.mutable(),
+            exposed: m.data.exposed(),
         }
     }
 
@@ -411,7 +407,7 @@ impl<'v, T: MessageData<'v>> MessageGen<T> {
 }
 
 /// A diagnostic turned into the error of the running statement.
-fn to_error(d: Diagnostic) -> starlark::Error {
+pub(crate) fn to_error(d: Diagnostic) -> starlark::Error {
     let code = skyc_diag::codes::lookup(d.code).unwrap_or(codes::SKY0204);
     let mut e = SkyError::new(code, d.message);
     if let Some(h) = d.help {
@@ -1256,67 +1252,73 @@ pub(crate) fn normalize<'v>(
     site: Option<Span>,
 ) {
     let mut seen = std::collections::HashSet::new();
-    normalize_in(eval, value, "", site, &mut seen, 0);
+    normalize_in(eval, value, &mut String::new(), site, &mut seen, 0);
 }
 
+/// `path` is a buffer holding the field path of `value`; each level appends to it and
+/// truncates it back, so walking objects where nothing changed allocates no paths.
 fn normalize_in<'v>(
     eval: &mut Evaluator<'v, '_, '_>,
     value: Value<'v>,
-    path: &str,
+    path: &mut String,
     site: Option<Span>,
     seen: &mut std::collections::HashSet<starlark::values::ValueIdentity<'v>>,
     depth: usize,
 ) {
-    // Lowering reports structures nested deeper than this.
-    if depth > 256 || !seen.insert(value.identity()) {
-        return;
-    }
+    use std::fmt::Write;
+    let len = path.len();
     if let Some(items) = ListRef::from_value(value) {
-        let items = items.content().to_vec();
-        for (i, v) in items.into_iter().enumerate() {
-            normalize_in(
-                eval,
-                v,
-                &format!("{path}[{i}]"),
-                site.clone(),
-                seen,
-                depth + 1,
-            );
+        // Lowering reports structures nested deeper than this.
+        if depth > 256 || !seen.insert(value.identity()) {
+            return;
+        }
+        for (i, v) in items.content().iter().enumerate() {
+            let _ = write!(path, "[{i}]");
+            normalize_in(eval, *v, path, site.clone(), seen, depth + 1);
+            path.truncate(len);
         }
         return;
     }
     if let Some(d) = DictRef::from_value(value) {
+        if depth > 256 || !seen.insert(value.identity()) {
+            return;
+        }
         let items: Vec<(Value<'v>, Value<'v>)> = d.iter().collect();
         drop(d);
         for (k, v) in items {
-            let p = format!("{path}[{}]", k.to_repr());
-            normalize_in(eval, v, &p, site.clone(), seen, depth + 1);
+            let _ = write!(path, "[{}]", k.to_repr());
+            normalize_in(eval, v, path, site.clone(), seen, depth + 1);
+            path.truncate(len);
         }
         return;
     }
     let Some(m) = Message::from_value(value) else {
         return;
     };
+    if depth > 256 || !seen.insert(value.identity()) {
+        return;
+    }
     let site = m.origin.as_ref().map(|o| super::to_span(&o.site)).or(site);
+    let t = m.message_type();
     let entries: Vec<(usize, &'static Field, Value<'v>)> = m
         .fields
         .keys
         .iter()
         .zip(&m.fields.values)
-        .map(|(k, v)| (*k as usize, &m.message_type().fields[*k as usize], *v))
+        .map(|(k, v)| (*k as usize, &t.fields[*k as usize], *v))
         .collect();
     let (exposed, mutable) = (m.exposed, m.mutable);
     drop(m);
     for (index, field, v) in entries {
-        let fpath = join(path, &field.name);
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(&field.name);
         let mut v = v;
         if exposed && matches!(field.ty, FieldType::List(_) | FieldType::Map(_)) {
-            let ctx = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>());
-            let previous = ctx.and_then(|c| c.span_override.replace(site.clone()));
-            let converted = Builder::new(eval).convert(v, &field.ty, &fpath, &field.name);
-            if let Some(c) = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>()) {
-                c.span_override.replace(previous);
-            }
+            let converted = super::with_span_override(eval, site.clone(), |eval| {
+                Builder::new(eval).convert(v, &field.ty, path, &field.name)
+            });
             if let (Some(c), Some(mm)) = (converted, mutable) {
                 if !same_items(v, c) {
                     mm.fields.borrow_mut().set(index, c);
@@ -1324,7 +1326,8 @@ fn normalize_in<'v>(
                 }
             }
         }
-        normalize_in(eval, v, &fpath, site.clone(), seen, depth + 1);
+        normalize_in(eval, v, path, site.clone(), seen, depth + 1);
+        path.truncate(len);
     }
 }
 

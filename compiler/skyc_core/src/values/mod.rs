@@ -75,6 +75,26 @@ pub struct EvalContext {
     pub(crate) settings: std::collections::BTreeMap<String, String>,
 }
 
+/// Runs `f` with the diagnostics it records pointing at `span` (when given) instead of the
+/// call site, then restores what was there.
+pub(crate) fn with_span_override<'v, 'a, 'e, R>(
+    eval: &mut Evaluator<'v, 'a, 'e>,
+    span: Option<Span>,
+    f: impl FnOnce(&mut Evaluator<'v, 'a, 'e>) -> R,
+) -> R {
+    let ctx = |eval: &Evaluator<'v, 'a, 'e>| {
+        eval.extra
+            .and_then(|e| e.downcast_ref::<EvalContext>())
+            .map(|c| &c.span_override)
+    };
+    let previous = ctx(eval).and_then(|o| o.replace(span));
+    let out = f(eval);
+    if let Some(o) = ctx(eval) {
+        o.replace(previous);
+    }
+    out
+}
+
 /// Converts a starlark file span to ours.
 pub(crate) fn to_span(fs: &FileSpan) -> Span {
     // The code map's line index finds the line by binary search (scanning the text from the

@@ -676,19 +676,15 @@ fn build_decoded<'v>(
     let mut b = super::message::Builder::detached(heap, proto);
     b.json_names = true;
     let out = b.convert(value, &skyc_schema::FieldType::Message(ty), "", "");
-    if let Some(d) = b.collected.into_iter().next() {
-        let code = codes::lookup(d.code).unwrap_or(codes::SKY0204);
+    if let Some(mut d) = b.collected.into_iter().next() {
         let at = d
             .field_path
             .as_deref()
             .filter(|p| !d.message.contains(&format!("`{p}`")))
             .map(|p| format!(" (at `{p}`)"))
             .unwrap_or_default();
-        let mut e = SkyError::new(code, format!("{function}: {}{at}", d.message));
-        if let Some(h) = d.help {
-            e = e.with_help(h);
-        }
-        return Err(e.into());
+        d.message = format!("{function}: {}{at}", d.message);
+        return Err(super::message::to_error(d));
     }
     out.ok_or_else(|| {
         SkyError::new(
@@ -706,16 +702,7 @@ fn decode_json_impl<'v>(
     function: &str,
 ) -> starlark::Result<Value<'v>> {
     let (id, proto) = type_arg(ty, function)?;
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        SkyError::new(
-            codes::SKY0301,
-            format!(
-                "{function}: {e} (line {}, column {} of the JSON text)",
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
+    let json = super::codec::parse_json(text, function)?;
     if !json.is_object() {
         return Err(SkyError::new(
             codes::SKY0301,

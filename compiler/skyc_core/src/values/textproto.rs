@@ -238,12 +238,12 @@ impl<'a> Parser<'a> {
         {
             self.pos += 1;
         }
-        (self.pos > start && !self.text[start].is_ascii_digit())
-            .then(|| String::from_utf8_lossy(&self.text[start..self.pos]).into_owned())
-            .or_else(|| {
-                self.pos = start;
-                None
-            })
+        if self.pos > start && !self.text[start].is_ascii_digit() {
+            Some(String::from_utf8_lossy(&self.text[start..self.pos]).into_owned())
+        } else {
+            self.pos = start;
+            None
+        }
     }
 
     /// Fields until `close` (or the end of the text when `close` is None).

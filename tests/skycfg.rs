@@ -71,6 +71,26 @@ fn envoy_example_renders_resources_envoy_accepts() {
     if let Err(out) = envoy_validate(&file) {
         panic!("the skycfg Envoy example fails `envoy --mode validate`:\n{out}");
     }
+    // `--envoy xds`: the same resources, for no node, written under `envoy/`.
+    let xds = skyc_core::emit::xds_resources(&out.objects);
+    let listed: Vec<(&str, &str, &str)> = xds
+        .iter()
+        .map(|r| (r.node.as_str(), r.kind, r.name.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [("", "Cluster", "web_cluster"), ("", "Listener", "ingress")]
+    );
+    let files = skyc_core::emit::directory_with_xds(&[], &xds, Format::Yaml, None).unwrap();
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "envoy/cluster-web_cluster.yaml",
+            "envoy/listener-ingress.yaml",
+            "manifest.json"
+        ]
+    );
 }
 
 #[test]

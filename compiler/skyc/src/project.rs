@@ -226,6 +226,41 @@ pub fn check_entry_path(path: &Path) -> Result<(), Diagnostic> {
     }
 }
 
+/// A source file found under a directory, and whether skycfg's conventions apply to it.
+pub struct Source {
+    pub path: PathBuf,
+    pub skycfg: bool,
+}
+
+/// The source files under a directory, sorted: `*.sky`, and `*.cfg` where skycfg's
+/// conventions apply (`--compat skycfg`, or `[language] compat = "skycfg"` in the file's
+/// project). A project whose `sky.toml` does not parse counts as a plain skyc project; its
+/// entries report the error.
+pub fn list_sources(dir: &Path, opts: &Options) -> std::io::Result<Vec<Source>> {
+    let flag = opts.skycfg();
+    let mut projects: BTreeMap<PathBuf, bool> = BTreeMap::new();
+    let mut out = Vec::new();
+    for path in skyc_core::world::list_files(dir, &["sky", "cfg"])? {
+        let root = DiskWorld::find_root(&path);
+        let skycfg = flag
+            || *projects.entry(root).or_insert_with_key(|root| {
+                std::fs::read_to_string(root.join("sky.toml"))
+                    .ok()
+                    .and_then(|t| Config::parse("sky.toml", &t).ok())
+                    .is_some_and(|c| c.language.compat == Some(skyc_core::config::Compat::Skycfg))
+            });
+        if skycfg || path.extension().is_some_and(|e| e == "sky") {
+            out.push(Source { path, skycfg });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a source file defines `main` (an entry file rather than a library or a test).
+pub fn defines_main(path: &Path) -> bool {
+    read_input(path).is_ok_and(|t| t.lines().any(|l| l.starts_with("def main(")))
+}
+
 /// Why an entry could not be set up, with the `sky.toml` source (name, text) when it was read.
 pub type EntryError = (Diagnostic, Option<(String, Arc<str>)>);
 

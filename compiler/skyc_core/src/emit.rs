@@ -124,9 +124,11 @@ pub fn stream(objects: &[Object], format: Format) -> String {
 /// One xDS resource for a control plane, taken from an Envoy bootstrap.
 #[derive(Debug, Clone, PartialEq)]
 pub struct XdsResource {
-    /// The Envoy node (the bootstrap's `node.id`) it is for.
+    /// The Envoy node (the bootstrap's `node.id`) it is for; empty for a resource `main`
+    /// returned.
     pub node: String,
-    /// `Listener`, `Cluster` or `RouteConfiguration`.
+    /// `Listener`, `Cluster`, `RouteConfiguration` (or another of [`XDS_RESOURCE_TYPES`]
+    /// for a resource `main` returned).
     pub kind: &'static str,
     pub name: String,
     /// Canonical proto3 JSON with its `@type` first.
@@ -176,9 +178,24 @@ fn with_type(kind: &str, mut json: serde_json::Value) -> serde_json::Value {
 
 /// The xDS resources of every bootstrap embedded in `objects`: each static listener and
 /// cluster, and each inline route configuration as its own RouteConfiguration, which the
-/// listener then gets over RDS (through ADS). Sorted by node, kind and name.
+/// listener then gets over RDS (through ADS). Also the resources `main` returned itself,
+/// which name no node (`node` is empty). Sorted by node, kind and name.
 pub fn xds_resources(objects: &[Object]) -> Vec<XdsResource> {
     let mut out = Vec::new();
+    for o in objects.iter().filter(|o| o.is_xds()) {
+        let kind = XDS_RESOURCE_TYPES
+            .iter()
+            .filter_map(|(path, _)| path.rsplit('.').next())
+            .find(|k| *k == o.kind);
+        if let Some(kind) = kind {
+            out.push(XdsResource {
+                node: String::new(),
+                kind,
+                name: o.name.clone(),
+                json: o.json.clone(),
+            });
+        }
+    }
     for o in objects {
         for d in o
             .envoy_documents
@@ -334,12 +351,12 @@ pub fn directory_with_xds(
     }
     let mut xds_index = Vec::new();
     for r in xds {
-        let path = format!(
-            "envoy/{}/{}-{}.{ext}",
-            r.node,
-            r.kind.to_ascii_lowercase(),
-            r.name
-        );
+        let file = format!("{}-{}.{ext}", r.kind.to_ascii_lowercase(), r.name);
+        let path = if r.node.is_empty() {
+            format!("envoy/{file}")
+        } else {
+            format!("envoy/{}/{file}", r.node)
+        };
         if files.iter().any(|(p, _)| *p == path) {
             return Err(format!("two resources would be written to `{path}`"));
         }

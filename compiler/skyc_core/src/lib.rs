@@ -89,6 +89,12 @@ pub struct Object {
 }
 
 impl Object {
+    /// Whether this is an Envoy xDS resource that `main` returned (a Listener, a Cluster…)
+    /// rather than a Kubernetes object: it carries its protobuf `@type`.
+    pub fn is_xds(&self) -> bool {
+        self.json.get("@type").is_some()
+    }
+
     /// Whether the object runs in `cluster` (`skyc render --cluster NAME`).
     pub fn runs_in(&self, cluster: &str) -> bool {
         clusters::runs_in(&self.clusters, cluster)

@@ -35,8 +35,13 @@ pub fn run(args: Args, quiet: bool) -> Exit {
     let mut entries = Vec::new();
     for p in &args.paths {
         if p.is_dir() {
-            match skyc_core::world::list_sky_files(p) {
-                Ok(files) => entries.extend(files.into_iter().filter(|f| defines_main(f))),
+            match crate::project::list_sources(p, &opts) {
+                Ok(files) => entries.extend(
+                    files
+                        .into_iter()
+                        .map(|s| s.path)
+                        .filter(|f| defines_main(f)),
+                ),
                 Err(e) => {
                     return crate::usage_error(format!("cannot list {}: {e}", p.display()), None)
                 }
@@ -70,12 +75,9 @@ pub fn run(args: Args, quiet: bool) -> Exit {
 
 /// Entry files are those that define `main` (libraries and tests are checked through them).
 fn defines_main(path: &std::path::Path) -> bool {
-    if path
+    let test = path
         .file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with("_test.sky"))
-    {
-        return false;
-    }
-    skyc_core::world::read_input(path).is_ok_and(|t| t.lines().any(|l| l.starts_with("def main(")))
+        .is_some_and(|n| n.ends_with("_test.sky"));
+    !test && crate::project::defines_main(path)
 }

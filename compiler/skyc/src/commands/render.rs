@@ -20,8 +20,8 @@ pub enum EnvoyOutput {
     #[default]
     Bootstrap,
     /// Also emit each bootstrap's listeners, routes and clusters as xDS resources for a
-    /// control plane: files under `envoy/<node>/` with `-o`, else a JSON list on stdout
-    /// instead of the Kubernetes objects.
+    /// control plane: files under `envoy/<node>/` with `-o` (`envoy/` for the resources
+    /// `main` returns itself), else a JSON list on stdout instead of the Kubernetes objects.
     Xds,
 }
 
@@ -79,10 +79,13 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         RenderFormat::Yaml => Format::Yaml,
         RenderFormat::Json => Format::Json,
     };
-    let xds = if args.envoy == EnvoyOutput::Xds {
-        emit::xds_resources(&objects)
+    let (objects, xds) = if args.envoy == EnvoyOutput::Xds {
+        let xds = emit::xds_resources(&objects);
+        // The resources `main` returned are among the xDS resources: written once, there.
+        let objects: Vec<_> = objects.into_iter().filter(|o| !o.is_xds()).collect();
+        (objects, xds)
     } else {
-        Vec::new()
+        (objects, Vec::new())
     };
     match &args.out_dir {
         None => {

@@ -22,7 +22,9 @@ pub struct Args {
     junit: Option<PathBuf>,
 }
 
-fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Exit> {
+/// The test files under the paths: `*_test.sky` files, and in projects that follow skycfg's
+/// conventions, the main files (whose tests and whose loaded files' tests run together).
+fn test_files(paths: &[PathBuf], opts: &skyc_core::Options) -> Result<Vec<PathBuf>, Exit> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -31,18 +33,26 @@ fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Exit> {
     let mut out = Vec::new();
     for p in &paths {
         if p.is_dir() {
-            let files = skyc_core::world::list_sky_files(p).map_err(|e| {
+            let files = crate::project::list_sources(p, opts).map_err(|e| {
                 crate::usage_error(format!("cannot list {}: {e}", p.display()), None)
             })?;
             out.extend(
                 files
                     .into_iter()
                     .filter(|f| {
-                        f.file_name()
+                        let test = f
+                            .path
+                            .file_name()
                             .and_then(|n| n.to_str())
-                            .is_some_and(is_test_file)
+                            .is_some_and(is_test_file);
+                        test || f.skycfg && crate::project::defines_main(&f.path)
                     })
-                    .map(|f| f.strip_prefix("./").map(Path::to_path_buf).unwrap_or(f)),
+                    .map(|f| {
+                        f.path
+                            .strip_prefix("./")
+                            .map(Path::to_path_buf)
+                            .unwrap_or(f.path)
+                    }),
             );
         } else {
             if let Err(d) = check_entry_path(p) {
@@ -64,14 +74,14 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         Ok(o) => o,
         Err(exit) => return exit,
     };
-    let files = match test_files(&args.paths) {
+    let files = match test_files(&args.paths, &opts) {
         Ok(f) => f,
         Err(exit) => return exit,
     };
     if files.is_empty() {
         return crate::usage_error(
             "no test files found",
-            Some("tests live in files named `*_test.sky`, in functions named `test_*`"),
+            Some("tests live in files named `*_test.sky`, in functions named `test_*` (with skycfg's conventions, in the main files and the files they load)"),
         );
     }
     let mut results: Vec<TestFile> = Vec::new();

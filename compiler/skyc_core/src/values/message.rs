@@ -463,6 +463,9 @@ where
                 m.exposed.set(true);
                 Some(dict)
             }
+            _ if self.proto => Some(
+                super::proto::proto3_zero(self.ty, field, heap).unwrap_or_else(Value::new_none),
+            ),
             _ => Some(Value::new_none()),
         }
     }

@@ -254,6 +254,38 @@ pub(crate) fn nested_enum<'v>(ty: TypeId, attr: &str, heap: Heap<'v>) -> Option<
         .map(|_| heap.alloc(EnumType { name }))
 }
 
+/// What reading an unset field of a `proto.package` Envoy message gives, as protobuf's
+/// proto3 rules say: the zero value of a scalar without presence (`""`, `0`, `False`, `0.0`,
+/// an enum's first value). Fields with presence (messages, `optional`, oneof members), lists
+/// and maps, and every Kubernetes field (proto2) read as `None` (or are created, see
+/// `MessageGen::get_attr`).
+pub(crate) fn proto3_zero<'v>(
+    ty: TypeId,
+    field: &skyc_schema::Field,
+    heap: Heap<'v>,
+) -> Option<Value<'v>> {
+    use skyc_schema::FieldType;
+    if ty.source() != SchemaId::ENVOY {
+        return None;
+    }
+    let d = skyc_schema::envoy::envoy()
+        .descriptor(ty)
+        .get_field_by_name(&field.name)?;
+    if d.supports_presence() || d.is_list() || d.is_map() {
+        return None;
+    }
+    if let Some(e) = d.kind().as_enum() {
+        return Some(heap.alloc(e.default_value().name()));
+    }
+    Some(match &field.ty {
+        FieldType::String { .. } | FieldType::Bytes => heap.alloc(""),
+        FieldType::Int { .. } | FieldType::UInt { .. } => heap.alloc(0),
+        FieldType::Bool => Value::new_bool(false),
+        FieldType::Number => heap.alloc(0.0),
+        _ => return None,
+    })
+}
+
 /// Types whose values skyc holds as scalars: a quantity, an int-or-string, a duration, a
 /// wrapper. Their constructors take the protobuf fields and return the scalar.
 #[derive(Debug, Clone, Copy, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]

@@ -6,6 +6,7 @@
 
 mod commands;
 mod lsp;
+mod memory;
 mod project;
 
 use clap::{Parser, Subcommand};
@@ -15,9 +16,10 @@ use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: compiling builds and drops many small values
 /// (syntax trees, Starlark heaps, JSON objects), and glibc's malloc spent a fifth of a check in
-/// its slow paths (`benches/lsp_latency.rs` measures the difference).
+/// its slow paths (`benches/lsp_latency.rs` measures the difference). Counted, so that the
+/// memory limit holds for the whole process (`memory.rs`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: memory::Counting = memory::Counting;
 
 /// skyc: typed, sandboxed Starlark that compiles to validated Kubernetes manifests.
 #[derive(Parser, Debug)]
@@ -74,6 +76,10 @@ pub enum Exit {
 fn main() -> ExitCode {
     // A panic anywhere is an internal error (exit 2), reported as a coded diagnostic.
     std::panic::set_hook(Box::new(|info| {
+        if skyc_core::eval::panics_are_caught() {
+            // The evaluation turns it into a diagnostic at the line that caused it.
+            return;
+        }
         let loc = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
@@ -105,6 +111,7 @@ fn main() -> ExitCode {
         }
     };
     let quiet = cli.quiet;
+    memory::install(!matches!(cli.command, Command::Lsp(_)));
     let result = std::panic::catch_unwind(move || match cli.command {
         Command::Render(a) => commands::render::run(a, quiet),
         Command::Check(a) => commands::check::run(a, quiet),

@@ -24,6 +24,7 @@ pub mod fmt;
 pub mod import;
 mod lint;
 pub mod lower;
+pub mod memory;
 pub mod policy;
 pub mod testrun;
 pub mod validate;

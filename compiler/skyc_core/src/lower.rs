@@ -9,7 +9,7 @@ use crate::values::{literal, narrow, to_span};
 use crate::Object;
 use serde_json::{Map, Value as Json};
 use skyc_diag::Span;
-use skyc_diag::{codes, Diagnostic};
+use skyc_diag::{codes, CodeInfo, Diagnostic};
 use skyc_schema::{k8s::k8s, FieldType, SchemaId, TypeId};
 use starlark::values::dict::DictRef;
 use starlark::values::list::ListRef;
@@ -118,10 +118,54 @@ pub struct Embedded {
     pub json: Json,
 }
 
+/// Why a value could not be converted to JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToJsonError {
+    pub message: String,
+    /// The JSON would exceed what the memory limit leaves (a value that shares itself, like
+    /// `x = [x, x]` in a loop, is exponentially large written out): SKY0303, not a type
+    /// error.
+    pub too_large: bool,
+}
+
+impl ToJsonError {
+    /// The code to report it with: SKY0303 when too large, else `otherwise`.
+    pub fn code(&self, otherwise: &'static CodeInfo) -> &'static CodeInfo {
+        if self.too_large {
+            codes::SKY0303
+        } else {
+            otherwise
+        }
+    }
+}
+
+impl fmt::Display for ToJsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for ToJsonError {
+    fn from(message: String) -> Self {
+        ToJsonError {
+            message,
+            too_large: false,
+        }
+    }
+}
+
+/// Roughly what one JSON node costs in memory, besides its text.
+const JSON_NODE_BYTES: u64 = 64;
+
 /// Converts a Starlark value (messages, quantities, plain data) to JSON, recording where
 /// every message in the value was built and collecting embedded Envoy documents.
-pub fn to_json_with_origins(v: Value) -> Result<(Json, Origins, Vec<Embedded>), String> {
-    let mut c = Collector::default();
+pub fn to_json_with_origins(v: Value) -> Result<(Json, Origins, Vec<Embedded>), ToJsonError> {
+    let mut c = Collector {
+        // A quarter: the JSON is built while the value it comes from is alive, and is then
+        // written out as text.
+        budget: crate::memory::remaining() / 4,
+        ..Collector::default()
+    };
     let json = to_json_depth(v, 0, &mut c)?;
     Ok((json, c.origins, c.embedded))
 }
@@ -134,9 +178,28 @@ struct Collector {
     origins: Origins,
     embedded: Vec<Embedded>,
     in_envoy: bool,
+    /// Bytes the JSON may still take (see [`JSON_NODE_BYTES`]).
+    budget: u64,
 }
 
 impl Collector {
+    /// Counts `bytes` against the budget.
+    fn charge(&mut self, bytes: u64) -> Result<(), ToJsonError> {
+        match self.budget.checked_sub(bytes) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => Err(ToJsonError {
+                message: format!(
+                    "the value is too large to render: written out, it would take more memory than the limit leaves ({} bytes); does it contain itself many times over?",
+                    crate::memory::remaining()
+                ),
+                too_large: true,
+            }),
+        }
+    }
+
     /// Runs `f` with `seg` appended to the path.
     fn nested<T>(&mut self, seg: fmt::Arguments, f: impl FnOnce(&mut Collector) -> T) -> T {
         let len = self.path.len();
@@ -161,10 +224,13 @@ impl Collector {
     }
 }
 
-fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, String> {
+fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJsonError> {
     if depth > 200 {
-        return Err("the value is nested too deeply to render (over 200 levels)".into());
+        return Err(
+            String::from("the value is nested too deeply to render (over 200 levels)").into(),
+        );
     }
+    c.charge(JSON_NODE_BYTES)?;
     if v.is_none() {
         return Ok(Json::Null);
     }
@@ -172,12 +238,13 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
         return Ok(Json::Bool(b));
     }
     if let Some(s) = v.unpack_str() {
+        c.charge(s.len() as u64)?;
         return Ok(Json::String(s.to_string()));
     }
     if v.get_type() == "int" {
         return match i64::unpack_value(v) {
             Ok(Some(n)) => Ok(Json::from(n)),
-            _ => Err(format!("the integer {} is too large to render", v.to_str())),
+            _ => Err(format!("the integer {} is too large to render", v.to_str()).into()),
         };
     }
     if v.get_type() == "float" {
@@ -187,7 +254,7 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
             .map_err(|_| format!("cannot render float {}", v.to_str()))?;
         return serde_json::Number::from_f64(f)
             .map(Json::Number)
-            .ok_or_else(|| format!("cannot render the float {} (not finite)", v.to_str()));
+            .ok_or_else(|| format!("cannot render the float {} (not finite)", v.to_str()).into());
     }
     if let Some(q) = QuantityValue::from_value(v) {
         return Ok(Json::String(q.0.text.clone()));
@@ -248,8 +315,9 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
             let Some(k) = k.unpack_str() else {
                 return Err(format!(
                     "dict keys must be strings to render, got {}",
-                    k.to_repr()
-                ));
+                    crate::values::repr(k)
+                )
+                .into());
             };
             let j = c.nested(format_args!("[{k:?}]"), |c| {
                 to_json_depth(val, depth + 1, c)
@@ -261,8 +329,9 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, Stri
     Err(format!(
         "a value of type `{}` cannot be rendered: {}",
         v.get_type(),
-        v.to_repr()
-    ))
+        crate::values::repr(v)
+    )
+    .into())
 }
 
 fn is_empty_container(v: Value) -> bool {
@@ -280,7 +349,7 @@ fn any_valued(ty: &FieldType) -> bool {
 }
 
 /// An `Any` value: the packed message's fields after its `@type`.
-fn any_json(v: Value, depth: usize, c: &mut Collector) -> Result<Json, String> {
+fn any_json(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJsonError> {
     if let Some(m) = Message::from_value(v) {
         let inner = to_json_depth(v, depth, c)?;
         let mut obj = Map::new();

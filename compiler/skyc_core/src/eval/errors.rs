@@ -77,7 +77,9 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
                     .into(),
             ),
         )
-    } else if msg.contains("Heap memory limit") {
+    } else if msg.contains("Heap memory limit")
+        || (msg.contains("Evaluation cancelled") && crate::memory::take_tripped())
+    {
         (
             codes::SKY0303,
             format!(
@@ -128,7 +130,10 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
     // Point at the user's code: the error's own span when it is in a user file, else the
     // innermost user frame of the call stack.
     let frames = &e.call_stack().frames;
-    let own = e.span().filter(|s| !is_stdlib(s.file.filename()));
+    let own = e
+        .span()
+        .filter(|s| !is_stdlib(s.file.filename()))
+        .filter(|s| !(code.code == "SKY0305" && is_operator(s)));
     let user_frame = frames
         .iter()
         .rev()
@@ -147,4 +152,54 @@ pub(crate) fn eval_error(e: &starlark::Error, limits: &Limits) -> Diagnostic {
         ));
     }
     d
+}
+
+/// Whether `s` is an operator expression (`n + 1`), which runs as a call to a size guard
+/// (`_sky_add`): when that call is the one too deep, the user's call around it is meant.
+fn is_operator(s: &starlark::codemap::FileSpan) -> bool {
+    let text = s.source_span();
+    !text.trim_end().ends_with(')')
+}
+
+thread_local! {
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a panic on this thread will be caught and reported as a diagnostic by
+/// [`catch_panic`] (the command line's panic hook stays silent then).
+pub fn panics_are_caught() -> bool {
+    CATCHING.with(|c| c.get())
+}
+
+/// How the message of a panic caught while a file ran starts.
+pub(crate) const PANIC_PREFIX: &str = "skyc failed while running the file";
+
+/// Runs `f` (the evaluation of one file), turning a panic into a diagnostic without span.
+/// Starlark refuses values larger than it can lay out (a list of a billion items) by
+/// panicking before it allocates: that is a memory limit error (SKY0303), not a crash.
+/// Any other panic is a bug in skyc (SKY0002), reported with the file and line that caused it.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
+    let was = CATCHING.with(|c| c.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(was));
+    r.map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let too_large = ["must not exceed u32::MAX", "capacity overflow", "len overflow"]
+            .iter()
+            .any(|m| msg.contains(m));
+        if too_large {
+            Diagnostic::new(
+                codes::SKY0303,
+                format!("evaluation exceeded the memory limit: a value is too large to allocate ({msg})"),
+            )
+            .with_help("raise the limit with --max-heap SIZE if the data is real; look for a huge range(), repetition or concatenation")
+        } else {
+            Diagnostic::new(codes::SKY0002, format!("{PANIC_PREFIX}: {msg}"))
+                .with_help("this is a bug in skyc; please report it with the input that triggers it")
+        }
+    })
 }

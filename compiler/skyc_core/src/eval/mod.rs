@@ -7,6 +7,7 @@
 
 mod analysis;
 pub(crate) mod errors;
+pub use errors::panics_are_caught;
 
 use crate::values::ctx::Vars;
 use crate::values::message::{Builder, Message};
@@ -42,11 +43,14 @@ pub struct Limits {
     pub allow_recursion: bool,
 }
 
+/// The default memory limit of an evaluation (`[limits] max_heap`).
+pub const DEFAULT_MAX_HEAP: u64 = 512 << 20;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_steps: 10_000_000,
-            max_heap: 512 << 20,
+            max_heap: DEFAULT_MAX_HEAP,
             max_time: Duration::from_secs(10),
             max_call_depth: 100,
             allow_recursion: false,
@@ -305,6 +309,7 @@ pub(crate) fn evaluate_as(
     call_main: bool,
 ) -> (Evaluated, Option<FrozenModule>) {
     let limits = Limits::resolve(opts);
+    crate::memory::set_limit(limits.max_heap);
     let (vars, var_diags) = opts.config.resolve_vars(&opts.vars);
     let entry_id = FileId::Project(entry.to_string());
     let mut loader = Loader {
@@ -434,7 +439,11 @@ pub(crate) fn evaluate_as(
             if let Some(at) = trace.into_inner() {
                 for d in diagnostics.iter_mut().filter(|d| is_limit(d)) {
                     d.span = Some(to_span(&at));
-                    d.label = Some("the limit was reached while running this".into());
+                    d.label = Some(if d.code == "SKY0002" {
+                        "skyc failed while running this".into()
+                    } else {
+                        "the limit was reached while running this".into()
+                    });
                 }
             }
         }
@@ -580,14 +589,20 @@ fn apply_limits(eval: &mut Evaluator, limits: &Limits, deadline: Instant) {
     let _ = eval.set_max_tick_count(limits.max_steps);
     let _ = eval.set_max_heap_size(limits.max_heap as usize);
     let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
-    eval.set_check_cancelled(Box::new(move || Instant::now() > deadline));
+    // Called every thousand steps: the deadline, and the memory allocated since the
+    // evaluation started (see `crate::memory`).
+    eval.set_check_cancelled(Box::new(move || {
+        Instant::now() > deadline || crate::memory::over_soft_limit()
+    }));
 }
 
-/// Whether a diagnostic is a step, memory or time limit error (they come without location).
+/// Whether a diagnostic is a step, memory or time limit error, or a panic caught while the
+/// file ran (they come without location).
 fn is_limit(d: &Diagnostic) -> bool {
-    matches!(d.code, "SKY0302" | "SKY0303" | "SKY0304")
+    (matches!(d.code, "SKY0302" | "SKY0303" | "SKY0304")
         && d.label.is_none()
-        && d.message.starts_with("evaluation exceeded")
+        && d.message.starts_with("evaluation exceeded"))
+        || (d.code == "SKY0002" && d.message.starts_with(errors::PANIC_PREFIX))
 }
 
 struct ModuleResult {
@@ -647,7 +662,11 @@ fn run_module(
         }
     };
     if matches!(f.id, FileId::Project(_)) {
-        ast.replace_binary_operators(&HashMap::from([("*".to_string(), "_sky_mul".to_string())]));
+        // `*` and `+` can grow a value a lot in one step: they check the size first.
+        ast.replace_binary_operators(&HashMap::from([
+            ("*".to_string(), "_sky_mul".to_string()),
+            ("+".to_string(), "_sky_add".to_string()),
+        ]));
     }
     let modules: HashMap<&str, &FrozenModule> = f
         .loads
@@ -660,88 +679,98 @@ fn run_module(
         settings: config.settings(),
         ..EvalContext::default()
     };
-    Module::with_temp_heap(|module| {
-        let mut diagnostics = Vec::new();
-        let mut objects = Vec::new();
-        let record_stmt = |at: FileSpanRef, _: bool, _: &mut Evaluator| {
-            if let Some(t) = trace {
-                *t.borrow_mut() = Some(at.to_file_span());
-            }
-        };
-        let prints = RefCell::new(Vec::new());
-        let dropped = std::cell::Cell::new(0);
-        let print_handler = CollectPrints {
-            file: &f.name,
-            lines: &prints,
-            dropped: &dropped,
-        };
-        let ok = {
-            let mut eval = Evaluator::new(&module);
-            eval.set_print_handler(&print_handler);
-            eval.set_loader(&loader);
-            eval.extra = Some(&ctx);
-            apply_limits(&mut eval, limits, deadline);
-            if trace.is_some() {
-                eval.before_stmt_for_dap(BeforeStmtFunc::Fn(&record_stmt));
-            }
-            let codemap_text = f.text.clone();
-            match eval.eval_module(ast, globals) {
-                Err(e) => {
-                    let mut d = errors::eval_error(&e, limits);
-                    if d.span.is_none() {
-                        d.span = Some(Span::from_offsets(&f.name, &f.text, 0, 0));
+    crate::memory::set_activity(Some(&f.name));
+    let result = errors::catch_panic(|| {
+        Module::with_temp_heap(|module| {
+            let mut diagnostics = Vec::new();
+            let mut objects = Vec::new();
+            let record_stmt = |at: FileSpanRef, _: bool, _: &mut Evaluator| {
+                if let Some(t) = trace {
+                    *t.borrow_mut() = Some(at.to_file_span());
+                }
+            };
+            let prints = RefCell::new(Vec::new());
+            let dropped = std::cell::Cell::new(0);
+            let print_handler = CollectPrints {
+                file: &f.name,
+                lines: &prints,
+                dropped: &dropped,
+            };
+            let ok = {
+                let mut eval = Evaluator::new(&module);
+                eval.set_print_handler(&print_handler);
+                eval.set_loader(&loader);
+                eval.extra = Some(&ctx);
+                apply_limits(&mut eval, limits, deadline);
+                if trace.is_some() {
+                    eval.before_stmt_for_dap(BeforeStmtFunc::Fn(&record_stmt));
+                }
+                let codemap_text = f.text.clone();
+                match eval.eval_module(ast, globals) {
+                    Err(e) => {
+                        let mut d = errors::eval_error(&e, limits);
+                        if d.span.is_none() {
+                            d.span = Some(Span::from_offsets(&f.name, &f.text, 0, 0));
+                        }
+                        diagnostics.push(d);
+                        false
                     }
-                    diagnostics.push(d);
-                    false
+                    Ok(_) if !is_entry => true,
+                    Ok(_) => {
+                        let _ = codemap_text;
+                        call_main(
+                            &module,
+                            &mut eval,
+                            f,
+                            vars,
+                            config,
+                            limits,
+                            &mut diagnostics,
+                            &mut objects,
+                        );
+                        true
+                    }
                 }
-                Ok(_) if !is_entry => true,
-                Ok(_) => {
-                    let _ = codemap_text;
-                    call_main(
-                        &module,
-                        &mut eval,
-                        f,
-                        vars,
-                        config,
-                        limits,
-                        &mut diagnostics,
-                        &mut objects,
-                    );
-                    true
+            };
+            diagnostics.extend(ctx.diagnostics.borrow_mut().drain(..));
+            // The entry file's module is not needed once `main` has run (the objects are plain
+            // data by now); freezing it would copy everything `main` built.
+            let module = if ok && !is_entry {
+                match module.freeze() {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        diagnostics.push(Diagnostic::new(
+                            codes::SKY0002,
+                            format!("freezing {} failed: {e:?}", f.name),
+                        ));
+                        None
+                    }
                 }
+            } else {
+                None
+            };
+            let mut prints = prints.into_inner();
+            if dropped.get() > 0 {
+                prints.push(format!(
+                    "{}: ({} more print() lines dropped)",
+                    f.name,
+                    dropped.get()
+                ));
             }
-        };
-        diagnostics.extend(ctx.diagnostics.borrow_mut().drain(..));
-        // The entry file's module is not needed once `main` has run (the objects are plain
-        // data by now); freezing it would copy everything `main` built.
-        let module = if ok && !is_entry {
-            match module.freeze() {
-                Ok(m) => Some(m),
-                Err(e) => {
-                    diagnostics.push(Diagnostic::new(
-                        codes::SKY0002,
-                        format!("freezing {} failed: {e:?}", f.name),
-                    ));
-                    None
-                }
+            ModuleResult {
+                module,
+                diagnostics,
+                objects,
+                prints,
             }
-        } else {
-            None
-        };
-        let mut prints = prints.into_inner();
-        if dropped.get() > 0 {
-            prints.push(format!(
-                "{}: ({} more print() lines dropped)",
-                f.name,
-                dropped.get()
-            ));
-        }
-        ModuleResult {
-            module,
-            diagnostics,
-            objects,
-            prints,
-        }
+        })
+    });
+    crate::memory::set_activity(None);
+    result.unwrap_or_else(|d| ModuleResult {
+        module: None,
+        diagnostics: vec![d.with_span(Span::from_offsets(&f.name, &f.text, 0, 0))],
+        objects: vec![],
+        prints: vec![],
     })
 }
 
@@ -840,8 +869,10 @@ fn call_main<'v>(
                     origins,
                     embedded,
                 }),
-                Err(e) => diagnostics
-                    .push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
+                Err(e) => diagnostics.push(
+                    Diagnostic::new(e.code(codes::SKY0308), e.message)
+                        .with_span(return_span.clone()),
+                ),
             }
             continue;
         }
@@ -904,8 +935,10 @@ fn call_main<'v>(
                         origins,
                         embedded,
                     }),
-                    Err(e) => diagnostics
-                        .push(Diagnostic::new(codes::SKY0308, e).with_span(return_span.clone())),
+                    Err(e) => diagnostics.push(
+                        Diagnostic::new(e.code(codes::SKY0308), e.message)
+                            .with_span(return_span.clone()),
+                    ),
                 }
             }
             continue;
@@ -916,7 +949,7 @@ fn call_main<'v>(
                 format!(
                     "`main` returned {} {}, which is not an object",
                     item.get_type(),
-                    item.to_repr()
+                    crate::values::repr(item)
                 ),
             )
             .with_span(return_span.clone())
@@ -1025,6 +1058,7 @@ pub fn stdlib_functions() -> Vec<StdlibFunction> {
     let world = crate::MemoryWorld::default();
     let opts = Options::default();
     let limits = Limits::resolve(&opts);
+    crate::memory::set_limit(limits.max_heap);
     let mut loader = Loader {
         world: &world,
         load_root: None,
@@ -1158,6 +1192,7 @@ pub(crate) fn call_function(
     opts: &Options,
 ) -> FunctionCall {
     let limits = Limits::resolve(opts);
+    crate::memory::set_limit(limits.max_heap);
     let ctx = EvalContext {
         max_alloc: limits.max_heap,
         settings: opts.config.settings(),

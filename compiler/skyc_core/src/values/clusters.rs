@@ -184,7 +184,7 @@ fn merge<'v>(
 }
 
 fn short(v: Value) -> String {
-    let r = v.to_repr();
+    let r = crate::values::repr(v);
     if r.chars().count() > 40 {
         format!("{}…", r.chars().take(40).collect::<String>())
     } else {

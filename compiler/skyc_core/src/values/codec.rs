@@ -65,7 +65,7 @@ fn query_text(v: Value, what: &str) -> starlark::Result<String> {
             codes::SKY0301,
             format!(
                 "url.encode_query: {what} must be a string, not {t} ({})",
-                v.to_repr()
+                crate::values::repr(v)
             ),
         )
         .with_help("keys and values are strings, numbers or booleans; a list value repeats its key")
@@ -133,6 +133,9 @@ fn to_json<'v>(
     super::message::normalize(eval, v, None);
     match crate::lower::to_json_with_origins(v) {
         Ok((json, _, _)) => Ok(json),
+        Err(e) if e.too_large => {
+            Err(SkyError::new(e.code(codes::SKY0301), format!("{function}: {e}")).into())
+        }
         // Values lowering does not know (a `struct`) encode as Starlark's json module would.
         Err(e) => v
             .to_json_value()

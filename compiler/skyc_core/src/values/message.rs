@@ -514,7 +514,7 @@ where
                     format!(
                         "`{attribute}` of {} must be `{want}`, not {}",
                         t.display,
-                        converted.to_repr()
+                        crate::values::repr(converted)
                     ),
                 )
                 .with_help("the constructor sets it; leave it alone")
@@ -844,7 +844,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                                 format!(
                                     "`{fname}` of {} must be `{want}`, not {}",
                                     t.display,
-                                    v.to_repr()
+                                    crate::values::repr(*v)
                                 ),
                             )
                             .with_field_path(join(path, fname))
@@ -1109,7 +1109,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                                         codes::SKY0204,
                                         format!(
                                             "keys of `{path}` must be strings, got {}",
-                                            k.to_repr()
+                                            crate::values::repr(k)
                                         ),
                                     )
                                     .with_field_path(path),
@@ -1159,7 +1159,10 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                         self.report(
                             Diagnostic::new(
                                 codes::SKY0204,
-                                format!("keys of `{path}` must be strings, got {}", k.to_repr()),
+                                format!(
+                                    "keys of `{path}` must be strings, got {}",
+                                    crate::values::repr(k)
+                                ),
                             )
                             .with_field_path(path),
                             Some(narrow),
@@ -1219,7 +1222,7 @@ fn article(ty: &str) -> String {
 }
 
 fn short_repr(v: Value) -> String {
-    let r = v.to_repr();
+    let r = crate::values::repr(v);
     if r.chars().count() > 40 {
         format!("{}…", r.chars().take(40).collect::<String>())
     } else {
@@ -1289,7 +1292,7 @@ fn normalize_in<'v>(
         let items: Vec<(Value<'v>, Value<'v>)> = d.iter().collect();
         drop(d);
         for (k, v) in items {
-            let _ = write!(path, "[{}]", k.to_repr());
+            let _ = write!(path, "[{}]", crate::values::repr(k));
             normalize_in(eval, v, path, site.clone(), seen, depth + 1);
             path.truncate(len);
         }

@@ -219,15 +219,47 @@ pub(crate) fn record(eval: &Evaluator, mut d: Diagnostic, narrow_to: Option<&str
     ctx.diagnostics.borrow_mut().push(d);
 }
 
+/// Bytes the evaluation may still allocate: what is left under the memory limit (see
+/// `crate::memory`), and never more than the limit of this evaluation.
 fn max_alloc(eval: &Evaluator) -> u64 {
-    eval.extra
+    let limit = eval
+        .extra
         .and_then(|e| e.downcast_ref::<EvalContext>())
-        .map_or(u64::MAX, |c| c.max_alloc)
+        .map_or(u64::MAX, |c| c.max_alloc);
+    limit.min(crate::memory::remaining())
 }
 
-/// Guards the sandbox against single huge allocations (`"x" * 2000000000`): every `*` in
-/// user code is evaluated through this function, which refuses repetitions larger than the
-/// memory limit before they allocate.
+/// The bytes a sequence takes per item, when `v` is a string, list or tuple, and its length.
+fn seq_size(v: Value) -> Option<(u64, u64)> {
+    if let Some(s) = v.unpack_str() {
+        Some((1, s.len() as u64))
+    } else if let Some(l) = ListRef::from_value(v) {
+        Some((8, l.len() as u64))
+    } else {
+        TupleRef::from_value(v).map(|t| (8, t.len() as u64))
+    }
+}
+
+/// Refuses an operation that would allocate `bytes` when less is left under the limit.
+fn check_alloc(bytes: u64, what: &str, eval: &Evaluator) -> starlark::Result<()> {
+    let left = max_alloc(eval);
+    // Half: the heap grows in chunks that can double what is asked for.
+    if bytes > left / 2 {
+        return Err(SkyError::new(
+            codes::SKY0303,
+            format!(
+                "this {what} would allocate {bytes} bytes, more than the memory limit leaves room for ({left} bytes left)"
+            ),
+        )
+        .with_help("raise the limit with --max-heap (or [limits] max_heap in sky.toml) if the data is real")
+        .into());
+    }
+    Ok(())
+}
+
+/// Guards the sandbox against single huge allocations (`"x" * 2000000000`, `s + s` in a
+/// loop): every `*` and `+` in user code is evaluated through these functions, which refuse
+/// results larger than what the memory limit leaves before they allocate.
 #[starlark_module]
 fn guards(builder: &mut GlobalsBuilder) {
     fn _sky_mul<'v>(
@@ -237,29 +269,28 @@ fn guards(builder: &mut GlobalsBuilder) {
     ) -> starlark::Result<Value<'v>> {
         let size = |seq: Value<'v>, n: Value<'v>| -> Option<u64> {
             let n = n.unpack_i32()?;
-            let unit = if let Some(s) = seq.unpack_str() {
-                s.len() as u64
-            } else if let Some(l) = ListRef::from_value(seq) {
-                8 * l.len() as u64
-            } else if let Some(t) = TupleRef::from_value(seq) {
-                8 * t.len() as u64
-            } else {
-                return None;
-            };
-            Some(unit.saturating_mul(n.max(0) as u64))
+            let (unit, len) = seq_size(seq)?;
+            Some((unit * len).saturating_mul(n.max(0) as u64))
         };
-        let limit = max_alloc(eval);
         if let Some(bytes) = size(a, b).or_else(|| size(b, a)) {
-            if bytes > limit {
-                return Err(SkyError::new(
-                    codes::SKY0303,
-                    format!("this repetition would allocate {} bytes, more than the memory limit ({limit} bytes)", bytes),
-                )
-                .with_help("raise the limit with --max-heap (or [limits] max_heap in sky.toml) if the data is real")
-                .into());
-            }
+            check_alloc(bytes, "repetition", eval)?;
         }
         a.mul(b, eval.heap())
+    }
+
+    fn _sky_add<'v>(
+        #[starlark(require = pos)] a: Value<'v>,
+        #[starlark(require = pos)] b: Value<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        if let (Some((unit, x)), Some((_, y))) = (seq_size(a), seq_size(b)) {
+            let bytes = unit * (x + y);
+            // Small results cannot matter; skip the meter for them.
+            if bytes > 1 << 16 {
+                check_alloc(bytes, "concatenation", eval)?;
+            }
+        }
+        a.add(b, eval.heap())
     }
 
     /// A project setting from `sky.toml` (e.g. `"mesh.envoy_image"` for `[mesh] envoy_image`),
@@ -354,6 +385,131 @@ fn k8s_namespace(b: &mut GlobalsBuilder) {
         .expect("the k8s namespace was just built");
     b.frozen_heap().add_reference(own.heap());
     b.set("k8s", lazy_ns::CachedNamespace::new(k8s));
+}
+
+/// At most this many characters of a value are shown in a message.
+const REPR_MAX: usize = 1000;
+
+/// `v.to_repr()` for a message, bounded: a value that shares itself (`x = [x, x]` in a
+/// loop) can be exponentially large written out, and a diagnostic must not try to.
+pub(crate) fn repr(v: Value) -> String {
+    let mut budget = REPR_MAX;
+    if small(v, &mut budget, 0) {
+        return v.to_repr();
+    }
+    let mut out = String::new();
+    write_bounded(v, &mut out, 0);
+    if out.len() > REPR_MAX {
+        let mut end = REPR_MAX;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push('…');
+    }
+    out
+}
+
+/// Whether `v` written out takes less than `budget` (roughly), without writing it.
+fn small(v: Value, budget: &mut usize, depth: usize) -> bool {
+    let cost = 4 + v.unpack_str().map_or(0, str::len);
+    if cost > *budget || depth > 50 {
+        return false;
+    }
+    *budget -= cost;
+    let mut all = |items: &mut dyn Iterator<Item = Value>| {
+        for x in items {
+            if !small(x, budget, depth + 1) {
+                return false;
+            }
+        }
+        true
+    };
+    if let Some(l) = ListRef::from_value(v) {
+        all(&mut l.iter())
+    } else if let Some(t) = TupleRef::from_value(v) {
+        all(&mut t.iter())
+    } else if let Some(d) = starlark::values::dict::DictRef::from_value(v) {
+        let items: Vec<Value> = d.iter().flat_map(|(k, x)| [k, x]).collect();
+        all(&mut items.into_iter())
+    } else if let Some(m) = message::Message::from_value(v) {
+        let items: Vec<Value> = m.field_entries().map(|(_, x)| x).collect();
+        all(&mut items.into_iter())
+    } else {
+        // Scalars, quantities, functions, structs of scalars: their repr is short.
+        v.get_type() != "struct"
+    }
+}
+
+/// Writes `v` until the text is longer than [`REPR_MAX`], then stops.
+fn write_bounded(v: Value, out: &mut String, depth: usize) {
+    if out.len() > REPR_MAX {
+        return;
+    }
+    if depth > 50 {
+        out.push('…');
+        return;
+    }
+    let seq =
+        |out: &mut String, open: char, close: char, items: &mut dyn Iterator<Item = Value>| {
+            out.push(open);
+            for (i, x) in items.enumerate() {
+                if out.len() > REPR_MAX {
+                    break;
+                }
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_bounded(x, out, depth + 1);
+            }
+            out.push(close);
+        };
+    if let Some(s) = v.unpack_str() {
+        let mut end = s.len().min(REPR_MAX);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push('"');
+        out.extend(s[..end].chars().flat_map(char::escape_debug));
+        out.push_str(if end < s.len() { "…\"" } else { "\"" });
+    } else if let Some(l) = ListRef::from_value(v) {
+        seq(out, '[', ']', &mut l.iter());
+    } else if let Some(t) = TupleRef::from_value(v) {
+        seq(out, '(', ')', &mut t.iter());
+    } else if let Some(d) = starlark::values::dict::DictRef::from_value(v) {
+        out.push('{');
+        for (i, (k, x)) in d.iter().enumerate() {
+            if out.len() > REPR_MAX {
+                break;
+            }
+            if i > 0 {
+                out.push_str(", ");
+            }
+            write_bounded(k, out, depth + 1);
+            out.push_str(": ");
+            write_bounded(x, out, depth + 1);
+        }
+        out.push('}');
+    } else if let Some(m) = message::Message::from_value(v) {
+        out.push_str(&m.message_type().path);
+        out.push('(');
+        for (i, (f, x)) in m.field_entries().enumerate() {
+            if out.len() > REPR_MAX {
+                break;
+            }
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&f.name);
+            out.push_str(" = ");
+            write_bounded(x, out, depth + 1);
+        }
+        out.push(')');
+    } else if v.get_type() == "struct" {
+        out.push_str("struct(…)");
+    } else {
+        out.push_str(&v.to_repr());
+    }
 }
 
 #[cfg(test)]

@@ -381,10 +381,15 @@ impl<'v> StarlarkValue<'v> for WellKnown {
                     .map(i64::from)
                     .or_else(|| v.to_str().parse().ok())
                     .filter(|_| v.get_type() == "int")
-                    .ok_or_else(|| wk_error(self, format!("expected an int, got {}", v.to_repr()))),
+                    .ok_or_else(|| {
+                        wk_error(
+                            self,
+                            format!("expected an int, got {}", crate::values::repr(v)),
+                        )
+                    }),
                 Some(v) => Err(wk_error(
                     self,
-                    format!("expected an int, got {}", v.to_repr()),
+                    format!("expected an int, got {}", crate::values::repr(v)),
                 )),
             }
         };
@@ -406,7 +411,7 @@ impl<'v> StarlarkValue<'v> for WellKnown {
                     if s.unpack_str().is_none() {
                         return Err(wk_error(
                             self,
-                            format!("`strVal` expects a string, got {}", s.to_repr()),
+                            format!("`strVal` expects a string, got {}", crate::values::repr(s)),
                         ));
                     }
                     return Ok(s);
@@ -465,7 +470,7 @@ pub(crate) fn proto_module(builder: &mut GlobalsBuilder) {
                 format!(
                     "proto.to_any takes a protobuf message, got {} {}",
                     msg.get_type(),
-                    msg.to_repr()
+                    crate::values::repr(msg)
                 ),
             )
             .with_help("build it with a constructor such as envoy.extensions.filters.http.router.v3.Router()")
@@ -638,7 +643,7 @@ fn message_arg(v: Value, function: &str) -> starlark::Result<TypeId> {
             format!(
                 "{function} takes a message, got {} {}",
                 v.get_type(),
-                v.to_repr()
+                crate::values::repr(v)
             ),
         )
         .into()
@@ -656,7 +661,7 @@ fn type_arg(v: Value, function: &str) -> starlark::Result<(TypeId, bool)> {
                 format!(
                     "{function} takes a message type first, got {} {}",
                     v.get_type(),
-                    v.to_repr()
+                    crate::values::repr(v)
                 ),
             )
             .with_help("pass the type itself, e.g. `proto.decode_json(corev1.Service, text)`")
@@ -673,7 +678,7 @@ fn encode_json_impl<'v>(
     message_arg(msg, function)?;
     super::message::normalize(eval, msg, None);
     let (mut json, _, embedded) = crate::lower::to_json_with_origins(msg)
-        .map_err(|e| SkyError::new(codes::SKY0301, format!("{function}: {e}")))?;
+        .map_err(|e| SkyError::new(e.code(codes::SKY0301), format!("{function}: {e}")))?;
     for e in &embedded {
         crate::lower::replace_placeholder_with(&mut json, &e.placeholder, &e.json);
     }

@@ -36,8 +36,8 @@ pub(crate) fn assert_module(builder: &mut GlobalsBuilder) {
         Err(fail(
             format!(
                 "asserts.eq failed\n  actual:   {}\n  expected: {}",
-                actual.to_repr(),
-                expected.to_repr()
+                crate::values::repr(actual),
+                crate::values::repr(expected)
             ),
             msg,
         ))
@@ -53,7 +53,10 @@ pub(crate) fn assert_module(builder: &mut GlobalsBuilder) {
             return Ok(NoneType);
         }
         Err(fail(
-            format!("asserts.ne failed: both values are {}", actual.to_repr()),
+            format!(
+                "asserts.ne failed: both values are {}",
+                crate::values::repr(actual)
+            ),
             msg,
         ))
     }
@@ -67,7 +70,10 @@ pub(crate) fn assert_module(builder: &mut GlobalsBuilder) {
             return Ok(NoneType);
         }
         Err(fail(
-            format!("asserts.true failed: {} is not true", condition.to_repr()),
+            format!(
+                "asserts.true failed: {} is not true",
+                crate::values::repr(condition)
+            ),
             msg,
         ))
     }
@@ -86,8 +92,8 @@ pub(crate) fn assert_module(builder: &mut GlobalsBuilder) {
         Err(fail(
             format!(
                 "asserts.contains failed: {} is not in {}",
-                item.to_repr(),
-                container.to_repr()
+                crate::values::repr(item),
+                crate::values::repr(container)
             ),
             msg,
         ))
@@ -104,7 +110,7 @@ pub(crate) fn assert_module(builder: &mut GlobalsBuilder) {
             Ok(v) => Err(fail(
                 format!(
                     "asserts.fails failed: the function returned {} instead of failing with {:?}",
-                    v.to_repr(),
+                    crate::values::repr(v),
                     r#match
                 ),
                 None,
@@ -153,8 +159,8 @@ pub(crate) fn testing_module(builder: &mut GlobalsBuilder) {
                         return Err(fail(
                             format!(
                                 "testing.ctx: vars must map strings to strings, got {}: {}",
-                                k.to_repr(),
-                                x.to_repr()
+                                crate::values::repr(k),
+                                crate::values::repr(x)
                             ),
                             None,
                         ))
@@ -241,7 +247,10 @@ impl<'v> starlark::values::StarlarkValue<'v> for SkycfgAssert {
             return Ok(Value::new_none());
         }
         Err(fail(
-            format!("assertion failed: {} is not true", cond.to_repr()),
+            format!(
+                "assertion failed: {} is not true",
+                crate::values::repr(cond)
+            ),
             None,
         ))
     }
@@ -263,7 +272,11 @@ fn compare<'v>(
         return Ok(NoneType);
     }
     Err(fail(
-        format!("assertion failed: {} {what} {}", a.to_repr(), b.to_repr()),
+        format!(
+            "assertion failed: {} {what} {}",
+            crate::values::repr(a),
+            crate::values::repr(b)
+        ),
         None,
     ))
 }
@@ -280,7 +293,11 @@ fn skycfg_assert_methods(builder: &mut starlark::environment::MethodsBuilder) {
             return Ok(NoneType);
         }
         Err(fail(
-            format!("assertion failed: {} == {}", a.to_repr(), b.to_repr()),
+            format!(
+                "assertion failed: {} == {}",
+                crate::values::repr(a),
+                crate::values::repr(b)
+            ),
             None,
         ))
     }
@@ -295,7 +312,11 @@ fn skycfg_assert_methods(builder: &mut starlark::environment::MethodsBuilder) {
             return Ok(NoneType);
         }
         Err(fail(
-            format!("assertion failed: {} != {}", a.to_repr(), b.to_repr()),
+            format!(
+                "assertion failed: {} != {}",
+                crate::values::repr(a),
+                crate::values::repr(b)
+            ),
             None,
         ))
     }
@@ -348,8 +369,8 @@ fn skycfg_assert_methods(builder: &mut starlark::environment::MethodsBuilder) {
             Ok(v) => Err(fail(
                 format!(
                     "assertion failed: {} returned {} instead of failing",
-                    f.to_repr(),
-                    v.to_repr()
+                    crate::values::repr(f),
+                    crate::values::repr(v)
                 ),
                 None,
             )),

@@ -139,7 +139,7 @@ fn write_field(
         return Err(format!(
             "`{name}` holds {} {}, which the text format cannot write",
             v.get_type(),
-            v.to_repr()
+            crate::values::repr(v)
         ));
     }
     end(out, compact);

@@ -1,0 +1,185 @@
+//! The global allocator: mimalloc, counting every byte, so that the memory limit of an
+//! evaluation holds for the whole process (layer 3 of `skyc_core::memory`).
+//!
+//! The evaluation's own checks stop the common ways of exhausting memory with SKY0303 at a
+//! line. What they miss (a native function building a huge string, say) meets this cap: an
+//! allocation that would take the process beyond it ends the process at once, with SKY0303
+//! on stderr and exit status 1. Nothing is written then: output files are written to a
+//! temporary directory and moved into place only when complete.
+
+use mimalloc::MiMalloc;
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+pub struct Counting;
+
+static ALLOCATED: AtomicU64 = AtomicU64::new(0);
+static CAP: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Off for the language server: an editor session must survive a runaway file.
+static ENFORCE: AtomicBool = AtomicBool::new(true);
+
+impl Counting {
+    /// Counts `size` more bytes; stops the process when that crosses the cap.
+    #[inline]
+    fn grow(size: usize) {
+        let now = ALLOCATED.fetch_add(size as u64, Ordering::Relaxed) + size as u64;
+        if now > CAP.load(Ordering::Relaxed) {
+            over_cap();
+        }
+    }
+
+    #[inline]
+    fn shrink(size: usize) {
+        ALLOCATED.fetch_sub(size as u64, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded to mimalloc unchanged; the counters are plain atomics.
+unsafe impl GlobalAlloc for Counting {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        Counting::grow(layout.size());
+        MiMalloc.alloc(layout)
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        Counting::grow(layout.size());
+        MiMalloc.alloc_zeroed(layout)
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        MiMalloc.dealloc(ptr, layout);
+        Counting::shrink(layout.size());
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // Counted as a new block plus the old one until the move is done: a large block is
+        // copied, so both exist for a moment.
+        Counting::grow(new_size);
+        let p = MiMalloc.realloc(ptr, layout, new_size);
+        if p.is_null() {
+            Counting::shrink(new_size);
+        } else {
+            Counting::shrink(layout.size());
+        }
+        p
+    }
+}
+
+/// The meter `skyc_core::memory` reads and sets the cap through.
+struct Meter;
+
+impl skyc_core::memory::Meter for Meter {
+    fn allocated(&self) -> u64 {
+        ALLOCATED.load(Ordering::Relaxed)
+    }
+
+    fn set_cap(&self, cap: u64) {
+        if ENFORCE.load(Ordering::Relaxed) {
+            CAP.store(cap, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Connects the allocator to `skyc_core::memory`; with `enforce` off the cap is never set.
+pub fn install(enforce: bool) {
+    ENFORCE.store(enforce, Ordering::Relaxed);
+    skyc_core::memory::install(&Meter);
+    // Until an evaluation sets its own limit (and for commands that evaluate nothing, like
+    // `import` and `diff`), the default limit applies.
+    skyc_core::memory::set_limit(skyc_core::eval::DEFAULT_MAX_HEAP);
+}
+
+/// Ends the process: an allocation would cross the cap. Runs inside the allocator, so it must
+/// not allocate: the message is assembled in a buffer on the stack.
+#[cold]
+#[inline(never)]
+fn over_cap() -> ! {
+    let mut buf = Buf::default();
+    buf.push(b"error[SKY0303]: skyc stopped: memory use reached the limit (");
+    buf.number(skyc_core::memory::limit());
+    buf.push(b" bytes)");
+    skyc_core::memory::activity(|file| {
+        if !file.is_empty() {
+            buf.push(b" while running ");
+            buf.push(file.as_bytes());
+        }
+    });
+    buf.push(b"\n  = note: a single step built a value too large for the limit (e.g. `s += s` in a loop, or `str()` of a value that contains itself many times over); no output was written\n  = help: raise the limit with --max-heap SIZE (or [limits] max_heap in sky.toml) if the data is real\n");
+    write_stderr(buf.as_bytes());
+    exit_now(1)
+}
+
+/// A fixed buffer for the message of [`over_cap`].
+struct Buf {
+    bytes: [u8; 1024],
+    len: usize,
+}
+
+impl Default for Buf {
+    fn default() -> Self {
+        Buf {
+            bytes: [0; 1024],
+            len: 0,
+        }
+    }
+}
+
+impl Buf {
+    fn push(&mut self, s: &[u8]) {
+        let n = s.len().min(self.bytes.len() - self.len);
+        self.bytes[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+    }
+
+    fn number(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(&digits[i..]);
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+#[cfg(unix)]
+fn write_stderr(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: writes from a valid buffer to file descriptor 2.
+        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+        if n <= 0 {
+            return;
+        }
+        bytes = &bytes[n as usize..];
+    }
+}
+
+#[cfg(unix)]
+fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` ends the process without running destructors or atexit handlers (which
+    // could allocate); temporary output directories are left for the OS to clean.
+    unsafe { libc::_exit(code) }
+}
+
+#[cfg(not(unix))]
+fn write_stderr(bytes: &[u8]) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(bytes);
+}
+
+#[cfg(not(unix))]
+fn exit_now(_code: i32) -> ! {
+    std::process::abort()
+}

@@ -283,8 +283,9 @@ pub fn entry(path: &Path) -> Result<Entry, EntryError> {
         (
             Diagnostic::new(
                 codes::SKY0103,
-                format!("`{name}` is outside its project root"),
-            ),
+                format!("`{name}` is outside its project root (a symbolic link out of it?)"),
+            )
+            .with_help("render files that live in the project: the directory with sky.toml, or the entry file's directory"),
             None,
         )
     })?;

@@ -36,6 +36,11 @@ pub enum ReadError {
     /// A directory, device or other non-regular file.
     NotAFile,
     NotUtf8,
+    /// A project file with more than one name (a hard link): it may be a file from outside
+    /// the project under a name inside it.
+    HardLinked(u64),
+    /// Larger than the given number of bytes a file of its kind may have.
+    TooLarge(u64),
     Io(String),
 }
 
@@ -46,6 +51,8 @@ impl std::fmt::Display for ReadError {
             ReadError::EscapesRoot(to) => write!(f, "it leads outside the project root (to {to})"),
             ReadError::NotAFile => f.write_str("not a regular file"),
             ReadError::NotUtf8 => f.write_str("not valid UTF-8 text"),
+            ReadError::HardLinked(n) => write!(f, "it has {n} hard links"),
+            ReadError::TooLarge(max) => write!(f, "it is larger than {max} bytes"),
             ReadError::Io(e) => f.write_str(e),
         }
     }
@@ -83,6 +90,11 @@ pub enum LoadPathError {
 pub fn resolve_load(from: &FileId, spec: &str) -> Result<FileId, LoadPathError> {
     if spec.is_empty() {
         return Err(LoadPathError::Invalid("the path is empty"));
+    }
+    if spec.len() > MAX_LOAD_PATH {
+        return Err(LoadPathError::Invalid(
+            "the path is longer than 1024 bytes",
+        ));
     }
     if spec.contains('\0') || spec.contains('\\') {
         return Err(LoadPathError::Invalid(
@@ -225,7 +237,36 @@ fn read_confined(canonical_root: &Path, full: &Path) -> Result<Arc<str>, ReadErr
     if !meta.is_file() {
         return Err(ReadError::NotAFile);
     }
-    let bytes = std::fs::read(&canonical).map_err(|e| ReadError::Io(e.to_string()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            return Err(ReadError::HardLinked(meta.nlink()));
+        }
+    }
+    read_capped(&canonical, MAX_SOURCE_BYTES)
+}
+
+/// The longest `load()` path.
+const MAX_LOAD_PATH: usize = 1024;
+
+/// The most a source file (`.sky`, `sky.toml`) may have: 16 MiB.
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+/// The most an input file (YAML to import, a render to diff, a vars file) may have: 512 MiB.
+pub const MAX_INPUT_BYTES: u64 = 512 << 20;
+
+/// Reads a regular file as UTF-8, refusing more than `max` bytes (also when the file grows
+/// while it is read).
+fn read_capped(path: &Path, max: u64) -> Result<Arc<str>, ReadError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::Io(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(ReadError::TooLarge(max));
+    }
     String::from_utf8(bytes)
         .map(Arc::from)
         .map_err(|_| ReadError::NotUtf8)
@@ -268,10 +309,12 @@ impl World for DiskWorld {
 }
 
 fn relative_to(path: &Path, base: &Path) -> Option<String> {
-    let path = path
-        .canonicalize()
-        .ok()
-        .or_else(|| Some(path.to_path_buf()))?;
+    // The directory is resolved, the file name kept: a symbolic link is named as written,
+    // not by what it points to.
+    let path = match (path.parent().and_then(|d| d.canonicalize().ok()), path.file_name()) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    };
     let base = base.canonicalize().ok()?;
     let rel = path.strip_prefix(&base).ok()?;
     Some(rel.to_str()?.replace('\\', "/"))
@@ -288,10 +331,7 @@ pub fn read_input(path: &Path) -> Result<Arc<str>, ReadError> {
     if !meta.is_file() {
         return Err(ReadError::NotAFile);
     }
-    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
-    String::from_utf8(bytes)
-        .map(Arc::from)
-        .map_err(|_| ReadError::NotUtf8)
+    read_capped(path, MAX_INPUT_BYTES)
 }
 
 /// Lists the `.sky` files under a directory, sorted (for `skyc check DIR`).

@@ -240,6 +240,12 @@ impl Loader<'_> {
 }
 
 fn load_path_error(spec: &str, e: LoadPathError, at: Span) -> Diagnostic {
+    // Shown escaped (a NUL or a control character stays visible) and at most 100 characters.
+    let mut shown: String = spec.chars().take(100).flat_map(char::escape_default).collect();
+    if spec.chars().nth(100).is_some() {
+        shown.push('…');
+    }
+    let spec = shown;
     match e {
         LoadPathError::Absolute => Diagnostic::new(
             codes::SKY0102,
@@ -287,6 +293,16 @@ pub fn read_error(id: &FileId, name: &str, e: ReadError, at: Option<Span>) -> Di
         ReadError::NotUtf8 => {
             Diagnostic::new(codes::SKY0107, format!("`{name}` is not valid UTF-8 text"))
         }
+        ReadError::HardLinked(n) => Diagnostic::new(
+            codes::SKY0103,
+            format!("`{name}` has {n} hard links, so it may be a file from outside the project root"),
+        )
+        .with_help("copy the file into the project instead of linking it"),
+        ReadError::TooLarge(max) => Diagnostic::new(
+            codes::SKY0107,
+            format!("`{name}` is larger than {max} bytes, the most a source file may have"),
+        )
+        .with_help("split the file, or generate the data it holds outside skyc"),
         ReadError::Io(msg) => {
             Diagnostic::new(codes::SKY0107, format!("cannot read `{name}`: {msg}"))
         }

@@ -92,9 +92,7 @@ pub fn resolve_load(from: &FileId, spec: &str) -> Result<FileId, LoadPathError> 
         return Err(LoadPathError::Invalid("the path is empty"));
     }
     if spec.len() > MAX_LOAD_PATH {
-        return Err(LoadPathError::Invalid(
-            "the path is longer than 1024 bytes",
-        ));
+        return Err(LoadPathError::Invalid("the path is longer than 1024 bytes"));
     }
     if spec.contains('\0') || spec.contains('\\') {
         return Err(LoadPathError::Invalid(
@@ -311,7 +309,10 @@ impl World for DiskWorld {
 fn relative_to(path: &Path, base: &Path) -> Option<String> {
     // The directory is resolved, the file name kept: a symbolic link is named as written,
     // not by what it points to.
-    let path = match (path.parent().and_then(|d| d.canonicalize().ok()), path.file_name()) {
+    let path = match (
+        path.parent().and_then(|d| d.canonicalize().ok()),
+        path.file_name(),
+    ) {
         (Some(dir), Some(name)) => dir.join(name),
         _ => path.to_path_buf(),
     };

@@ -241,7 +241,11 @@ impl Loader<'_> {
 
 fn load_path_error(spec: &str, e: LoadPathError, at: Span) -> Diagnostic {
     // Shown escaped (a NUL or a control character stays visible) and at most 100 characters.
-    let mut shown: String = spec.chars().take(100).flat_map(char::escape_default).collect();
+    let mut shown: String = spec
+        .chars()
+        .take(100)
+        .flat_map(char::escape_default)
+        .collect();
     if spec.chars().nth(100).is_some() {
         shown.push('…');
     }
@@ -295,7 +299,9 @@ pub fn read_error(id: &FileId, name: &str, e: ReadError, at: Option<Span>) -> Di
         }
         ReadError::HardLinked(n) => Diagnostic::new(
             codes::SKY0103,
-            format!("`{name}` has {n} hard links, so it may be a file from outside the project root"),
+            format!(
+                "`{name}` has {n} hard links, so it may be a file from outside the project root"
+            ),
         )
         .with_help("copy the file into the project instead of linking it"),
         ReadError::TooLarge(max) => Diagnostic::new(

@@ -66,6 +66,9 @@ enum Command {
     InternalTestPanic,
 }
 
+/// The stack of the thread commands run on (see `main`).
+const STACK_BYTES: usize = 1 << 30;
+
 /// How a command ended.
 pub enum Exit {
     Ok,
@@ -112,7 +115,10 @@ fn main() -> ExitCode {
     };
     let quiet = cli.quiet;
     memory::install(!matches!(cli.command, Command::Lsp(_)));
-    let result = std::panic::catch_unwind(move || match cli.command {
+    // The command runs on a thread with a large stack: Starlark writes out (`str()`) and
+    // freezes values recursively, so a value nested a hundred thousand levels deep needs more
+    // than the main thread's 8 MiB. Only the pages used become resident.
+    let command = move || match cli.command {
         Command::Render(a) => commands::render::run(a, quiet),
         Command::Check(a) => commands::check::run(a, quiet),
         Command::Explain(a) => commands::explain::run(a),
@@ -125,7 +131,14 @@ fn main() -> ExitCode {
         Command::Fmt(a) => commands::fmt::run(a, quiet),
         Command::Lsp(a) => commands::lsp::run(a),
         Command::InternalTestPanic => panic!("internal-test-panic was asked to panic"),
-    });
+    };
+    let result = std::thread::Builder::new()
+        .name("skyc".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || std::panic::catch_unwind(command))
+        .map_err(|_| ())
+        .and_then(|t| t.join().map_err(|_| ()))
+        .unwrap_or(Err(Box::new(())));
     match result {
         Ok(Exit::Ok) => ExitCode::SUCCESS,
         Ok(Exit::Findings) => ExitCode::from(1),

@@ -126,6 +126,10 @@ pub struct ToJsonError {
     /// `x = [x, x]` in a loop, is exponentially large written out): SKY0303, not a type
     /// error.
     pub too_large: bool,
+    /// The value holds something JSON has no form for (a function, a `struct`): encoders
+    /// may fall back to Starlark's own rendering, which knows structs. Not for values too
+    /// large or too deep, which that rendering would choke on.
+    pub unsupported: bool,
 }
 
 impl ToJsonError {
@@ -150,6 +154,7 @@ impl From<String> for ToJsonError {
         ToJsonError {
             message,
             too_large: false,
+            unsupported: false,
         }
     }
 }
@@ -196,6 +201,7 @@ impl Collector {
                     crate::memory::remaining()
                 ),
                 too_large: true,
+                unsupported: false,
             }),
         }
     }
@@ -326,12 +332,15 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJs
         }
         return Ok(Json::Object(obj));
     }
-    Err(format!(
-        "a value of type `{}` cannot be rendered: {}",
-        v.get_type(),
-        crate::values::repr(v)
-    )
-    .into())
+    Err(ToJsonError {
+        message: format!(
+            "a value of type `{}` cannot be rendered: {}",
+            v.get_type(),
+            crate::values::repr(v)
+        ),
+        too_large: false,
+        unsupported: true,
+    })
 }
 
 fn is_empty_container(v: Value) -> bool {

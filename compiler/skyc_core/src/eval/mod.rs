@@ -392,7 +392,22 @@ pub(crate) fn evaluate_as(
             .iter()
             .filter_map(|(spec, target)| interfaces.get(target).map(|i| (spec.clone(), i.clone())))
             .collect();
-        let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
+        let Some((errs, interface)) = typecheck_in_time(ast, &globals, loads, limits.max_time)
+        else {
+            outcome.diagnostics.push(
+                Diagnostic::new(
+                    codes::SKY0304,
+                    format!(
+                        "typechecking `{}` took longer than the time limit ({} s)",
+                        f.name,
+                        limits.max_time.as_secs_f64()
+                    ),
+                )
+                .with_span(Span::from_offsets(&f.name, &f.text, 0, 0))
+                .with_help("a variable assigned a tuple of itself (`x = (x,)`) makes its type grow without end; build the tuple with `tuple([x])`, or restructure the code"),
+            );
+            break;
+        };
         if errs.is_empty() {
             StdlibCache::keep(StdlibCache::INTERFACES, id, &interface);
         }
@@ -603,6 +618,31 @@ impl StdlibCache {
             StdlibCache::with(|c| table(c).insert(path.clone(), value.clone()));
         }
     }
+}
+
+/// Runs the static typechecker on a thread of its own and waits at most `max_time` for it.
+/// Starlark's typechecker can take exponential time on some inputs (a tuple that contains
+/// itself: `x = (x,)`), and it cannot be interrupted; when it does not finish in time, its
+/// thread is left to the end of the process and `None` is returned.
+fn typecheck_in_time(
+    ast: AstModule,
+    globals: &starlark::environment::Globals,
+    loads: HashMap<String, Interface>,
+    max_time: Duration,
+) -> Option<(Vec<starlark::Error>, Interface)> {
+    let globals = globals.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("skyc-typecheck".into())
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
+            let _ = tx.send((errs, interface));
+        });
+    if spawned.is_err() {
+        return None;
+    }
+    rx.recv_timeout(max_time).ok()
 }
 
 /// Applies the sandbox limits to an evaluator: steps, heap, call depth and the wall-clock

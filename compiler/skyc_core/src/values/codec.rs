@@ -12,7 +12,9 @@ use starlark::environment::GlobalsBuilder;
 use starlark::eval::Evaluator;
 use starlark::starlark_module;
 use starlark::values::dict::{AllocDict, DictRef};
-use starlark::values::list::AllocList;
+use starlark::values::list::{AllocList, ListRef};
+use starlark::values::structs::StructRef;
+use starlark::values::tuple::TupleRef;
 use starlark::values::{Heap, Value};
 
 fn hex(bytes: &[u8]) -> String {
@@ -133,14 +135,33 @@ fn to_json<'v>(
     super::message::normalize(eval, v, None);
     match crate::lower::to_json_with_origins(v) {
         Ok((json, _, _)) => Ok(json),
-        Err(e) if e.too_large => {
-            Err(SkyError::new(e.code(codes::SKY0301), format!("{function}: {e}")).into())
-        }
-        // Values lowering does not know (a `struct`) encode as Starlark's json module would.
-        Err(e) => v
+        // Values lowering does not know (a `struct`) encode as Starlark's json module would,
+        // when they are small enough for its recursive walk.
+        Err(e) if e.unsupported && shallow(v, 0, &mut 0) => v
             .to_json_value()
             .map_err(|_| SkyError::new(codes::SKY0301, format!("{function}: {e}")).into()),
+        Err(e) => Err(SkyError::new(e.code(codes::SKY0301), format!("{function}: {e}")).into()),
     }
+}
+
+/// Whether `v` nests at most 200 levels deep and has at most a million parts.
+fn shallow(v: Value, depth: usize, parts: &mut usize) -> bool {
+    *parts += 1;
+    if depth > 200 || *parts > 1_000_000 {
+        return false;
+    }
+    let items: Vec<Value> = if let Some(l) = ListRef::from_value(v) {
+        l.content().to_vec()
+    } else if let Some(t) = TupleRef::from_value(v) {
+        t.content().to_vec()
+    } else if let Some(d) = DictRef::from_value(v) {
+        d.iter().flat_map(|(k, x)| [k, x]).collect()
+    } else if let Some(st) = StructRef::from_value(v) {
+        st.iter().map(|(_, x)| x).collect()
+    } else {
+        return true;
+    };
+    items.into_iter().all(|x| shallow(x, depth + 1, parts))
 }
 
 /// A JSON text parsed; a syntax error names `function` and where in the text it is.

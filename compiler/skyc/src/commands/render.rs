@@ -174,7 +174,10 @@ fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Res
         f.sync_all()?;
     }
     let staged = tmp.keep();
-    if dir.exists() {
+    if dir.exists() && exchange(&staged, dir)? {
+        // The old output is now at `staged`.
+        let _ = std::fs::remove_dir_all(&staged);
+    } else if dir.exists() {
         let old = parent.join(format!(".skyc-old-{}", std::process::id()));
         std::fs::rename(dir, &old)?;
         if let Err(e) = std::fs::rename(&staged, dir) {
@@ -188,6 +191,40 @@ fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Res
         return Err(e);
     }
     Ok(())
+}
+
+/// Swaps two directories in one step (Linux `renameat2` with `RENAME_EXCHANGE`), so that a
+/// reader or a kill never sees the output directory missing or half replaced. `Ok(false)` when
+/// the file system cannot do it (the caller then renames twice).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    let c =
+        |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two valid NUL-terminated paths, relative to the working directory.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => Ok(false),
+        _ => Err(e),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
+    Ok(false)
 }
 
 /// An object defined once per cluster (same kind, namespace and name, disjoint clusters) has no

@@ -117,7 +117,9 @@ fn parse_options(flags: &EvalFlags) -> Result<Options, Vec<Diagnostic>> {
         }
     }
     let max_heap = match &flags.max_heap {
-        Some(s) => match skyc_core::config::parse_byte_size(s) {
+        Some(s) => match skyc_core::config::parse_byte_size(s)
+            .and_then(skyc_core::config::check_memory_limit)
+        {
             Ok(n) => Some(n),
             Err(e) => {
                 errs.push(usage(

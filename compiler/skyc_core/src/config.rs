@@ -210,13 +210,27 @@ impl<'de> Deserialize<'de> for ByteSize {
             N(u64),
             S(String),
         }
-        match Raw::deserialize(de)? {
-            Raw::N(n) => Ok(ByteSize(n)),
-            Raw::S(s) => parse_byte_size(&s)
-                .map(ByteSize)
-                .map_err(serde::de::Error::custom),
-        }
+        let n = match Raw::deserialize(de)? {
+            Raw::N(n) => n,
+            Raw::S(s) => parse_byte_size(&s).map_err(serde::de::Error::custom)?,
+        };
+        check_memory_limit(n)
+            .map(ByteSize)
+            .map_err(serde::de::Error::custom)
     }
+}
+
+/// The smallest memory limit: skyc itself needs a few megabytes to run anything.
+pub const MIN_MEMORY_LIMIT: u64 = 4 << 20;
+
+/// A memory limit (`max_heap`) of `n` bytes, refused below [`MIN_MEMORY_LIMIT`].
+pub fn check_memory_limit(n: u64) -> Result<u64, String> {
+    if n < MIN_MEMORY_LIMIT {
+        return Err(format!(
+            "a memory limit of {n} bytes is too small: give at least 4M"
+        ));
+    }
+    Ok(n)
 }
 
 /// Parses `1048576`, `512K`, `512M`, `2G` (binary multiples; a trailing `iB`/`B` is allowed).

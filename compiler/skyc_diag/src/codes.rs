@@ -129,7 +129,8 @@ Fix: move the file into the project and load it with a relative or `//` path.";
 
 SKY0103 = "SKY0103", "load-escapes-root", Error, "`load()` would read a file outside the project root.",
 "A relative path with `..` components, or a symbolic link, leads out of the project root (the
-nearest directory with a `sky.toml`, or the entry file's directory).
+nearest directory with a `sky.toml`, or the entry file's directory). A file with more than one
+hard link is refused too: it may be a file from outside the project under a name inside it.
 
 Example: `load(\"../../etc/passwd\", \"x\")`.
 
@@ -148,13 +149,15 @@ Fix: use `@stdlib//service.sky`, which re-exports every public stdlib function."
 
 SKY0106 = "SKY0106", "invalid-load-path", Error, "A `load()` path is malformed.",
 "Load paths are `relative/path.sky`, `//path/from/root.sky` or `@stdlib//module.sky`. Other
-repositories (`@other//`), empty paths, backslashes and NUL characters are refused.
+repositories (`@other//`), empty paths, backslashes, NUL characters and paths longer than 1024
+bytes are refused.
 
 Fix: use one of the three accepted forms.";
 
 SKY0107 = "SKY0107", "unreadable-file", Error, "A source or input file cannot be read.",
-"The path exists but is not a regular UTF-8 text file (a directory, a device, invalid UTF-8) or
-reading it failed.
+"The path exists but is not a regular UTF-8 text file (a directory, a device, a named pipe,
+invalid UTF-8), is larger than a file of its kind may be (16 MiB for sources, 512 MiB for YAML
+inputs), or reading it failed.
 
 Fix: point at a `.sky` text file encoded as UTF-8.";
 
@@ -249,15 +252,21 @@ Fix: look for a loop over a huge range; raise the limit with `--max-steps N` or 
 max_steps` in `sky.toml` if the work is real.";
 
 SKY0303 = "SKY0303", "memory-limit", Error, "Evaluation exceeded the memory limit.",
-"The Starlark heap may not grow past the limit (default 512 MiB), and a single string or list
-repetition is refused before it allocates more than the limit.
+"What skyc allocates while it evaluates and renders a file may not grow past the limit
+(default 512 MiB) on top of what it holds at start. `*` and `+` check the size of their result
+before they allocate; every thousand steps the evaluation stops once it uses half the limit
+(Starlark's heap grows in chunks that double); a value too large to write out (one that contains
+itself many times over) is refused. What these checks miss meets the process-wide cap: skyc
+then stops at once, with this code and without writing any output.
 
-Example: `\"x\" * 2000000000`.
+Example: `\"x\" * 2000000000`, or `s = s + s` in a loop.
 
-Fix: raise `--max-heap BYTES` (suffixes `K`, `M`, `G`) if the data is real.";
+Fix: raise `--max-heap BYTES` (suffixes `K`, `M`, `G`; at least `4M`) if the data is real.";
 
 SKY0304 = "SKY0304", "time-limit", Error, "Evaluation exceeded the wall-time limit.",
-"The limit (default 10 s) bounds the whole evaluation of one entry file.
+"The limit (default 10 s) bounds the whole evaluation of one entry file, checked every thousand
+steps, and separately the static typechecking of each file (a variable assigned a tuple of
+itself, `x = (x,)`, makes its type grow without end).
 
 Fix: raise `--max-time SECONDS` or `[limits] max_time_seconds` if the work is real.";
 

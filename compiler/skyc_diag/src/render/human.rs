@@ -76,6 +76,8 @@ fn plain_line(d: &Diagnostic) -> String {
 struct Report<'a> {
     d: &'a Diagnostic,
     source: Option<NamedSource<String>>,
+    /// The primary span, then the labels in the same file, in `source`'s offsets.
+    spans: Option<Vec<std::ops::Range<usize>>>,
     help: Option<String>,
     message: String,
 }
@@ -97,9 +99,19 @@ impl<'a> Report<'a> {
             help.push(h.clone());
         }
         let mut message = d.message.clone();
+        let mut spans = None;
         let source = match (&d.span, text) {
             (Some(s), Some(t)) if s.end <= t.len() => {
-                Some(NamedSource::new(s.file.clone(), t.to_string()).with_language("python"))
+                let mut ranges = vec![s.begin..s.end.max(s.begin)];
+                ranges.extend(
+                    d.labels
+                        .iter()
+                        .filter(|l| l.span.file == s.file && l.span.end <= t.len())
+                        .map(|l| l.span.begin..l.span.end),
+                );
+                let (text, ranges) = shorten_long_lines(&t, ranges);
+                spans = Some(ranges);
+                Some(NamedSource::new(s.file.clone(), text).with_language("python"))
             }
             (Some(s), _) => {
                 // No text for the file: name the position in the message.
@@ -110,6 +122,7 @@ impl<'a> Report<'a> {
         };
         Report {
             d,
+            spans,
             source,
             help: (!help.is_empty()).then(|| help.join("\n")),
             message,
@@ -157,18 +170,129 @@ impl miette::Diagnostic for Report<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
         let span = self.d.span.as_ref()?;
+        let mut ranges = self.spans.as_ref()?.iter().cloned();
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             self.d.label.clone(),
-            SourceSpan::from(span.begin..span.end.max(span.begin)),
+            SourceSpan::from(ranges.next()?),
         )];
-        for l in &self.d.labels {
-            if l.span.file == span.file {
-                labels.push(LabeledSpan::new_with_span(
-                    Some(l.message.clone()),
-                    SourceSpan::from(l.span.begin..l.span.end),
-                ));
-            }
+        for (l, r) in self
+            .d
+            .labels
+            .iter()
+            .filter(|l| l.span.file == span.file)
+            .zip(ranges)
+        {
+            labels.push(LabeledSpan::new_with_span(
+                Some(l.message.clone()),
+                SourceSpan::from(r),
+            ));
         }
         Some(Box::new(labels.into_iter()))
+    }
+}
+
+/// Lines longer than this are shown in part: generated or minified code can put megabytes on
+/// one line, and an excerpt must stay readable.
+const MAX_LINE: usize = 240;
+
+/// `text` with every line longer than [`MAX_LINE`] cut to a window around the spans on it
+/// (or its start), marked with `…`; `ranges` mapped to the new offsets.
+fn shorten_long_lines(
+    text: &str,
+    ranges: Vec<std::ops::Range<usize>>,
+) -> (String, Vec<std::ops::Range<usize>>) {
+    if text.lines().all(|l| l.len() <= MAX_LINE) {
+        return (text.to_string(), ranges);
+    }
+    let mut out = String::with_capacity(text.len().min(1 << 20));
+    let mut mapped = ranges.clone();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let line_end = line_start + line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        let within = |p: usize| p >= line_start && p <= line_end;
+        if content.len() <= MAX_LINE {
+            for (m, r) in mapped.iter_mut().zip(&ranges) {
+                if within(r.start) {
+                    m.start = out.len() + (r.start - line_start);
+                }
+                if within(r.end) {
+                    m.end = out.len() + (r.end - line_start);
+                }
+            }
+            out.push_str(line);
+        } else {
+            let points: Vec<usize> = ranges
+                .iter()
+                .flat_map(|r| [r.start, r.end])
+                .filter(|p| within(*p))
+                .map(|p| p - line_start)
+                .collect();
+            let (lo, hi) = match (points.iter().min(), points.iter().max()) {
+                (Some(&a), Some(&b)) => (a.saturating_sub(60), (b.max(a) + 60).min(a + MAX_LINE)),
+                _ => (0, MAX_LINE - 40),
+            };
+            let floor = |mut i: usize| {
+                i = i.min(content.len());
+                while !content.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let (lo, hi) = (floor(lo), floor(hi));
+            let head = if lo > 0 { "…" } else { "" };
+            let window_start = out.len() + head.len();
+            out.push_str(head);
+            out.push_str(&content[lo..hi]);
+            if hi < content.len() {
+                out.push('…');
+            }
+            let clamp = |p: usize| {
+                if p >= line_start + content.len() && hi == content.len() {
+                    // At or past the end of the line: after the window.
+                    window_start + (hi - lo) + (p - line_start - content.len())
+                } else {
+                    window_start + (p - line_start).clamp(lo, hi) - lo
+                }
+            };
+            for (m, r) in mapped.iter_mut().zip(&ranges) {
+                if within(r.start) {
+                    m.start = clamp(r.start);
+                }
+                if within(r.end) {
+                    m.end = clamp(r.end);
+                }
+            }
+            out.push_str(&line[content.len()..]);
+        }
+        line_start = line_end;
+    }
+    for m in &mut mapped {
+        m.end = m.end.max(m.start);
+    }
+    (out, mapped)
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::shorten_long_lines;
+
+    #[test]
+    fn long_lines_are_cut_around_the_span() {
+        let long = format!("x = {}\n", "1 + ".repeat(10_000));
+        let text = format!("def main(ctx):\n{long}    return []\n");
+        let at = text.find("return").unwrap();
+        let mid = 15 + 4 + 4 * 5000;
+        let (out, r) = shorten_long_lines(&text, vec![mid..mid + 5, at..at + 6]);
+        assert!(out.len() < 600, "{}", out.len());
+        assert!(out.lines().nth(1).unwrap().starts_with('…'));
+        assert_eq!(&out[r[0].clone()], "1 + 1");
+        assert_eq!(&out[r[1].clone()], "return");
+    }
+
+    #[test]
+    fn short_text_is_unchanged() {
+        let (out, r) = shorten_long_lines("a = 1\n", vec![0..1]);
+        assert_eq!((out.as_str(), r), ("a = 1\n", vec![0..1]));
     }
 }

@@ -102,7 +102,7 @@ impl<'a> Report<'a> {
         let mut spans = None;
         let source = match (&d.span, text) {
             (Some(s), Some(t)) if s.end <= t.len() => {
-                let mut ranges = vec![s.begin..s.end.max(s.begin)];
+                let mut ranges = Vec::from([s.begin..s.end.max(s.begin)]);
                 ranges.extend(
                     d.labels
                         .iter()
@@ -292,7 +292,7 @@ mod shorten_tests {
 
     #[test]
     fn short_text_is_unchanged() {
-        let (out, r) = shorten_long_lines("a = 1\n", vec![0..1]);
-        assert_eq!((out.as_str(), r), ("a = 1\n", vec![0..1]));
+        let (out, r) = shorten_long_lines("a = 1\n", Vec::from([0..1]));
+        assert_eq!((out.as_str(), r), ("a = 1\n", Vec::from([0..1])));
     }
 }

@@ -102,7 +102,8 @@ impl<'a> Report<'a> {
         let mut spans = None;
         let source = match (&d.span, text) {
             (Some(s), Some(t)) if s.end <= t.len() => {
-                let mut ranges = Vec::from([s.begin..s.end.max(s.begin)]);
+                let mut ranges = Vec::with_capacity(1 + d.labels.len());
+                ranges.push(s.begin..s.end.max(s.begin));
                 ranges.extend(
                     d.labels
                         .iter()
@@ -292,7 +293,8 @@ mod shorten_tests {
 
     #[test]
     fn short_text_is_unchanged() {
-        let (out, r) = shorten_long_lines("a = 1\n", Vec::from([0..1]));
-        assert_eq!((out.as_str(), r), ("a = 1\n", Vec::from([0..1])));
+        let one = std::iter::once(0..1).collect::<Vec<_>>();
+        let (out, r) = shorten_long_lines("a = 1\n", one.clone());
+        assert_eq!((out.as_str(), r), ("a = 1\n", one));
     }
 }

@@ -6,7 +6,8 @@
 
 #![cfg(unix)]
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -35,26 +36,8 @@ fn skyc(dir: &Path, args: &[&str]) -> Command {
     c
 }
 
-/// Every file under `dir` (relative path → bytes).
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
 fn copy_dir(from: &Path, to: &Path) {
-    for (rel, bytes) in snapshot(from) {
+    for (rel, bytes) in support::files(from) {
         let p = to.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
@@ -89,8 +72,8 @@ fn a_killed_render_leaves_the_old_or_the_new_output() {
     let start = Instant::now();
     render(dir, "old", "old-ref");
     let full = start.elapsed();
-    let old = snapshot(&dir.join("old-ref"));
-    let new = snapshot(&dir.join("new-ref"));
+    let old = support::files(&dir.join("old-ref"));
+    let new = support::files(&dir.join("new-ref"));
     assert!(old.len() > 600 && new.len() > 500 && old != new);
 
     let (mut saw_old, mut saw_new) = (0, 0);
@@ -117,7 +100,7 @@ fn a_killed_render_leaves_the_old_or_the_new_output() {
         std::thread::sleep(full.mul_f64(frac));
         let _ = child.kill();
         let _ = child.wait();
-        let now = snapshot(&out);
+        let now = support::files(&out);
         if now == old {
             saw_old += 1;
         } else if now == new {
@@ -163,7 +146,7 @@ fn a_failed_render_leaves_the_old_output() {
     std::fs::write(dir.join("main.sky"), MAIN).unwrap();
     std::fs::write(dir.join("sky.toml"), TOML).unwrap();
     render(dir, "old", "out");
-    let before = snapshot(&dir.join("out"));
+    let before = support::files(&dir.join("out"));
     std::fs::write(
         dir.join("main.sky"),
         MAIN.replace("for i in range", "for i in rnge"),
@@ -176,5 +159,5 @@ fn a_failed_render_leaves_the_old_output() {
     .output()
     .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(snapshot(&dir.join("out")), before);
+    assert_eq!(support::files(&dir.join("out")), before);
 }

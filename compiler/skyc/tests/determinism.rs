@@ -3,7 +3,8 @@
 //! differently), with another locale, time zone, home and extra environment variables, gives
 //! the same bytes as a plain render, in two processes and twice in one process.
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -46,23 +47,6 @@ fn copy_reversed(from: &Path, to: &Path) {
             std::fs::copy(&p, &dest).unwrap();
         }
     }
-}
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Runs skyc; `odd` gives it a hostile environment.
@@ -132,7 +116,7 @@ fn renders_are_byte_identical_whatever_the_surroundings() {
             &args(&copied, flags, &["-o", out_b.to_str().unwrap()]),
             true,
         );
-        let (fa, fb) = (files(&out_a), files(&out_b));
+        let (fa, fb) = (support::files(&out_a), support::files(&out_b));
         assert!(fa.contains_key("manifest.json"), "{example}: no manifest");
         assert!(
             fa == fb,

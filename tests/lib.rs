@@ -1,1 +1,3 @@
 //! Fixture-driven tests of the whole pipeline. See `tests/README.md` for the layout.
+
+pub mod fuzz;

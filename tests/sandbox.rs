@@ -5,10 +5,41 @@
 
 /// Words that, in a builtin's name, suggest it reaches outside the sandbox.
 const FORBIDDEN_WORDS: &[&str] = &[
-    "open", "read", "write", "file", "files", "env", "getenv", "environ", "time", "now",
-    "today", "clock", "sleep", "random", "rand", "uuid", "http", "https", "fetch", "socket",
-    "network", "dns", "exec", "system", "subprocess", "spawn", "glob", "listdir", "stat",
-    "mkdir", "remove", "unlink", "hostname", "pid", "user",
+    "open",
+    "read",
+    "write",
+    "file",
+    "files",
+    "env",
+    "getenv",
+    "environ",
+    "time",
+    "now",
+    "today",
+    "clock",
+    "sleep",
+    "random",
+    "rand",
+    "uuid",
+    "http",
+    "https",
+    "fetch",
+    "socket",
+    "network",
+    "dns",
+    "exec",
+    "system",
+    "subprocess",
+    "spawn",
+    "glob",
+    "listdir",
+    "stat",
+    "mkdir",
+    "remove",
+    "unlink",
+    "hostname",
+    "pid",
+    "user",
 ];
 
 /// Namespaces of typed constructors, generated from schemas: every member builds a message.
@@ -44,6 +75,9 @@ fn no_builtin_reaches_outside_the_sandbox() {
             last.split('_').any(|w| FORBIDDEN_WORDS.contains(&w))
         })
         .collect();
-    assert!(bad.is_empty(), "builtins that look like a way out of the sandbox: {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "builtins that look like a way out of the sandbox: {bad:?}"
+    );
     insta::assert_snapshot!("sandbox__builtins", names.join("\n"));
 }

@@ -330,6 +330,43 @@ pub(crate) fn evaluate_as(
     opts: &Options,
     call_main: bool,
 ) -> (Evaluated, Option<FrozenModule>) {
+    on_big_stack(|| evaluate_on_this_thread(world, entry, opts, call_main))
+}
+
+/// The stack of the threads that parse, typecheck and evaluate: Starlark's parser, typechecker,
+/// `str()` and freezing recurse once per level of nesting (4,000 nested brackets overflow an
+/// 8 MiB stack). Only the pages used are committed.
+const STACK_BYTES: usize = 1 << 30;
+
+/// Runs `f` on a scoped thread with a [`STACK_BYTES`] stack (or here, if no thread can be made).
+pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let mut f = Some(f);
+    let result = std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("skyc-eval".into())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, || (f.take().expect("called once"))());
+        match spawned {
+            Ok(handle) => Some(
+                handle
+                    .join()
+                    .unwrap_or_else(|payload| std::panic::resume_unwind(payload)),
+            ),
+            Err(_) => None,
+        }
+    });
+    match result {
+        Some(r) => r,
+        None => (f.take().expect("not run yet"))(),
+    }
+}
+
+fn evaluate_on_this_thread(
+    world: &dyn World,
+    entry: &str,
+    opts: &Options,
+    call_main: bool,
+) -> (Evaluated, Option<FrozenModule>) {
     let limits = Limits::resolve(opts);
     crate::memory::set_limit(limits.max_heap);
     let (vars, var_diags) = opts.config.resolve_vars(&opts.vars);
@@ -1245,6 +1282,21 @@ pub(crate) enum ExtraArg {
 /// returned value is converted to JSON (a value that is not data is SKY0651); otherwise it is
 /// dropped.
 pub(crate) fn call_function(
+    module: &FrozenModule,
+    file: &str,
+    name: &str,
+    args: &[serde_json::Value],
+    extra: ExtraArg,
+    want_result: bool,
+    opts: &Options,
+) -> FunctionCall {
+    on_big_stack(|| {
+        call_function_on_this_thread(module, file, name, args, extra, want_result, opts)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn call_function_on_this_thread(
     module: &FrozenModule,
     file: &str,
     name: &str,

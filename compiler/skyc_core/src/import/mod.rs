@@ -122,6 +122,9 @@ pub fn import(inputs: &[Input], opts: &ImportOptions) -> Imported {
             all,
         ));
     }
+    // What `skyc render` checks after lowering (names, labels, requests within limits, …): an
+    // input that fails it cannot round-trip, and the problem is the input's, at its YAML.
+    diags.extend(validate_inputs(&files, inputs));
     if diags.iter().any(Diagnostic::is_error) {
         return Imported {
             diagnostics: diags,
@@ -342,11 +345,13 @@ fn object(
     if diags.len() > before {
         return;
     }
-    let json = to_json(root);
+    let mut node = root.clone();
+    quantities_as_text(&mut node, &FieldType::Message(ty.id));
+    let json = to_json(&node);
     match k8s().lower(ty.id, json) {
         Some(Ok(json)) => items.push(Item::Object(Obj {
             ty,
-            node: root.clone(),
+            node,
             json: crate::lower::conventional_order(json),
         })),
         Some(Err(e)) => diags.push(
@@ -500,12 +505,54 @@ fn check_value(input: &Input, n: &Node, ty: &FieldType, path: &str, diags: &mut 
             }
             true
         }
+        (
+            Value::Str(s),
+            FieldType::String {
+                enum_values: Some(allowed),
+            },
+        ) if !allowed.iter().any(|a| a == s) => {
+            let list = allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let help = match did_you_mean(s, allowed.iter().map(String::as_str)) {
+                Some(m) => format!("did you mean `{m}`? allowed: {list}"),
+                None => format!("allowed values: {list}"),
+            };
+            diags.push(
+                Diagnostic::new(
+                    codes::SKY0205,
+                    format!("`{s}` is not a valid value of `{path}`"),
+                )
+                .with_span(node_span(input, n))
+                .with_field_path(path)
+                .with_help(help),
+            );
+            true
+        }
         (Value::Str(_), FieldType::String { .. } | FieldType::Time | FieldType::Bytes) => true,
         (Value::Str(_), FieldType::Duration) => true,
         (Value::Int(_), FieldType::Int { .. } | FieldType::UInt { .. }) => true,
         (Value::Int(_) | Value::Float(_), FieldType::Number) => true,
         (Value::Bool(_), FieldType::Bool) => true,
-        (Value::Str(_) | Value::Int(_) | Value::Float(_), FieldType::Quantity) => true,
+        (Value::Str(_) | Value::Int(_) | Value::Float(_), FieldType::Quantity) => {
+            let text = match &n.value {
+                Value::Str(s) => s.clone(),
+                Value::Int(i) => i.to_string(),
+                Value::Float(f) => f.to_string(),
+                _ => unreachable!("matched"),
+            };
+            if let Err(e) = skyc_schema::parse_quantity(&text) {
+                diags.push(
+                    Diagnostic::new(codes::SKY0207, e.to_string())
+                        .with_span(node_span(input, n))
+                        .with_field_path(path)
+                        .with_help("examples: `500m`, `2`, `128Mi`, `16Gi`"),
+                );
+            }
+            true
+        }
         (Value::Str(_) | Value::Int(_), FieldType::IntOrString) => true,
         _ => false,
     };
@@ -537,6 +584,182 @@ fn check_value(input: &Input, n: &Node, ty: &FieldType, path: &str, diags: &mut 
             .with_field_path(path)
             .with_help(help),
         );
+    }
+}
+
+/// The validation findings of the input's objects (as `skyc render` would report them for the
+/// imported source), each at the YAML of the field it concerns where that can be found; and
+/// cron entries whose objects (a CronJob, ServiceAccount and NetworkPolicy of their name) would
+/// be defined twice.
+fn validate_inputs(
+    files: &[(String, Vec<Item>, Comments, Vec<yaml::Comment>)],
+    inputs: &[Input],
+) -> Vec<Diagnostic> {
+    let items = || {
+        files
+            .iter()
+            .zip(inputs)
+            .flat_map(|((_, items, _, _), input)| items.iter().map(move |i| (input, i)))
+    };
+    let objs: Vec<(&Input, &Obj)> = items()
+        .filter_map(|(input, i)| match i {
+            Item::Object(o) => Some((input, o)),
+            _ => None,
+        })
+        .collect();
+    let lowered: Vec<crate::lower::LoweredObject> = objs
+        .iter()
+        .map(|(input, o)| {
+            let gvk = o.ty.gvk.clone().unwrap_or_else(|| skyc_schema::Gvk {
+                group: String::new(),
+                version: String::new(),
+                kind: String::new(),
+            });
+            let meta = o.json.get("metadata");
+            let text = |key: &str| {
+                meta.and_then(|m| m.get(key))
+                    .and_then(Json::as_str)
+                    .map(str::to_string)
+            };
+            crate::lower::LoweredObject {
+                object: crate::Object {
+                    api_version: gvk.api_version(),
+                    kind: gvk.kind,
+                    name: text("name").unwrap_or_default(),
+                    namespace: text("namespace"),
+                    json: o.json.clone(),
+                    envoy_documents: Vec::new(),
+                    clusters: crate::clusters::of(&o.json),
+                },
+                ty: o.ty.id,
+                span: Some(node_span(input, &o.node)),
+                origins: Default::default(),
+            }
+        })
+        .collect();
+    let mut out = crate::validate::validate(&lowered);
+    for l in &lowered {
+        if let Some(value) = crate::clusters::annotation(&l.object.json) {
+            for p in crate::clusters::check(value, &[]) {
+                out.push(
+                    Diagnostic::new(p.code, p.message)
+                        .with_span_opt(l.span.clone())
+                        .with_field_path(crate::clusters::FIELD_PATH)
+                        .with_help(p.help),
+                );
+            }
+        }
+    }
+    // Narrow each finding from its object to the YAML node of its field path.
+    for d in &mut out {
+        let (Some(span), Some(path)) = (&d.span, &d.field_path) else {
+            continue;
+        };
+        let obj = objs
+            .iter()
+            .find(|(input, o)| o.node.start.byte == span.begin && span.file == input.name);
+        if let Some((input, o)) = obj {
+            d.span = Some(node_span(input, node_at(&o.node, path)));
+        }
+    }
+    // `cron_job` makes a CronJob, a ServiceAccount and a NetworkPolicy named after the entry,
+    // in no namespace.
+    let mut taken: Vec<(String, Span)> = lowered
+        .iter()
+        .filter(|l| {
+            l.object.namespace.is_none()
+                && ["CronJob", "ServiceAccount", "NetworkPolicy"].contains(&l.object.kind.as_str())
+        })
+        .filter_map(|l| Some((l.object.name.clone(), l.span.clone()?)))
+        .collect();
+    for (input, item) in items() {
+        let Item::Cron(n) = item else {
+            continue;
+        };
+        let Some((name_node, name)) = get(n, "name").and_then(|v| Some((v, as_str(Some(v))?)))
+        else {
+            continue;
+        };
+        let here = node_span(input, name_node);
+        match taken.iter().find(|(t, _)| t == name) {
+            Some((_, first)) => out.push(
+                Diagnostic::new(
+                    codes::SKY0406,
+                    format!("cron job `{name}` is defined twice"),
+                )
+                .with_span(here)
+                .with_secondary(first.clone(), "first defined here")
+                .with_help("rename one of them or remove the duplicate"),
+            ),
+            None => taken.push((name.to_string(), here)),
+        }
+    }
+    out
+}
+
+/// The node at a field path (`spec.template.spec.containers[0]`, `metadata.labels["app"]`), or
+/// the deepest node on the way that exists.
+fn node_at<'a>(root: &'a Node, path: &str) -> &'a Node {
+    let mut cur = root;
+    let mut rest = path;
+    while !rest.is_empty() {
+        rest = rest.trim_start_matches('.');
+        let next = if let Some(r) = rest.strip_prefix("[\"") {
+            // A quoted key (Rust's debug form): up to the closing `"]`.
+            let Some(end) = r.find("\"]") else {
+                break;
+            };
+            let key = &r[..end];
+            rest = &r[end + 2..];
+            get(cur, key)
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let Some(end) = r.find(']') else {
+                break;
+            };
+            let index = r[..end].parse::<usize>().ok();
+            rest = &r[end + 1..];
+            match (&cur.value, index) {
+                (Value::Seq(items), Some(i)) => items.get(i),
+                _ => None,
+            }
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            let key = &rest[..end];
+            rest = &rest[end..];
+            get(cur, key)
+        };
+        match next {
+            Some(n) => cur = n,
+            None => break,
+        }
+    }
+    cur
+}
+
+/// Makes YAML floats where a quantity is expected (`cpu: 0.5`, which kubectl reads as a
+/// quantity) strings, as the quantity is written in Starlark: a float is no quantity there.
+fn quantities_as_text(n: &mut Node, ty: &FieldType) {
+    match (&mut n.value, ty) {
+        (Value::Float(f), FieldType::Quantity) => n.value = Value::Str(f.to_string()),
+        (Value::Map(entries), FieldType::Message(id)) => {
+            let t = skyc_schema::lookup(*id);
+            for e in entries {
+                if let Some((_, f)) = t.field(&e.key) {
+                    quantities_as_text(&mut e.value, &f.ty);
+                }
+            }
+        }
+        (Value::Map(entries), FieldType::Map(t)) => {
+            for e in entries {
+                quantities_as_text(&mut e.value, t);
+            }
+        }
+        (Value::Seq(items), FieldType::List(t)) => {
+            for item in items {
+                quantities_as_text(item, t);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -653,6 +876,28 @@ fn cron_entry(input: &Input, root: &Node, items: &mut Vec<Item>, diags: &mut Vec
                 )
                 .with_span(node_span(input, n))
                 .with_help("shorten the name to 52 characters or fewer"),
+            );
+        } else if let Err(why) = crate::validate::dns_label(s) {
+            // It names the CronJob and its container, which takes a DNS label.
+            diags.push(
+                Diagnostic::new(
+                    codes::SKY0401,
+                    format!("invalid cron job name `{s}`: {why}"),
+                )
+                .with_span(node_span(input, n))
+                .with_help("use lowercase letters, digits and '-'"),
+            );
+        }
+    }
+    if let (Some(n), Some(s)) = (get(root, "owner"), as_str(get(root, "owner"))) {
+        // It becomes the `owner` label.
+        if let Err(why) = crate::validate::label_value(s) {
+            diags.push(
+                Diagnostic::new(codes::SKY0402, format!("invalid owner `{s}`: {why}"))
+                    .with_span(node_span(input, n))
+                    .with_help(
+                        "the owner becomes a label value: at most 63 characters of [A-Za-z0-9_.-]",
+                    ),
             );
         }
     }

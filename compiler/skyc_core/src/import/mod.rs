@@ -464,7 +464,7 @@ fn check_message(
             continue;
         }
         match ty.field(&e.key) {
-            Some((_, f)) => check_value(input, &e.value, &f.ty, &field_path, diags),
+            Some((_, f)) => check_value(input, &e.value, &f.ty, &field_path, false, diags),
             None => {
                 let names = ty.fields.iter().map(|f| f.name.as_str());
                 let help = match did_you_mean(&e.key, names) {
@@ -486,22 +486,39 @@ fn check_message(
     }
 }
 
-fn check_value(input: &Input, n: &Node, ty: &FieldType, path: &str, diags: &mut Vec<Diagnostic>) {
+/// `item`: `n` is an item of a list or a value of a map, where null is not "unset" but a value
+/// of the wrong type (Kubernetes would read an empty string or drop it; the render cannot).
+fn check_value(
+    input: &Input,
+    n: &Node,
+    ty: &FieldType,
+    path: &str,
+    item: bool,
+    diags: &mut Vec<Diagnostic>,
+) {
     let ok = match (&n.value, ty) {
-        (Value::Null, _) | (_, FieldType::Json) => true,
+        (Value::Null, _) if !item => true,
+        (_, FieldType::Json) => true,
         (Value::Map(_), FieldType::Message(id)) => {
             check_message(input, n, skyc_schema::lookup(*id), path, diags);
             true
         }
         (Value::Seq(items), FieldType::List(t)) => {
             for (i, item) in items.iter().enumerate() {
-                check_value(input, item, t, &format!("{path}[{i}]"), diags);
+                check_value(input, item, t, &format!("{path}[{i}]"), true, diags);
             }
             true
         }
         (Value::Map(entries), FieldType::Map(t)) => {
             for e in entries {
-                check_value(input, &e.value, t, &format!("{path}[{:?}]", e.key), diags);
+                check_value(
+                    input,
+                    &e.value,
+                    t,
+                    &format!("{path}[{:?}]", e.key),
+                    true,
+                    diags,
+                );
             }
             true
         }
@@ -572,6 +589,9 @@ fn check_value(input: &Input, n: &Node, ty: &FieldType, path: &str, diags: &mut 
             }
             (Value::Int(_) | Value::Float(_), FieldType::String { .. }) => {
                 "quote the value to make it a string".to_string()
+            }
+            (Value::Null, _) => {
+                "an empty value in a list or map is null in YAML: write \"\" for an empty string, or remove the entry".to_string()
             }
             _ => format!("this field takes {}", ty.describe()),
         };

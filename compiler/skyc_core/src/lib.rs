@@ -143,11 +143,20 @@ impl Outcome {
 /// parse, typecheck and evaluate its top level under the limits, without calling `main`. The
 /// editor uses it for files without `main`.
 pub fn check_module(world: &dyn World, path: &str, opts: &Options) -> Outcome {
-    eval::evaluate_as(world, path, opts, false).0.outcome
+    // The frozen module holds the file's compiled code, which is dropped recursively (as deep
+    // as the source nests): it is dropped on the evaluation's big stack, not the caller's.
+    eval::on_big_stack(|| eval::evaluate_as(world, path, opts, false).0.outcome)
 }
 
 /// Runs the whole pipeline on one entry file (a root-relative path in `world`).
 pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
+    // The frozen modules of the loaded files and of the policies hold compiled code, which is
+    // dropped recursively (as deep as the source nests): the whole pipeline runs on the
+    // evaluation's big stack, so they are dropped there, not on the caller's stack.
+    eval::on_big_stack(|| compile_here(world, entry, opts))
+}
+
+fn compile_here(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
     let mut out = eval::evaluate(world, entry, opts);
     if !out.outcome.has_errors() {
         let lowered = lower::lower(

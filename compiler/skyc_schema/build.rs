@@ -2,7 +2,7 @@
 //! (`src/generated/types.bin`, compiled with the protoc-gen-validate rules) into `OUT_DIR`.
 //!
 //! `envoy-types` does not export the bytes, so the build asks cargo itself where the locked
-//! version of the package lives (`cargo metadata`, offline): no guessing at cache paths, and the
+//! version of the package lives (`cargo metadata`, offline when it can): no guessing at cache paths, and the
 //! version and checksum are the ones in `Cargo.lock`. It is a build-dependency so that the
 //! package is always part of the resolved (and downloaded) graph.
 
@@ -13,19 +13,26 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args([
-        "metadata",
-        "--format-version",
-        "1",
-        "--offline",
-        "--manifest-path",
-    ])
-    .arg(manifest_dir.join("Cargo.toml"));
-    if let Ok(target) = std::env::var("TARGET") {
-        cmd.args(["--filter-platform", &target]);
+    // Offline first: the package is in the graph being built, so it is downloaded. `cargo
+    // metadata` resolves the whole workspace though, and a build of one package may not have
+    // downloaded every other member's dependencies yet: then ask again, allowed to download.
+    let metadata = |offline: bool| {
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["metadata", "--format-version", "1", "--locked"]);
+        if offline {
+            cmd.arg("--offline");
+        }
+        cmd.arg("--manifest-path")
+            .arg(manifest_dir.join("Cargo.toml"));
+        if let Ok(target) = std::env::var("TARGET") {
+            cmd.args(["--filter-platform", &target]);
+        }
+        cmd.output().expect("running `cargo metadata`")
+    };
+    let mut out = metadata(true);
+    if !out.status.success() {
+        out = metadata(false);
     }
-    let out = cmd.output().expect("running `cargo metadata`");
     if !out.status.success() {
         panic!(
             "`cargo metadata` failed:\n{}",

@@ -686,7 +686,7 @@ pub(crate) fn replace_placeholder_with(json: &mut Json, placeholder: &str, value
 }
 
 /// Collects (field path, type path) of required fields missing anywhere in `json`.
-fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>) {
+pub(crate) fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>) {
     let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object() else { return };
     // This runs over every object: look up only the required fields (few) and the fields that

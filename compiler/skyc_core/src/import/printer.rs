@@ -55,9 +55,15 @@ pub fn write_comments(out: &mut String, comments: &[Comment], indent: usize) {
         if c.text.is_empty() {
             let _ = writeln!(out, "{pad}#");
         } else {
-            let _ = writeln!(out, "{pad}# {}", c.text);
+            let _ = writeln!(out, "{pad}# {}", comment_text(&c.text));
         }
     }
+}
+
+/// A comment's text as it can follow `#` in Starlark: a lone carriage return (a line break to
+/// YAML, but not to `str::lines`) would end the comment and leave the rest of the line as code.
+fn comment_text(text: &str) -> String {
+    text.replace('\r', " ")
 }
 
 /// A Starlark string literal with the same value.
@@ -228,7 +234,7 @@ pub fn finish_line(out: &mut String, n: &Node, comments: &mut Comments) {
     };
     match comments.take_trailing(line).filter(|_| !multiline_value) {
         Some(c) => {
-            let _ = writeln!(out, "  # {}", c.text);
+            let _ = writeln!(out, "  # {}", comment_text(&c.text));
         }
         None => out.push('\n'),
     }

@@ -12,6 +12,10 @@
 #                             with -ignore_crashes/-ignore_timeouts/-ignore_ooms): collects every
 #                             crash of the run (for triage; CI wants the first one)
 #   FUZZ_SANITIZER=none       build without AddressSanitizer (faster; the default is address)
+#   FUZZ_SEED=N               libFuzzer's random seed (default: a new one each run). `.ci/run`
+#                             sets it: CI then tries the same inputs on every run, so a change
+#                             fails CI because of what it changed, not because of the day's
+#                             luck; exploratory runs leave it unset and find new inputs
 #   CARGO_TARGET_DIR          the build is large (~3 GB); point it outside the repository on
 #                             small disks
 set -uo pipefail
@@ -26,8 +30,15 @@ root="$(dirname "$here")"
 read -r -a targets <<< "${FUZZ_TARGETS:-eval import constructors diff}"
 sanitizer="${FUZZ_SANITIZER:-address}"
 extra=()
+if [ -n "${FUZZ_SEED:-}" ]; then
+    if ! [[ "$FUZZ_SEED" =~ ^[0-9]+$ ]]; then
+        echo "fuzz/run.sh: FUZZ_SEED must be a number" >&2
+        exit 2
+    fi
+    extra+=(-seed="$FUZZ_SEED")
+fi
 if [ -n "${FUZZ_KEEP_GOING:-}" ]; then
-    extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+    extra+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 fi
 
 notice() {

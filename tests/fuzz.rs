@@ -76,29 +76,39 @@ impl Summary {
 pub struct CountingAllocator;
 
 static ALLOCATED: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Bytes this thread allocated minus bytes it freed (const, no destructor: allocator-safe).
+    static THREAD_NET: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
 
-// SAFETY: every call is forwarded to the system allocator unchanged; the counter is an atomic.
+fn count(grow: usize, shrink: usize) {
+    ALLOCATED.fetch_add(grow as u64, Ordering::Relaxed);
+    ALLOCATED.fetch_sub(shrink as u64, Ordering::Relaxed);
+    let _ = THREAD_NET.try_with(|n| n.set(n.get() + grow as i64 - shrink as i64));
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the counters are an
+// atomic and a thread-local cell.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        count(layout.size(), 0);
         System.alloc(layout)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        count(layout.size(), 0);
         System.alloc_zeroed(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout);
-        ALLOCATED.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        count(0, layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
-            ALLOCATED.fetch_add(new_size as u64, Ordering::Relaxed);
-            ALLOCATED.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+            count(new_size, layout.size());
         }
         p
     }
@@ -109,6 +119,10 @@ struct Meter;
 impl skyc_core::memory::Meter for Meter {
     fn allocated(&self) -> u64 {
         ALLOCATED.load(Ordering::Relaxed)
+    }
+
+    fn thread_allocated(&self) -> i64 {
+        THREAD_NET.try_with(|n| n.get()).unwrap_or(0)
     }
 
     fn set_cap(&self, _cap: u64) {}

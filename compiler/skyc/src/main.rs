@@ -67,7 +67,7 @@ enum Command {
 }
 
 /// The stack of the thread commands run on (see `main`).
-const STACK_BYTES: usize = 1 << 30;
+pub const STACK_BYTES: usize = 1 << 30;
 
 /// How a command ended.
 pub enum Exit {
@@ -76,7 +76,14 @@ pub enum Exit {
     Usage,
 }
 
+/// When the process started (`--timings` reports the total from here).
+pub fn started() -> std::time::Instant {
+    static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(std::time::Instant::now)
+}
+
 fn main() -> ExitCode {
+    started();
     // A panic anywhere is an internal error (exit 2), reported as a coded diagnostic.
     std::panic::set_hook(Box::new(|info| {
         if skyc_core::eval::panics_are_caught() {
@@ -135,7 +142,10 @@ fn main() -> ExitCode {
     let result = std::thread::Builder::new()
         .name("skyc".into())
         .stack_size(STACK_BYTES)
-        .spawn(move || std::panic::catch_unwind(command))
+        .spawn(move || {
+            skyc_core::eval::mark_big_stack(STACK_BYTES);
+            std::panic::catch_unwind(command)
+        })
         .map_err(|_| ())
         .and_then(|t| t.join().map_err(|_| ()))
         .unwrap_or(Err(Box::new(())));

@@ -14,6 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 pub struct Counting;
 
 static ALLOCATED: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Bytes this thread allocated minus bytes it freed (a block freed by another thread than
+    /// the one that allocated it moves the count between them). Const-initialized, without
+    /// destructor: safe to touch from inside the allocator.
+    static THREAD_NET: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
 static CAP: AtomicU64 = AtomicU64::new(u64::MAX);
 /// Off for the language server: an editor session must survive a runaway file.
 static ENFORCE: AtomicBool = AtomicBool::new(true);
@@ -22,6 +28,7 @@ impl Counting {
     /// Counts `size` more bytes; stops the process when that crosses the cap.
     #[inline]
     fn grow(size: usize) {
+        let _ = THREAD_NET.try_with(|n| n.set(n.get().wrapping_add(size as i64)));
         let now = ALLOCATED.fetch_add(size as u64, Ordering::Relaxed) + size as u64;
         if now > CAP.load(Ordering::Relaxed) {
             over_cap();
@@ -30,6 +37,7 @@ impl Counting {
 
     #[inline]
     fn shrink(size: usize) {
+        let _ = THREAD_NET.try_with(|n| n.set(n.get().wrapping_sub(size as i64)));
         ALLOCATED.fetch_sub(size as u64, Ordering::Relaxed);
     }
 }
@@ -75,6 +83,10 @@ struct Meter;
 impl skyc_core::memory::Meter for Meter {
     fn allocated(&self) -> u64 {
         ALLOCATED.load(Ordering::Relaxed)
+    }
+
+    fn thread_allocated(&self) -> i64 {
+        THREAD_NET.try_with(|n| n.get()).unwrap_or(0)
     }
 
     fn set_cap(&self, cap: u64) {

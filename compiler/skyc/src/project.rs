@@ -63,6 +63,8 @@ pub struct Results {
     pub bad_invocation: bool,
     /// `print()` output of the evaluated files.
     pub prints: Vec<String>,
+    /// The pipeline's stages, summed over the entry files.
+    pub timings: skyc_core::Timings,
 }
 
 impl Results {
@@ -357,35 +359,180 @@ pub fn check_cluster(paths: &[PathBuf], name: &str) -> Result<(), crate::Exit> {
 
 /// Compiles each entry file, collecting everything.
 pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
-    let mut res = Results::default();
-    for p in paths {
+    // Entry files are independent: they are compiled in parallel, and their results are put
+    // together in the order of `paths`, so the output is the same as a serial run's.
+    let one = |p: &PathBuf| -> One {
+        let mut one = One::default();
         if let Err(d) = check_entry_path(p) {
-            res.diagnostics.push(d);
-            res.bad_invocation = true;
-            continue;
+            one.diagnostics.push(d);
+            one.bad_invocation = true;
+            return one;
         }
         let e = match entry(p) {
             Ok(e) => e,
             Err((d, source)) => {
-                res.diagnostics.push(d);
-                res.sources.extend(source);
-                continue;
+                one.diagnostics.push(d);
+                one.sources.extend(source);
+                return one;
             }
         };
         if let Ok(text) = e.world.read("sky.toml") {
-            res.sources.insert(e.world.display_name("sky.toml"), text);
+            one.sources.push((e.world.display_name("sky.toml"), text));
         }
         let mut o = opts.clone();
         o.config = e.config.clone();
-        let out = compile(&e.world, &e.id, &o);
-        res.diagnostics.extend(out.diagnostics.iter().cloned());
-        res.prints.extend(out.prints.iter().cloned());
-        res.sources
-            .extend(out.sources.iter().map(|(k, v)| (k.clone(), v.clone())));
-        res.outcomes.push(out);
+        one.outcome = Some(compile(&e.world, &e.id, &o));
+        one
+    };
+    let mut res = Results::default();
+    let jobs = jobs().min(paths.len()).max(1);
+    skyc_core::memory::set_jobs(jobs);
+    for one in parallel_map(paths, jobs, one) {
+        res.diagnostics.extend(one.diagnostics);
+        res.sources.extend(one.sources);
+        res.bad_invocation |= one.bad_invocation;
+        if let Some(out) = one.outcome {
+            res.diagnostics.extend(out.diagnostics.iter().cloned());
+            res.prints.extend(out.prints.iter().cloned());
+            res.sources
+                .extend(out.sources.iter().map(|(k, v)| (k.clone(), v.clone())));
+            res.timings.merge(&out.timings);
+            res.outcomes.push(out);
+        }
     }
     skyc_diag::normalize(&mut res.diagnostics);
     res
+}
+
+/// What compiling one entry file gave.
+#[derive(Default)]
+struct One {
+    diagnostics: Vec<Diagnostic>,
+    sources: Vec<(String, Arc<str>)>,
+    bad_invocation: bool,
+    outcome: Option<Outcome>,
+}
+
+/// How many entry files are compiled at once: `SKYC_JOBS` when set (1 for a serial run),
+/// else one per core.
+pub fn jobs() -> usize {
+    std::env::var("SKYC_JOBS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// `f` over `items` on up to `jobs` threads; the results in the order of `items`.
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let jobs = jobs.min(items.len());
+    if jobs <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let work = || {
+        // The workers evaluate, so they get the command thread's big stack.
+        skyc_core::eval::mark_big_stack(crate::STACK_BYTES);
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            let r = f(item);
+            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        }
+    };
+    std::thread::scope(|scope| {
+        let mut spawned = 0;
+        for _ in 0..jobs {
+            let ok = std::thread::Builder::new()
+                .name("skyc-job".into())
+                .stack_size(crate::STACK_BYTES)
+                .spawn_scoped(scope, work)
+                .is_ok();
+            spawned += usize::from(ok);
+        }
+        if spawned == 0 {
+            // No thread could be made: do the work here.
+            work();
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| {
+            s.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every item was computed")
+        })
+        .collect()
+}
+
+/// The entry files of a command line: files as given, and for each directory the `.sky` files
+/// under it that define `main` (not `*_test.sky`), sorted.
+pub fn entry_files(paths: &[PathBuf], opts: &Options) -> Result<Vec<PathBuf>, crate::Exit> {
+    let mut entries = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            match list_sources(p, opts) {
+                Ok(files) => {
+                    let before = entries.len();
+                    entries.extend(
+                        files
+                            .into_iter()
+                            .map(|s| s.path)
+                            .filter(|f| is_entry_file(f)),
+                    );
+                    if entries.len() == before {
+                        // Rendering or checking nothing would look like success.
+                        return Err(crate::usage_error(
+                            format!(
+                                "`{}` is a directory with no entry file (a .sky file that defines `main`)",
+                                p.display()
+                            ),
+                            Some("pass entry files, or a directory that holds some"),
+                        ));
+                    }
+                }
+                Err(e) => {
+                    return Err(crate::usage_error(
+                        format!("cannot list {}: {e}", p.display()),
+                        None,
+                    ))
+                }
+            }
+        } else {
+            entries.push(p.clone());
+        }
+    }
+    Ok(entries)
+}
+
+/// Entry files are those that define `main` (libraries and tests are checked through them).
+fn is_entry_file(path: &Path) -> bool {
+    let test = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with("_test.sky"));
+    !test && defines_main(path)
+}
+
+/// Prints `timing: STAGE MS` lines on stderr (`--timings`): the pipeline's stages summed over
+/// the entry files, then `extra` (the command's own stages, like emit and write), then the
+/// whole process so far.
+pub fn print_timings(t: &skyc_core::Timings, extra: &[(&'static str, std::time::Duration)]) {
+    let mut err = std::io::stderr().lock();
+    for (stage, d) in t.0.iter().chain(extra) {
+        let _ = writeln!(err, "timing: {stage} {:.3}ms", d.as_secs_f64() * 1e3);
+    }
+    let _ = writeln!(
+        err,
+        "timing: total {:.3}ms",
+        crate::started().elapsed().as_secs_f64() * 1e3
+    );
 }
 
 /// Whether stderr gets colors (`NO_COLOR` unset and a terminal).

@@ -15,7 +15,8 @@
 //! Further `args:` lines run more commands in the same directory, one after the other (e.g. a
 //! good render, then a bad one that must leave the first output in place). `sh:` lines run a
 //! shell command at that point (setup such as `git init`; it must succeed, its output is not
-//! part of the snapshot), e.g. `git commit`, or `cp` to change a file between steps.
+//! part of the snapshot), e.g. `git commit`, or `cp` to change a file between steps; `$SKYC_BIN`
+//! is the binary under test.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -113,7 +114,7 @@ fn mask_source_lines(text: &str) -> String {
 /// Masks what changes from run to run (test durations `(1.2 ms)`, JUnit `time="…"`) or with
 /// every edit of skyc's sources (the line of a panic, `main.rs:94`).
 fn mask_times(text: &str) -> String {
-    let masked = mask_source_lines(text);
+    let masked = mask_timing_lines(&mask_source_lines(text));
     let text: &str = &masked;
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -152,6 +153,19 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// `timing: STAGE 1.234ms` (`--timings`) becomes `timing: STAGE …ms`.
+fn mask_timing_lines(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| match line.strip_prefix("timing: ") {
+            Some(rest) if line.trim_end().ends_with("ms") => {
+                let stage = rest.split(' ').next().unwrap_or("");
+                format!("timing: {stage} …ms\n")
+            }
+            _ => line.to_string(),
+        })
+        .collect()
+}
+
 fn run_case(path: &Path) -> String {
     let case = parse_case(&std::fs::read_to_string(path).unwrap());
     assert!(
@@ -181,6 +195,7 @@ fn run_case(path: &Path) -> String {
                 let out = Command::new("sh")
                     .args(["-c", cmd])
                     .current_dir(dir)
+                    .env("SKYC_BIN", env!("CARGO_BIN_EXE_skyc"))
                     .env("GIT_AUTHOR_NAME", "skyc")
                     .env("GIT_AUTHOR_EMAIL", "skyc@example.com")
                     .env("GIT_COMMITTER_NAME", "skyc")

@@ -131,6 +131,37 @@ pub struct Outcome {
     /// What `print()` wrote, in order, each line prefixed with the file that printed it.
     /// The CLI shows it on stderr; the library never prints.
     pub prints: Vec<String>,
+    /// Where the time went, stage by stage (`skyc render --timings`).
+    pub timings: Timings,
+}
+
+/// Wall time per pipeline stage, in the order the stages first ran.
+#[derive(Debug, Default, Clone)]
+pub struct Timings(pub Vec<(&'static str, std::time::Duration)>);
+
+impl Timings {
+    /// Adds `d` to `stage` (a stage that runs several times, once per file, adds up).
+    pub fn add(&mut self, stage: &'static str, d: std::time::Duration) {
+        match self.0.iter_mut().find(|(s, _)| *s == stage) {
+            Some((_, t)) => *t += d,
+            None => self.0.push((stage, d)),
+        }
+    }
+
+    /// Runs `f` and adds its wall time to `stage`.
+    pub fn time<T>(&mut self, stage: &'static str, f: impl FnOnce() -> T) -> T {
+        let start = std::time::Instant::now();
+        let r = f();
+        self.add(stage, start.elapsed());
+        r
+    }
+
+    /// Adds every stage of `other`.
+    pub fn merge(&mut self, other: &Timings) {
+        for (s, d) in &other.0 {
+            self.add(s, *d);
+        }
+    }
 }
 
 impl Outcome {
@@ -159,14 +190,19 @@ pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
 fn compile_here(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
     let mut out = eval::evaluate(world, entry, opts);
     if !out.outcome.has_errors() {
-        let lowered = lower::lower(
-            std::mem::take(&mut out.pending),
-            &opts.config.clusters.names,
-        );
+        let pending = std::mem::take(&mut out.pending);
+        let lowered = out.outcome.timings.time("lower", || {
+            lower::lower(pending, &opts.config.clusters.names)
+        });
         out.outcome.diagnostics.extend(lowered.diagnostics);
         let mut objects = lowered.objects;
-        out.outcome.diagnostics.extend(validate::validate(&objects));
+        let found = out
+            .outcome
+            .timings
+            .time("validate", || validate::validate(&objects));
+        out.outcome.diagnostics.extend(found);
         if opts.lint && !out.outcome.has_errors() {
+            let start = std::time::Instant::now();
             let (vars, _) = opts.config.resolve_vars(&opts.vars);
             let policies = policy::run(world, &objects, opts);
             out.outcome.sources.extend(policies.sources);
@@ -179,6 +215,7 @@ fn compile_here(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
             ));
             out.outcome.diagnostics.extend(policies.problems);
             out.outcome.prints.extend(policies.prints);
+            out.outcome.timings.add("lint", start.elapsed());
         }
         if out.outcome.has_errors() {
             objects.clear();

@@ -18,27 +18,39 @@
 //!
 //! The library itself cannot count allocations: the binary installs a [`Meter`]. Without one
 //! (library users, the in-process tests) layers 1 and 2 check sizes against the limit alone.
+//!
+//! Layers 1 and 2 count what the evaluation's own thread allocated, so entry files evaluated in
+//! parallel (`skyc render DIR`) each get the whole limit. The process cap of layer 3 allows
+//! each of the [`set_jobs`] evaluations running at once its limit.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// What the process has allocated, as counted by the global allocator of the binary.
 pub trait Meter: Sync {
     /// Bytes allocated and not yet freed.
     fn allocated(&self) -> u64;
+    /// Bytes the calling thread allocated minus the bytes it freed.
+    fn thread_allocated(&self) -> i64;
     /// Lets the process allocate at most `cap` bytes in total from now on.
     fn set_cap(&self, cap: u64);
 }
 
 static METER: OnceLock<&'static dyn Meter> = OnceLock::new();
-/// Bytes allocated when the current limit was set (schemas, stdlib, sources).
-static BASE: AtomicU64 = AtomicU64::new(0);
-/// The current limit, in bytes above `BASE`.
-static LIMIT: AtomicU64 = AtomicU64::new(crate::eval::DEFAULT_MAX_HEAP);
-/// Set by the periodic check when it stops an evaluation for memory (rather than time).
-static TRIPPED: AtomicBool = AtomicBool::new(false);
+/// How many evaluations may run at once (the process cap allows each its limit).
+static JOBS: AtomicU64 = AtomicU64::new(1);
 /// The file being evaluated, for the message of the last-resort stop (see [`activity`]).
 static ACTIVITY: Mutex<String> = Mutex::new(String::new());
+
+thread_local! {
+    /// What this thread had allocated when its current limit was set.
+    static BASE: Cell<i64> = const { Cell::new(0) };
+    /// The current limit of this thread's evaluation, in bytes above `BASE`.
+    static LIMIT: Cell<u64> = const { Cell::new(crate::eval::DEFAULT_MAX_HEAP) };
+    /// Set by the periodic check when it stops an evaluation for memory (rather than time).
+    static TRIPPED: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Installs the process's allocation meter (once, at startup).
 pub fn install(meter: &'static dyn Meter) {
@@ -50,25 +62,36 @@ pub fn allocated() -> u64 {
     METER.get().map_or(0, |m| m.allocated())
 }
 
-/// Sets the memory limit for what follows: `limit` bytes on top of what is allocated now.
-/// The process-wide cap (layer 3) follows it.
+fn thread_allocated() -> i64 {
+    METER.get().map_or(0, |m| m.thread_allocated())
+}
+
+/// Declares that up to `jobs` evaluations run at once from now on (parallel rendering).
+pub fn set_jobs(jobs: usize) {
+    JOBS.store(jobs.max(1) as u64, Ordering::Relaxed);
+}
+
+/// Sets the memory limit for what this thread does next: `limit` bytes on top of what it has
+/// allocated now. The process-wide cap (layer 3) follows it: what the process holds now plus
+/// the limit for each evaluation that may run at once.
 pub fn set_limit(limit: u64) {
-    let base = allocated();
-    BASE.store(base, Ordering::Relaxed);
-    LIMIT.store(limit, Ordering::Relaxed);
+    BASE.with(|b| b.set(thread_allocated()));
+    LIMIT.with(|l| l.set(limit));
     if let Some(m) = METER.get() {
-        m.set_cap(base.saturating_add(limit));
+        let jobs = JOBS.load(Ordering::Relaxed);
+        m.set_cap(allocated().saturating_add(limit.saturating_mul(jobs)));
     }
 }
 
 /// The current limit in bytes.
 pub fn limit() -> u64 {
-    LIMIT.load(Ordering::Relaxed)
+    LIMIT.with(Cell::get)
 }
 
-/// Bytes allocated since the limit was set.
+/// Bytes this thread allocated since its limit was set.
 pub fn used() -> u64 {
-    allocated().saturating_sub(BASE.load(Ordering::Relaxed))
+    let used = thread_allocated().saturating_sub(BASE.with(Cell::get));
+    used.max(0) as u64
 }
 
 /// Bytes that may still be allocated under the limit.
@@ -83,14 +106,14 @@ pub(crate) fn over_soft_limit() -> bool {
     // more than half the limit may not fit under it.
     let over = used() > limit() / 2;
     if over {
-        TRIPPED.store(true, Ordering::Relaxed);
+        TRIPPED.with(|t| t.set(true));
     }
     over
 }
 
 /// Whether the last cancelled evaluation was stopped by [`over_soft_limit`] (and forgets it).
 pub(crate) fn take_tripped() -> bool {
-    TRIPPED.swap(false, Ordering::Relaxed)
+    TRIPPED.with(|t| t.replace(false))
 }
 
 /// Records what the process is doing (the file being evaluated), or clears it.

@@ -25,6 +25,9 @@ pub struct Args {
     /// Output format of the findings.
     #[arg(long, value_enum, default_value_t)]
     format: CheckFormat,
+    /// Print the time each stage of the pipeline took on stderr (`timing: STAGE MS`).
+    #[arg(long)]
+    timings: bool,
 }
 
 pub fn run(args: Args, quiet: bool) -> Exit {
@@ -32,24 +35,10 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         Ok(o) => skyc_core::Options { lint: true, ..o },
         Err(exit) => return exit,
     };
-    let mut entries = Vec::new();
-    for p in &args.paths {
-        if p.is_dir() {
-            match crate::project::list_sources(p, &opts) {
-                Ok(files) => entries.extend(
-                    files
-                        .into_iter()
-                        .map(|s| s.path)
-                        .filter(|f| defines_main(f)),
-                ),
-                Err(e) => {
-                    return crate::usage_error(format!("cannot list {}: {e}", p.display()), None)
-                }
-            }
-        } else {
-            entries.push(p.clone());
-        }
-    }
+    let entries = match crate::project::entry_files(&args.paths, &opts) {
+        Ok(e) => e,
+        Err(exit) => return exit,
+    };
     let res = compile_all(&entries, &opts);
     crate::project::show_prints(&res, quiet);
     match args.format {
@@ -70,14 +59,8 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         ),
         CheckFormat::Github => print!("{}", skyc_diag::render::github(&res.diagnostics)),
     }
+    if args.timings {
+        crate::project::print_timings(&res.timings, &[]);
+    }
     res.exit()
-}
-
-/// Entry files are those that define `main` (libraries and tests are checked through them).
-fn defines_main(path: &std::path::Path) -> bool {
-    let test = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.ends_with("_test.sky"));
-    !test && crate::project::defines_main(path)
 }

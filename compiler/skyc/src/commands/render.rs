@@ -27,7 +27,9 @@ pub enum EnvoyOutput {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Entry files (each defines `main(ctx)`).
+    /// Entry files (each defines `main(ctx)`), or directories to search for `.sky` files that
+    /// define `main`. Several entry files are evaluated in parallel (`SKYC_JOBS=1` for one at a
+    /// time); the output is the same either way.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     #[command(flatten)]
@@ -45,6 +47,9 @@ pub struct Args {
     /// and objects that target no cluster.
     #[arg(long, value_name = "NAME")]
     cluster: Option<String>,
+    /// Print the time each stage of the pipeline took on stderr (`timing: STAGE MS`).
+    #[arg(long)]
+    timings: bool,
 }
 
 pub fn run(args: Args, quiet: bool) -> Exit {
@@ -52,12 +57,27 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         Ok(o) => o,
         Err(exit) => return exit,
     };
+    let files = match crate::project::entry_files(&args.files, &opts) {
+        Ok(f) => f,
+        Err(exit) => return exit,
+    };
     if let Some(name) = &args.cluster {
-        if let Err(exit) = check_cluster(&args.files, name) {
+        if let Err(exit) = check_cluster(&files, name) {
             return exit;
         }
     }
-    let res = compile_all(&args.files, &opts);
+    let res = compile_all(&files, &opts);
+    let timings = res.timings.clone();
+    let emit_start = std::time::Instant::now();
+    let exit = emit_and_write(&args, res, quiet);
+    if args.timings {
+        // `emit` includes writing: the text is built and written in one step.
+        crate::project::print_timings(&timings, &[("emit", emit_start.elapsed())]);
+    }
+    exit
+}
+
+fn emit_and_write(args: &Args, res: crate::project::Results, quiet: bool) -> Exit {
     crate::project::show_prints(&res, quiet);
     print_diagnostics(&res.diagnostics, &res.sources, quiet);
     if res.has_errors() {
@@ -171,8 +191,9 @@ fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Res
         }
         let mut f = std::fs::File::create(&path)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
     }
+    // Everything on disk before the swap, so a crash after it cannot leave empty files.
+    sync_files(tmp.path(), files)?;
     let staged = tmp.keep();
     if dir.exists() && exchange(&staged, dir)? {
         // The old output is now at `staged`.
@@ -189,6 +210,28 @@ fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Res
     } else if let Err(e) = std::fs::rename(&staged, dir) {
         let _ = std::fs::remove_dir_all(&staged);
         return Err(e);
+    }
+    Ok(())
+}
+
+/// Flushes the files written under `dir` to disk. On Linux one `syncfs` flushes the whole file
+/// system (one call instead of a `fsync` per file, which made writing a thousand files take
+/// seconds); elsewhere each file is synced.
+#[cfg(target_os = "linux")]
+fn sync_files(dir: &Path, _files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let d = std::fs::File::open(dir)?;
+    // SAFETY: `syncfs` takes a file descriptor, which `d` keeps open for the call.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_files(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    for (rel, _) in files {
+        std::fs::File::open(dir.join(rel))?.sync_all()?;
     }
     Ok(())
 }

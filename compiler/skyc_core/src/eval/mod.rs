@@ -338,14 +338,35 @@ pub(crate) fn evaluate_as(
 /// 8 MiB stack). Only the pages used are committed.
 const STACK_BYTES: usize = 1 << 30;
 
-/// Runs `f` on a scoped thread with a [`STACK_BYTES`] stack (or here, if no thread can be made).
+thread_local! {
+    /// Whether this thread's stack has at least [`STACK_BYTES`].
+    static BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Declares that the calling thread was made with a stack of at least [`STACK_BYTES`] (the
+/// CLI's command thread), so [`on_big_stack`] runs on it directly instead of making a thread
+/// for every compilation.
+pub fn mark_big_stack(stack_bytes: usize) {
+    if stack_bytes >= STACK_BYTES {
+        BIG_STACK.with(|b| b.set(true));
+    }
+}
+
+/// Runs `f` on a scoped thread with a [`STACK_BYTES`] stack (or here, if no thread can be made,
+/// or if this thread already has such a stack).
 pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if BIG_STACK.with(std::cell::Cell::get) {
+        return f();
+    }
     let mut f = Some(f);
     let result = std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .name("skyc-eval".into())
             .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, || (f.take().expect("called once"))());
+            .spawn_scoped(scope, || {
+                BIG_STACK.with(|b| b.set(true));
+                (f.take().expect("called once"))()
+            });
         match spawned {
             Ok(handle) => Some(
                 handle
@@ -367,6 +388,7 @@ fn evaluate_on_this_thread(
     opts: &Options,
     call_main: bool,
 ) -> (Evaluated, Option<FrozenModule>) {
+    let started = Instant::now();
     let limits = Limits::resolve(opts);
     crate::memory::set_limit(limits.max_heap);
     let (vars, var_diags) = opts.config.resolve_vars(&opts.vars);
@@ -394,6 +416,7 @@ fn evaluate_on_this_thread(
         ..Outcome::default()
     };
     outcome.diagnostics = std::mem::take(&mut loader.diagnostics);
+    outcome.timings.add("parse", started.elapsed());
     if outcome.has_errors() {
         return (
             Evaluated {
@@ -406,6 +429,7 @@ fn evaluate_on_this_thread(
     }
 
     // Static checks of every file, in dependency order.
+    let started = Instant::now();
     let globals = globals();
     let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
     for id in &loader.order {
@@ -460,6 +484,7 @@ fn evaluate_on_this_thread(
         }
         interfaces.insert(id.clone(), interface);
     }
+    outcome.timings.add("typecheck", started.elapsed());
     if outcome.has_errors() {
         return (
             Evaluated {
@@ -472,6 +497,7 @@ fn evaluate_on_this_thread(
     }
 
     // Evaluation, in dependency order.
+    let started = Instant::now();
     let deadline = Instant::now() + limits.max_time;
     let mut frozen: HashMap<FileId, FrozenModule> = HashMap::new();
     let mut pending = Vec::new();
@@ -544,6 +570,7 @@ fn evaluate_on_this_thread(
     if outcome.has_errors() {
         pending.clear();
     }
+    outcome.timings.add("evaluate", started.elapsed());
     let module = frozen.remove(&entry_id);
     let loaded = loader
         .order

@@ -4,6 +4,7 @@
 // Diagnostics are the error type throughout; they are built once per finding, not on a hot path.
 #![allow(clippy::result_large_err)]
 
+mod cache;
 mod commands;
 mod lsp;
 mod memory;
@@ -38,6 +39,9 @@ enum Command {
     Render(commands::render::Args),
     /// Parse, typecheck, evaluate and validate; write nothing. Exit 0 clean, 1 findings.
     Check(commands::check::Args),
+    /// List the files an entry file depends on (its loads, transitively, and `sky.toml`), for
+    /// build systems; `--format json` adds a digest of their contents.
+    Deps(commands::deps::Args),
     /// Print the documentation of a diagnostic code (e.g. `skyc explain SKY0203`).
     Explain(commands::explain::Args),
     /// Run the `test_*` functions of `*_test.sky` files.
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
         Command::Render(a) => commands::render::run(a, quiet),
         Command::Check(a) => commands::check::run(a, quiet),
         Command::Explain(a) => commands::explain::run(a),
+        Command::Deps(a) => commands::deps::run(a),
         Command::Doc(a) => commands::doc::run(a),
         Command::Completions(a) => commands::completions::run(a),
         Command::Man(a) => commands::man::run(a, quiet),

@@ -65,6 +65,8 @@ pub struct Results {
     pub prints: Vec<String>,
     /// The pipeline's stages, summed over the entry files.
     pub timings: skyc_core::Timings,
+    /// How many entry files' outcomes came from the cache.
+    pub cached: usize,
 }
 
 impl Results {
@@ -359,6 +361,16 @@ pub fn check_cluster(paths: &[PathBuf], name: &str) -> Result<(), crate::Exit> {
 
 /// Compiles each entry file, collecting everything.
 pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
+    compile_all_cached(paths, opts, None)
+}
+
+/// [`compile_all`], taking results from `cache` where nothing they depend on changed (and
+/// storing new ones there).
+pub fn compile_all_cached(
+    paths: &[PathBuf],
+    opts: &Options,
+    cache: Option<&crate::cache::Cache>,
+) -> Results {
     // Entry files are independent: they are compiled in parallel, and their results are put
     // together in the order of `paths`, so the output is the same as a serial run's.
     let one = |p: &PathBuf| -> One {
@@ -381,7 +393,19 @@ pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
         }
         let mut o = opts.clone();
         o.config = e.config.clone();
-        one.outcome = Some(compile(&e.world, &e.id, &o));
+        let Some(cache) = cache else {
+            one.outcome = Some(compile(&e.world, &e.id, &o));
+            return one;
+        };
+        let key = cache.key(&e.world, &e.id, e.world.root(), &o);
+        if let Some(out) = cache.get(&e.world, &key) {
+            one.cached = true;
+            one.outcome = Some(out);
+            return one;
+        }
+        let out = compile(&e.world, &e.id, &o);
+        cache.put(&e.world, &key, &out);
+        one.outcome = Some(out);
         one
     };
     let mut res = Results::default();
@@ -391,6 +415,7 @@ pub fn compile_all(paths: &[PathBuf], opts: &Options) -> Results {
         res.diagnostics.extend(one.diagnostics);
         res.sources.extend(one.sources);
         res.bad_invocation |= one.bad_invocation;
+        res.cached += usize::from(one.cached);
         if let Some(out) = one.outcome {
             res.diagnostics.extend(out.diagnostics.iter().cloned());
             res.prints.extend(out.prints.iter().cloned());
@@ -410,6 +435,8 @@ struct One {
     diagnostics: Vec<Diagnostic>,
     sources: Vec<(String, Arc<str>)>,
     bad_invocation: bool,
+    /// The outcome came from the cache.
+    cached: bool,
     outcome: Option<Outcome>,
 }
 

@@ -175,6 +175,8 @@ fn run_case(path: &Path) -> String {
     );
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    // Each case has a check cache of its own, outside its directory.
+    let cache = tempfile::tempdir().unwrap();
     for (name, body) in &case.files {
         let p = dir.join(name);
         if name.ends_with('/') {
@@ -196,6 +198,7 @@ fn run_case(path: &Path) -> String {
                     .args(["-c", cmd])
                     .current_dir(dir)
                     .env("SKYC_BIN", env!("CARGO_BIN_EXE_skyc"))
+                    .env("SKYC_CACHE_DIR", cache.path())
                     .env("GIT_AUTHOR_NAME", "skyc")
                     .env("GIT_AUTHOR_EMAIL", "skyc@example.com")
                     .env("GIT_COMMITTER_NAME", "skyc")
@@ -215,6 +218,7 @@ fn run_case(path: &Path) -> String {
             .args(args)
             .current_dir(dir)
             .env("NO_COLOR", "1")
+            .env("SKYC_CACHE_DIR", cache.path())
             .env_remove("CLICOLOR_FORCE")
             .output()
             .unwrap();

@@ -170,6 +170,34 @@ impl Outcome {
     }
 }
 
+/// The files one entry file depends on (see [`deps`]).
+#[derive(Debug, Default)]
+pub struct Deps {
+    /// In dependency order (a file after the files it loads), the entry last; stdlib modules
+    /// included.
+    pub files: Vec<DepFile>,
+    /// Files that could not be read or parsed, bad load paths, load cycles.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One file of [`Deps`].
+#[derive(Debug, Clone)]
+pub struct DepFile {
+    pub id: FileId,
+    /// As the user names it (relative to the working directory), or `@stdlib//x.sky`.
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+/// The files `entry` loads, directly or through other files, read and parsed but not
+/// evaluated: the set whose contents decide the compilation's result (with `sky.toml`, the
+/// options and skyc itself). `skyc deps` prints it; build systems and the check cache key on it.
+pub fn deps(world: &dyn World, entry: &str, opts: &Options) -> Deps {
+    let mut d = eval::load_graph(world, entry, opts);
+    skyc_diag::normalize(&mut d.diagnostics);
+    d
+}
+
 /// Checks a file that is not an entry point (a library module, a `*_test.sky` file, a policy):
 /// parse, typecheck and evaluate its top level under the limits, without calling `main`. The
 /// editor uses it for files without `main`.
@@ -215,6 +243,11 @@ fn compile_here(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
             ));
             out.outcome.diagnostics.extend(policies.problems);
             out.outcome.prints.extend(policies.prints);
+            for f in policies.files {
+                if !out.outcome.files.contains(&f) {
+                    out.outcome.files.push(f);
+                }
+            }
             out.outcome.timings.add("lint", start.elapsed());
         }
         if out.outcome.has_errors() {

@@ -24,6 +24,8 @@ pub(crate) struct PolicyRun {
     pub sources: BTreeMap<String, Arc<str>>,
     /// What the policies' `print()` calls wrote.
     pub prints: Vec<String>,
+    /// Every file the policies read (the policies and what they load).
+    pub files: Vec<crate::FileId>,
 }
 
 pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) -> PolicyRun {
@@ -32,6 +34,7 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
         problems: Vec::new(),
         sources: BTreeMap::new(),
         prints: Vec::new(),
+        files: Vec::new(),
     };
     let module_opts = Options {
         lint: false,
@@ -43,6 +46,7 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
         }
         let (evaluated, module) = evaluate_as(world, &file, &module_opts, false);
         out.sources.extend(evaluated.outcome.sources.clone());
+        out.files.extend(evaluated.outcome.files.iter().cloned());
         let display = world.display_name(&file);
         if evaluated.outcome.has_errors() {
             out.problems.extend(evaluated.outcome.diagnostics);

@@ -6,13 +6,13 @@
 pub mod codes;
 pub mod render;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use codes::CodeInfo;
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Informational; never fails a command.
@@ -34,14 +34,14 @@ impl fmt::Display for Severity {
 }
 
 /// A 1-based line and column (columns count characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct LineCol {
     pub line: usize,
     pub column: usize,
 }
 
 /// A range in one source file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Span {
     /// The file as the user names it: relative to the project root, or `@stdlib//x.sky`.
     pub file: String,
@@ -89,7 +89,7 @@ impl fmt::Display for Span {
 }
 
 /// A secondary location with a message.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Label {
     pub span: Span,
     pub message: String,
@@ -105,17 +105,63 @@ pub struct Diagnostic {
     /// Where the problem is. Only usage errors that concern no file lack one.
     pub span: Option<Span>,
     /// Text shown under the primary span (e.g. "did you mean `replicas`?").
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<Label>,
     /// For schema findings: the path of the field inside the object, e.g. `spec.replicass`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_path: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+}
+
+/// A diagnostic as read back (from a cache): its code must be one of [`codes`].
+#[derive(Deserialize)]
+struct DiagnosticRepr {
+    code: String,
+    severity: Severity,
+    message: String,
+    span: Option<Span>,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    labels: Vec<Label>,
+    #[serde(default)]
+    field_path: Option<String>,
+    #[serde(default)]
+    notes: Vec<String>,
+    #[serde(default)]
+    help: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Diagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Diagnostic, D::Error> {
+        Diagnostic::try_from(DiagnosticRepr::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<DiagnosticRepr> for Diagnostic {
+    type Error = String;
+
+    fn try_from(r: DiagnosticRepr) -> Result<Diagnostic, String> {
+        let code = codes::lookup(&r.code)
+            .map(|c| c.code)
+            .ok_or_else(|| format!("unknown diagnostic code {}", r.code))?;
+        Ok(Diagnostic {
+            code,
+            severity: r.severity,
+            message: r.message,
+            span: r.span,
+            label: r.label,
+            labels: r.labels,
+            field_path: r.field_path,
+            notes: r.notes,
+            help: r.help,
+        })
+    }
 }
 
 impl Diagnostic {

@@ -1,6 +1,6 @@
 //! `skyc check FILE…|DIR`: the whole pipeline without output; findings and an exit code.
 
-use crate::project::{compile_all, options, print_diagnostics, EvalFlags};
+use crate::project::{options, print_diagnostics, EvalFlags};
 use crate::Exit;
 use std::path::PathBuf;
 
@@ -28,6 +28,10 @@ pub struct Args {
     /// Print the time each stage of the pipeline took on stderr (`timing: STAGE MS`).
     #[arg(long)]
     timings: bool,
+    /// Evaluate every file, without taking results of unchanged files from the cache
+    /// (`$SKYC_CACHE_DIR`, else `~/.cache/skyc`) or storing new ones.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 pub fn run(args: Args, quiet: bool) -> Exit {
@@ -39,14 +43,23 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         Ok(e) => e,
         Err(exit) => return exit,
     };
-    let res = compile_all(&entries, &opts);
+    let cache = if args.no_cache {
+        None
+    } else {
+        crate::cache::Cache::open()
+    };
+    let res = crate::project::compile_all_cached(&entries, &opts, cache.as_ref());
     crate::project::show_prints(&res, quiet);
     match args.format {
         CheckFormat::Human => {
             print_diagnostics(&res.diagnostics, &res.sources, quiet);
             if !quiet && !res.has_errors() {
+                let cached = match res.cached {
+                    0 => String::new(),
+                    n => format!(" ({n} unchanged since the last check)"),
+                };
                 eprintln!(
-                    "checked {} file{}: no errors",
+                    "checked {} file{}: no errors{cached}",
                     entries.len(),
                     if entries.len() == 1 { "" } else { "s" }
                 );

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod completions;
+pub mod deps;
 pub mod diff;
 pub mod doc;
 pub mod explain;

@@ -382,6 +382,48 @@ pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// The files an entry loads, directly or through other files, without evaluating anything:
+/// what `skyc deps` prints and what a cache key covers. Parse and load errors are returned as
+/// diagnostics (the files found until then are still listed).
+pub(crate) fn load_graph(world: &dyn World, entry: &str, opts: &Options) -> crate::Deps {
+    on_big_stack(|| {
+        let entry_id = FileId::Project(entry.to_string());
+        let mut loader = Loader {
+            world,
+            load_root: opts.skycfg().then(|| entry_id.clone()),
+            files: BTreeMap::new(),
+            order: Vec::new(),
+            diagnostics: Vec::new(),
+            sources: BTreeMap::new(),
+        };
+        match loader.read(&entry_id) {
+            Ok(text) => loader.load(&entry_id, text, &mut Vec::new()),
+            Err(e) => {
+                let name = loader.display(&entry_id);
+                loader
+                    .diagnostics
+                    .push(read_error(&entry_id, &name, e, None));
+            }
+        }
+        let files = loader
+            .order
+            .iter()
+            .map(|id| {
+                let f = &loader.files[id];
+                crate::DepFile {
+                    id: id.clone(),
+                    name: f.name.clone(),
+                    text: f.text.clone(),
+                }
+            })
+            .collect();
+        crate::Deps {
+            files,
+            diagnostics: loader.diagnostics,
+        }
+    })
+}
+
 fn evaluate_on_this_thread(
     world: &dyn World,
     entry: &str,

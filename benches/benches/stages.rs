@@ -20,7 +20,7 @@ fn stages(c: &mut Criterion) {
     let opts = Options::default();
     for n in [10usize, 1000] {
         let world = skyc_benches::workload(n);
-        let warm = compile(&world, "main.sky", &opts);
+        let warm = compile(&world, "skyc_main.sky", &opts);
         assert!(!warm.has_errors(), "{:?}", warm.diagnostics);
         let mut group = c.benchmark_group(format!("n{n}"));
         group.throughput(Throughput::Elements(n as u64));
@@ -32,7 +32,7 @@ fn stages(c: &mut Criterion) {
                 b.iter_custom(|iters| {
                     let mut total = Duration::ZERO;
                     for _ in 0..iters {
-                        let out = compile(&world, "main.sky", &opts);
+                        let out = compile(&world, "skyc_main.sky", &opts);
                         total += out
                             .timings
                             .0
@@ -44,7 +44,7 @@ fn stages(c: &mut Criterion) {
                 })
             });
         }
-        group.bench_function("compile", |b| b.iter(|| compile(&world, "main.sky", &opts)));
+        group.bench_function("compile", |b| b.iter(|| compile(&world, "skyc_main.sky", &opts)));
         group.bench_function("emit_yaml", |b| {
             b.iter(|| emit::stream(&warm.objects, Format::Yaml))
         });

@@ -90,7 +90,7 @@ def main():
     w("Whole process, wall time: the median of hyperfine runs (20 runs after 3 warm-ups; fewer for")
     w("slow peers); peak RSS: the median of 3 runs of GNU time. Every output, skyc's included, is")
     w("checked equal to the expected objects by the harness's `check.py`. skyc runs")
-    w("`skyc render main.sky --format json` on `benches/peers/skyc/` (typed constructors, static")
+    w("`skyc render skyc_main.sky --format json` on `benches/peers/skyc/` (typed constructors, static")
     w("typecheck and Kubernetes validation on, as a user would write it).")
     w("")
     summary = []

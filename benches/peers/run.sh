@@ -39,13 +39,13 @@ for n in "${ns[@]}"; do
     echo "benches/peers/run.sh: N=$n" >&2
     WORK="$work" \
     EXTRA_WORKLOAD_DIR="$here/skyc" \
-    EXTRA_PEERS="skyc|skyc $rev|$skyc render main.sky --format json" \
+    EXTRA_PEERS="skyc|skyc $rev|$skyc render skyc_main.sky --format json" \
         bash "$peers_dir/run.sh" "$n" >&2
     cp "$work/results.tsv" "$results/$n.tsv"
     if [ "${STAGES:-1}" != 0 ]; then
         # Where skyc's time goes: the median of 5 runs of each stage.
         (cd "$work" && for _ in 1 2 3 4 5; do
-            "$skyc" render main.sky --format json --timings 2>&1 >/dev/null | grep '^timing:' || true
+            "$skyc" render skyc_main.sky --format json --timings 2>&1 >/dev/null | grep '^timing:' || true
         done) > "$results/$n.stages"
     fi
 done

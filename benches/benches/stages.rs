@@ -44,7 +44,9 @@ fn stages(c: &mut Criterion) {
                 })
             });
         }
-        group.bench_function("compile", |b| b.iter(|| compile(&world, "skyc_main.sky", &opts)));
+        group.bench_function("compile", |b| {
+            b.iter(|| compile(&world, "skyc_main.sky", &opts))
+        });
         group.bench_function("emit_yaml", |b| {
             b.iter(|| emit::stream(&warm.objects, Format::Yaml))
         });

@@ -126,6 +126,12 @@ fn main() -> ExitCode {
     };
     let quiet = cli.quiet;
     memory::install(!matches!(cli.command, Command::Lsp(_)));
+    if matches!(
+        cli.command,
+        Command::Render(_) | Command::Check(_) | Command::Test(_) | Command::Diff(_)
+    ) {
+        skyc_core::prewarm();
+    }
     // The command runs on a thread with a large stack: Starlark writes out (`str()`) and
     // freezes values recursively, so a value nested a hundred thousand levels deep needs more
     // than the main thread's 8 MiB. Only the pages used become resident.

@@ -112,8 +112,19 @@ pub fn stream(objects: &[Object], format: Format) -> String {
             out
         }
         Format::Json => {
-            let items: Vec<&serde_json::Value> = objects.iter().map(|o| &o.json).collect();
-            let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+            // Written straight from the objects (a `json!` list would copy every one first).
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct List<'a> {
+                api_version: &'static str,
+                kind: &'static str,
+                items: Vec<&'a serde_json::Value>,
+            }
+            let list = List {
+                api_version: "v1",
+                kind: "List",
+                items: objects.iter().map(|o| &o.json).collect(),
+            };
             let mut s = serde_json::to_string_pretty(&list).expect("JSON serializes");
             s.push('\n');
             s

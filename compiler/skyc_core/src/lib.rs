@@ -170,6 +170,20 @@ impl Outcome {
     }
 }
 
+/// Starts building what every compilation needs on a thread of its own: the Kubernetes schema
+/// (built from `k8s-openapi`'s JSON schemas). The first compilation builds Starlark's globals
+/// meanwhile (whose native functions' docs Starlark parses with regexes it compiles then), so
+/// on two cores the two overlap. Call it early, before knowing whether anything will be
+/// compiled: it only warms caches the compilation fills on first use anyway, and a
+/// compilation that needs the schema before it is ready waits for it (it is built once).
+pub fn prewarm() {
+    let _ = std::thread::Builder::new()
+        .name("skyc-prewarm".into())
+        .spawn(|| {
+            skyc_schema::k8s::k8s();
+        });
+}
+
 /// The files one entry file depends on (see [`deps`]).
 #[derive(Debug, Default)]
 pub struct Deps {

@@ -489,6 +489,7 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
                 });
             }
         }
+        sort_maps(p.ty, &mut json);
         match k8s().lower(p.ty, json) {
             Some(Ok(json)) => {
                 let json = conventional_order(json);
@@ -730,6 +731,54 @@ fn required_in(ty: &FieldType, v: &Json, path: &str, out: &mut Vec<(String, Stri
             }
         }
         _ => {}
+    }
+}
+
+/// Sorts the keys of every map field in `json` (a message of type `ty`), as the `BTreeMap`s
+/// of the `k8s-openapi` structs order them: labels, annotations, ConfigMap data and the like
+/// come out sorted whatever order the source built them in. Fields stay in schema order.
+pub(crate) fn sort_maps(ty: TypeId, json: &mut Json) {
+    let t = skyc_schema::lookup(ty);
+    let Some(obj) = json.as_object_mut() else {
+        return;
+    };
+    for (name, v) in obj.iter_mut() {
+        if let Some((_, f)) = t.field(name) {
+            sort_maps_in(&f.ty, v);
+        }
+    }
+}
+
+fn sort_maps_in(ty: &FieldType, v: &mut Json) {
+    match ty {
+        FieldType::Message(id) => sort_maps(*id, v),
+        FieldType::List(item) if may_hold_maps(item) => {
+            if let Some(a) = v.as_array_mut() {
+                for x in a {
+                    sort_maps_in(item, x);
+                }
+            }
+        }
+        FieldType::Map(item) => {
+            if let Some(o) = v.as_object_mut() {
+                o.sort_keys();
+                if may_hold_maps(item) {
+                    for (_, x) in o.iter_mut() {
+                        sort_maps_in(item, x);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether values of a field type can contain maps.
+fn may_hold_maps(ty: &FieldType) -> bool {
+    match ty {
+        FieldType::Message(_) | FieldType::Map(_) => true,
+        FieldType::List(item) => may_hold_maps(item),
+        _ => false,
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::lower::LoweredObject;
 use serde_json::Value as Json;
 use skyc_diag::{codes, CodeInfo, Diagnostic, Span};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 struct Ctx<'a> {
     obj: &'a LoweredObject,
@@ -84,8 +84,10 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     // Objects with the same key are duplicates when some cluster would run both (an object
     // without clusters runs in every cluster); variants for disjoint clusters are not.
+    // Looked up, never iterated: the findings follow the order of `objects`.
     type Seen<'a> = Vec<(&'a [String], Option<Span>)>;
-    let mut seen: BTreeMap<(String, String, String, String), Seen> = BTreeMap::new();
+    let mut seen: std::collections::HashMap<(&str, &str, &str, &str), Seen> =
+        std::collections::HashMap::with_capacity(objects.len());
     for obj in objects {
         let mut c = Ctx {
             obj,
@@ -96,16 +98,12 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
         }
         findings.extend(c.out);
         let o = &obj.object;
-        let group = o
-            .api_version
-            .split_once('/')
-            .map_or("", |(g, _)| g)
-            .to_string();
+        let group = o.api_version.split_once('/').map_or("", |(g, _)| g);
         let key = (
             group,
-            o.kind.clone(),
-            o.namespace.clone().unwrap_or_default(),
-            o.name.clone(),
+            o.kind.as_str(),
+            o.namespace.as_deref().unwrap_or_default(),
+            o.name.as_str(),
         );
         let clusters = o.clusters.as_slice();
         let overlaps = |other: &[String]| {

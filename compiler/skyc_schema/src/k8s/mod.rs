@@ -33,8 +33,8 @@ struct Root {
 }
 
 fn lower_via<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> Result<Value, String> {
-    let typed: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
-    serde_json::to_value(&typed).map_err(|e| e.to_string())
+    T::deserialize(&v).map_err(|e| e.to_string())?;
+    Ok(v)
 }
 
 fn root<T>(generator: &mut schemars::SchemaGenerator) -> Root

@@ -489,8 +489,14 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
                 });
             }
         }
-        sort_maps(p.ty, &mut json);
-        match k8s().lower(p.ty, json) {
+        // Objects already in canonical form are only checked against their struct; the rest
+        // are rebuilt through it.
+        let lowered = if canonicalize(p.ty, &mut json) {
+            k8s().check(p.ty, &json).map(|r| r.map(|()| json))
+        } else {
+            k8s().lower(p.ty, json)
+        };
+        match lowered {
             Some(Ok(json)) => {
                 let json = conventional_order(json);
                 let g = t.gvk.clone().expect("lowered objects are kinds");
@@ -734,51 +740,48 @@ fn required_in(ty: &FieldType, v: &Json, path: &str, out: &mut Vec<(String, Stri
     }
 }
 
-/// Sorts the keys of every map field in `json` (a message of type `ty`), as the `BTreeMap`s
-/// of the `k8s-openapi` structs order them: labels, annotations, ConfigMap data and the like
-/// come out sorted whatever order the source built them in. Fields stay in schema order.
-pub(crate) fn sort_maps(ty: TypeId, json: &mut Json) {
+/// Brings `json` (a message of type `ty`) into the form the `k8s-openapi` structs write, where
+/// that is cheap: map keys sorted (labels, annotations, ConfigMap data…, which the structs
+/// keep in `BTreeMap`s); fields are already in schema order. Returns `false` when the object
+/// holds a value whose canonical form only the structs know (a timestamp, a byte string, a
+/// quantity written as a number, an integer in a floating-point field): the caller then lowers
+/// it through its struct.
+pub(crate) fn canonicalize(ty: TypeId, json: &mut Json) -> bool {
     let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object_mut() else {
-        return;
+        return true;
     };
+    let mut simple = true;
     for (name, v) in obj.iter_mut() {
         if let Some((_, f)) = t.field(name) {
-            sort_maps_in(&f.ty, v);
+            simple &= canonicalize_in(&f.ty, v);
         }
     }
+    simple
 }
 
-fn sort_maps_in(ty: &FieldType, v: &mut Json) {
+fn canonicalize_in(ty: &FieldType, v: &mut Json) -> bool {
     match ty {
-        FieldType::Message(id) => sort_maps(*id, v),
-        FieldType::List(item) if may_hold_maps(item) => {
-            if let Some(a) = v.as_array_mut() {
-                for x in a {
-                    sort_maps_in(item, x);
-                }
-            }
-        }
-        FieldType::Map(item) => {
-            if let Some(o) = v.as_object_mut() {
+        FieldType::Message(id) => canonicalize(*id, v),
+        FieldType::List(item) => match v.as_array_mut() {
+            Some(a) => a
+                .iter_mut()
+                .fold(true, |ok, x| canonicalize_in(item, x) & ok),
+            None => true,
+        },
+        FieldType::Map(item) => match v.as_object_mut() {
+            Some(o) => {
                 o.sort_keys();
-                if may_hold_maps(item) {
-                    for (_, x) in o.iter_mut() {
-                        sort_maps_in(item, x);
-                    }
-                }
+                o.iter_mut()
+                    .fold(true, |ok, (_, x)| canonicalize_in(item, x) & ok)
             }
-        }
-        _ => {}
-    }
-}
-
-/// Whether values of a field type can contain maps.
-fn may_hold_maps(ty: &FieldType) -> bool {
-    match ty {
-        FieldType::Message(_) | FieldType::Map(_) => true,
-        FieldType::List(item) => may_hold_maps(item),
-        _ => false,
+            None => true,
+        },
+        FieldType::Time | FieldType::Bytes => v.is_null(),
+        FieldType::Quantity => !v.is_number(),
+        // The structs hold these as `f64`, which writes `1` as `1.0`.
+        FieldType::Number => v.as_number().is_none_or(|n| n.is_f64()),
+        _ => true,
     }
 }
 

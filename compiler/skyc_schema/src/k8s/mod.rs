@@ -25,16 +25,23 @@ pub const KUBERNETES_VERSION: &str = "1.37";
 
 /// Turns a JSON object of one kind into its canonical form through the typed struct.
 pub type Lowerer = fn(Value) -> Result<Value, String>;
+/// Checks that a JSON object of one kind reads as the typed struct, without building it anew.
+pub type Checker = fn(&Value) -> Result<(), String>;
 
 struct Root {
     schema_name: String,
     gvk: Gvk,
     lower: Lowerer,
+    check: Checker,
 }
 
 fn lower_via<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> Result<Value, String> {
-    T::deserialize(&v).map_err(|e| e.to_string())?;
-    Ok(v)
+    let typed: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    serde_json::to_value(&typed).map_err(|e| e.to_string())
+}
+
+fn check_via<T: serde::de::DeserializeOwned>(v: &Value) -> Result<(), String> {
+    T::deserialize(v).map(drop).map_err(|e| e.to_string())
 }
 
 fn root<T>(generator: &mut schemars::SchemaGenerator) -> Root
@@ -53,6 +60,7 @@ where
             kind: T::KIND.to_string(),
         },
         lower: lower_via::<T>,
+        check: check_via::<T>,
     }
 }
 
@@ -68,7 +76,7 @@ for_each_kind!(collect_roots);
 /// The Kubernetes schema with lowering functions, built once per process.
 pub struct K8s {
     pub schema: Schema,
-    lowerers: HashMap<TypeId, Lowerer>,
+    lowerers: HashMap<TypeId, (Lowerer, Checker)>,
 }
 
 /// The Kubernetes schema of this build (built on first use).
@@ -80,7 +88,15 @@ pub fn k8s() -> &'static K8s {
 impl K8s {
     /// Lowers an object of a top-level kind to its canonical JSON through `k8s-openapi`.
     pub fn lower(&self, ty: TypeId, value: Value) -> Option<Result<Value, String>> {
-        self.lowerers.get(&ty).map(|f| f(value))
+        self.lowerers.get(&ty).map(|(f, _)| f(value))
+    }
+
+    /// Checks that an object of a top-level kind reads as its `k8s-openapi` struct. Cheaper
+    /// than [`K8s::lower`], and the same result for JSON already in canonical form: fields in
+    /// schema order, map keys sorted, quantities as strings, no timestamps or byte strings
+    /// (which the structs write in a form of their own).
+    pub fn check(&self, ty: TypeId, value: &Value) -> Option<Result<(), String>> {
+        self.lowerers.get(&ty).map(|(_, f)| f(value))
     }
 }
 
@@ -93,9 +109,9 @@ fn build() -> K8s {
         schema: Schema::new(crate::SchemaId::K8S),
     };
     let mut lowerers = HashMap::new();
-    let mut gvks: HashMap<&str, (&Gvk, Lowerer)> = HashMap::new();
+    let mut gvks: HashMap<&str, (&Gvk, (Lowerer, Checker))> = HashMap::new();
     for r in &roots {
-        gvks.insert(&r.schema_name, (&r.gvk, r.lower));
+        gvks.insert(&r.schema_name, (&r.gvk, (r.lower, r.check)));
     }
     // Every definition becomes a type, in sorted order so ids are stable.
     let mut names: Vec<&String> = defs.keys().collect();
@@ -522,6 +538,17 @@ mod tests {
                 "{path}.{field}"
             );
         }
+    }
+
+    #[test]
+    fn checking_accepts_what_lowering_accepts() {
+        let k = k8s();
+        let id = k.schema.by_kind("v1", "ServiceAccount").unwrap().id;
+        let good = serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "x"}});
+        assert_eq!(k.check(id, &good), Some(Ok(())));
+        let bad = serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": 3}});
+        assert!(k.check(id, &bad).unwrap().is_err());
+        assert!(k.lower(id, bad).unwrap().is_err());
     }
 
     #[test]

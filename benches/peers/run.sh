@@ -11,6 +11,7 @@
 #   PEERS       comma-separated subset of peers (default: all installed, plus skyc)
 #   OUT         the report to write (default: docs/performance.md; "-" for stdout)
 #   STAGES=0    skip the per-stage timings (`skyc render --timings`) in the report
+#   PROJECT=0   skip the 1,000-file project (parallel render, check cache; project.sh)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -49,6 +50,11 @@ for n in "${ns[@]}"; do
         done) > "$results/$n.stages"
     fi
 done
+
+if [ "${PROJECT:-1}" != 0 ]; then
+    echo "benches/peers/run.sh: a project of 1000 entry files" >&2
+    bash "$here/project.sh" "$skyc" 1000 > "$results/project.tsv"
+fi
 
 python3 "$here/report.py" "$results" "$rev" "${ns[@]}" > "$results/report.md"
 if [ "$out" = "-" ]; then

@@ -135,7 +135,32 @@ struct Loader<'w> {
     sources: BTreeMap<String, Arc<str>>,
 }
 
-impl Loader<'_> {
+impl<'w> Loader<'w> {
+    /// Reads and parses `entry` and everything it loads; `diagnostics` are findings so far.
+    fn load_entry(
+        world: &'w dyn World,
+        entry: &FileId,
+        opts: &Options,
+        diagnostics: Vec<Diagnostic>,
+    ) -> Loader<'w> {
+        let mut loader = Loader {
+            world,
+            load_root: opts.skycfg().then(|| entry.clone()),
+            files: BTreeMap::new(),
+            order: Vec::new(),
+            diagnostics,
+            sources: BTreeMap::new(),
+        };
+        match loader.read(entry) {
+            Ok(text) => loader.load(entry, text, &mut Vec::new()),
+            Err(e) => {
+                let name = loader.display(entry);
+                loader.diagnostics.push(read_error(entry, &name, e, None));
+            }
+        }
+        loader
+    }
+
     fn display(&self, id: &FileId) -> String {
         match id {
             FileId::Project(p) => self.world.display_name(p),
@@ -388,23 +413,7 @@ pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 pub(crate) fn load_graph(world: &dyn World, entry: &str, opts: &Options) -> crate::Deps {
     on_big_stack(|| {
         let entry_id = FileId::Project(entry.to_string());
-        let mut loader = Loader {
-            world,
-            load_root: opts.skycfg().then(|| entry_id.clone()),
-            files: BTreeMap::new(),
-            order: Vec::new(),
-            diagnostics: Vec::new(),
-            sources: BTreeMap::new(),
-        };
-        match loader.read(&entry_id) {
-            Ok(text) => loader.load(&entry_id, text, &mut Vec::new()),
-            Err(e) => {
-                let name = loader.display(&entry_id);
-                loader
-                    .diagnostics
-                    .push(read_error(&entry_id, &name, e, None));
-            }
-        }
+        let loader = Loader::load_entry(world, &entry_id, opts, Vec::new());
         let files = loader
             .order
             .iter()
@@ -435,23 +444,7 @@ fn evaluate_on_this_thread(
     crate::memory::set_limit(limits.max_heap);
     let (vars, var_diags) = opts.config.resolve_vars(&opts.vars);
     let entry_id = FileId::Project(entry.to_string());
-    let mut loader = Loader {
-        world,
-        load_root: opts.skycfg().then(|| entry_id.clone()),
-        files: BTreeMap::new(),
-        order: Vec::new(),
-        diagnostics: var_diags,
-        sources: BTreeMap::new(),
-    };
-    match loader.read(&entry_id) {
-        Ok(text) => loader.load(&entry_id, text, &mut Vec::new()),
-        Err(e) => {
-            let name = loader.display(&entry_id);
-            loader
-                .diagnostics
-                .push(read_error(&entry_id, &name, e, None));
-        }
-    }
+    let mut loader = Loader::load_entry(world, &entry_id, opts, var_diags);
     let mut outcome = Outcome {
         files: loader.order.clone(),
         sources: std::mem::take(&mut loader.sources),

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use skyc_core::{FileId, Options, Outcome, World};
 use skyc_diag::Diagnostic;
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// A SHA-256 over named parts (each length-prefixed, so parts cannot run into each other).
 pub struct Digest(Sha256);
@@ -66,6 +68,12 @@ pub struct Cache {
     dir: PathBuf,
     /// Identifies the skyc binary (a rebuilt skyc starts afresh).
     binary: String,
+    /// Digests of the files read in this process, by project root and path: a library that
+    /// a thousand entry files load is read and hashed once per check, not once per entry.
+    /// (Files are taken not to change while one command runs.)
+    digests: Mutex<HashMap<(PathBuf, String), Option<(Arc<str>, String)>>>,
+    /// The digest of each project's `sky.toml` and policies, by project root.
+    projects: Mutex<HashMap<PathBuf, String>>,
 }
 
 impl Cache {
@@ -94,17 +102,13 @@ impl Cache {
         Some(Cache {
             dir: base.join("check-v1"),
             binary: format!("{}:{}:{mtime}", exe.display(), meta.len()),
+            digests: Mutex::default(),
+            projects: Mutex::default(),
         })
     }
 
     /// The key of an entry file: everything but the files it loads.
-    pub fn key(
-        &self,
-        world: &dyn World,
-        entry_id: &str,
-        root: &std::path::Path,
-        opts: &Options,
-    ) -> String {
+    pub fn key(&self, world: &dyn World, entry_id: &str, root: &Path, opts: &Options) -> String {
         let mut d = Digest::new("skyc-check-v1");
         d.add("binary", self.binary.as_bytes());
         d.add("root", root.to_string_lossy().as_bytes());
@@ -113,14 +117,47 @@ impl Cache {
         d.add("limits", format!("{:?}", opts.limits).as_bytes());
         d.add("compat", format!("{:?}", opts.compat).as_bytes());
         d.add("lint", format!("{}", opts.lint).as_bytes());
-        if let Ok(text) = world.read("sky.toml") {
-            d.add("sky.toml", text.as_bytes());
-        }
-        for p in world.list_sky(skyc_core::policy::POLICY_DIR) {
-            let text = world.read(&p).map(|t| t.to_string()).unwrap_or_default();
-            d.add(&p, text.as_bytes());
-        }
+        d.add("project", self.project(world, root).as_bytes());
         d.finish()
+    }
+
+    /// The digest of a project's `sky.toml` and policies (once per root and process).
+    fn project(&self, world: &dyn World, root: &Path) -> String {
+        let mut projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
+        projects
+            .entry(root.to_path_buf())
+            .or_insert_with(|| {
+                let mut d = Digest::new("skyc-project");
+                if let Ok(text) = world.read("sky.toml") {
+                    d.add("sky.toml", text.as_bytes());
+                }
+                for p in world.list_sky(skyc_core::policy::POLICY_DIR) {
+                    let text = world.read(&p).map(|t| t.to_string()).unwrap_or_default();
+                    d.add(&p, text.as_bytes());
+                }
+                d.finish()
+            })
+            .clone()
+    }
+
+    /// A project file's text and digest (once per file and process); `None` if unreadable.
+    fn file(&self, world: &dyn World, root: &Path, path: &str) -> Option<(Arc<str>, String)> {
+        let key = (root.to_path_buf(), path.to_string());
+        if let Some(known) = self.lock_digests().get(&key) {
+            return known.clone();
+        }
+        let read = world.read(path).ok().map(|text| {
+            let digest = file_digest(&text);
+            (text, digest)
+        });
+        self.lock_digests().insert(key, read.clone());
+        read
+    }
+
+    fn lock_digests(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(PathBuf, String), Option<(Arc<str>, String)>>> {
+        self.digests.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -131,13 +168,13 @@ impl Cache {
     }
 
     /// The stored outcome under `key`, if every file it read reads the same now.
-    pub fn get(&self, world: &dyn World, key: &str) -> Option<Outcome> {
+    pub fn get(&self, world: &dyn World, root: &Path, key: &str) -> Option<Outcome> {
         let text = std::fs::read(self.path(key)).ok()?;
         let stored: Stored = serde_json::from_slice(&text).ok()?;
         let mut out = Outcome::default();
         for (path, digest) in &stored.files {
-            let text = world.read(path).ok()?;
-            if file_digest(&text) != *digest {
+            let (text, now) = self.file(world, root, path)?;
+            if now != *digest {
                 return None;
             }
             out.sources.insert(world.display_name(path), text);
@@ -150,7 +187,7 @@ impl Cache {
 
     /// Stores `out` under `key` when its result is deterministic (see the module docs).
     /// Failing to write is not an error: the next check evaluates again.
-    pub fn put(&self, world: &dyn World, key: &str, out: &Outcome) {
+    pub fn put(&self, world: &dyn World, root: &Path, key: &str, out: &Outcome) {
         let unstable = |d: &Diagnostic| {
             d.code.starts_with("SKY01") || matches!(d.code, "SKY0002" | "SKY0303" | "SKY0304")
         };
@@ -160,8 +197,10 @@ impl Cache {
         let mut files = Vec::new();
         for id in &out.files {
             if let FileId::Project(p) = id {
-                let Ok(text) = world.read(p) else { return };
-                files.push((p.clone(), file_digest(&text)));
+                let Some((_, digest)) = self.file(world, root, p) else {
+                    return;
+                };
+                files.push((p.clone(), digest));
             }
         }
         let stored = Stored {

@@ -398,13 +398,13 @@ pub fn compile_all_cached(
             return one;
         };
         let key = cache.key(&e.world, &e.id, e.world.root(), &o);
-        if let Some(out) = cache.get(&e.world, &key) {
+        if let Some(out) = cache.get(&e.world, e.world.root(), &key) {
             one.cached = true;
             one.outcome = Some(out);
             return one;
         }
         let out = compile(&e.world, &e.id, &o);
-        cache.put(&e.world, &key, &out);
+        cache.put(&e.world, e.world.root(), &key, &out);
         one.outcome = Some(out);
         one
     };

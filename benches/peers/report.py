@@ -102,7 +102,7 @@ def main():
         s_rss = num(skyc.get("peak_rss_mib"))
         floor = num(by.get(FLOOR, {}).get("median_ms"))
         peers = [r for r in rows if r["peer"] not in REFERENCES and r["peer"] != "skyc"
-                 and num(r.get("median_ms")) is not None and r.get("check") == "OK"]
+                 and num(r.get("median_ms")) is not None and r.get("check", "").strip() == "OK"]
         fastest = min(peers, key=lambda r: num(r["median_ms"])) if peers else None
         w(f"## N = {n:,} services ({3 * n:,} objects)")
         w("")

@@ -10,6 +10,7 @@
 #   PEERS_DIR   the harness (default: ../shared/peers next to this repository)
 #   PEERS       comma-separated subset of peers (default: all installed, plus skyc)
 #   OUT         the report to write (default: docs/performance.md; "-" for stdout)
+#   RESULTS     where the raw results are kept (default: /tmp/peers-bench/report)
 #   STAGES=0    skip the per-stage timings (`skyc render --timings`) in the report
 #   PROJECT=0   skip the 1,000-file project (parallel render, check cache; project.sh)
 set -euo pipefail
@@ -33,8 +34,11 @@ rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 dirty="$(git status --porcelain 2>/dev/null | grep -v '^??' | head -1 || true)"
 [ -z "$dirty" ] || rev="$rev+changes"
 
-results="$(mktemp -d)"
-trap 'rm -rf "$results"' EXIT
+# The raw results stay there, so the report can be written again without measuring again:
+#   python3 benches/peers/report.py "$RESULTS" REV 10 1000 10000 > docs/performance.md
+results="${RESULTS:-/tmp/peers-bench/report}"
+rm -rf "$results"
+mkdir -p "$results"
 for n in "${ns[@]}"; do
     work="/tmp/peers-bench/$n"
     echo "benches/peers/run.sh: N=$n" >&2

@@ -64,6 +64,9 @@ struct Stored {
     prints: Vec<String>,
 }
 
+/// Text and digest of each file read, by (project root, path); `None` when it could not be read.
+type FileDigests = HashMap<(PathBuf, String), Option<(Arc<str>, String)>>;
+
 pub struct Cache {
     dir: PathBuf,
     /// Identifies the skyc binary (a rebuilt skyc starts afresh).
@@ -71,7 +74,7 @@ pub struct Cache {
     /// Digests of the files read in this process, by project root and path: a library that
     /// a thousand entry files load is read and hashed once per check, not once per entry.
     /// (Files are taken not to change while one command runs.)
-    digests: Mutex<HashMap<(PathBuf, String), Option<(Arc<str>, String)>>>,
+    digests: Mutex<FileDigests>,
     /// The digest of each project's `sky.toml` and policies, by project root.
     projects: Mutex<HashMap<PathBuf, String>>,
 }
@@ -154,9 +157,7 @@ impl Cache {
         read
     }
 
-    fn lock_digests(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(PathBuf, String), Option<(Arc<str>, String)>>> {
+    fn lock_digests(&self) -> std::sync::MutexGuard<'_, FileDigests> {
         self.digests.lock().unwrap_or_else(|e| e.into_inner())
     }
 

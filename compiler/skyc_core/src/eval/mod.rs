@@ -719,29 +719,65 @@ impl StdlibCache {
     }
 }
 
+/// One file for the typechecker thread, and where to send its result.
+type TypecheckJob = (
+    AstModule,
+    starlark::environment::Globals,
+    HashMap<String, Interface>,
+    std::sync::mpsc::Sender<(Vec<starlark::Error>, Interface)>,
+);
+
+thread_local! {
+    /// This thread's typechecker thread, kept for the next file (a thread per file cost two
+    /// spawns of a 256 MiB stack per entry file).
+    static TYPECHECKER: std::cell::RefCell<Option<std::sync::mpsc::Sender<TypecheckJob>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Runs the static typechecker on a thread of its own and waits at most `max_time` for it.
 /// Starlark's typechecker can take exponential time on some inputs (a tuple that contains
 /// itself: `x = (x,)`), and it cannot be interrupted; when it does not finish in time, its
-/// thread is left to the end of the process and `None` is returned.
+/// thread is left to the end of the process (the next file gets a new one) and `None` is
+/// returned.
 fn typecheck_in_time(
     ast: AstModule,
     globals: &starlark::environment::Globals,
     loads: HashMap<String, Interface>,
     max_time: Duration,
 ) -> Option<(Vec<starlark::Error>, Interface)> {
-    let globals = globals.clone();
     let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("skyc-typecheck".into())
-        .stack_size(256 << 20)
-        .spawn(move || {
-            let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
-            let _ = tx.send((errs, interface));
-        });
-    if spawned.is_err() {
-        return None;
+    let mut job = Some((ast, globals.clone(), loads, tx));
+    TYPECHECKER.with(|t| {
+        let mut t = t.borrow_mut();
+        if let Some(worker) = t.as_ref() {
+            match worker.send(job.take().expect("not sent yet")) {
+                Ok(()) => return,
+                // The worker is gone (it panicked): make another.
+                Err(std::sync::mpsc::SendError(j)) => job = Some(j),
+            }
+        }
+        let (jobs, queue) = std::sync::mpsc::channel::<TypecheckJob>();
+        let spawned = std::thread::Builder::new()
+            .name("skyc-typecheck".into())
+            .stack_size(256 << 20)
+            .spawn(move || {
+                for (ast, globals, loads, reply) in queue {
+                    let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
+                    let _ = reply.send((errs, interface));
+                }
+            });
+        if spawned.is_ok() && jobs.send(job.take().expect("not sent yet")).is_ok() {
+            *t = Some(jobs);
+        }
+    });
+    match rx.recv_timeout(max_time) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            // Still busy (or failed): leave it, and give the next file a fresh thread.
+            TYPECHECKER.with(|t| t.borrow_mut().take());
+            None
+        }
     }
-    rx.recv_timeout(max_time).ok()
 }
 
 /// Applies the sandbox limits to an evaluator: steps, heap, call depth and the wall-clock

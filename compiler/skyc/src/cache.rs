@@ -17,10 +17,10 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use skyc_core::{FileId, Options, Outcome, World};
+use skyc_core::{DiskWorld, FileId, Options, Outcome, World};
 use skyc_diag::Diagnostic;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// A SHA-256 over named parts (each length-prefixed, so parts cannot run into each other).
@@ -111,7 +111,8 @@ impl Cache {
     }
 
     /// The key of an entry file: everything but the files it loads.
-    pub fn key(&self, world: &dyn World, entry_id: &str, root: &Path, opts: &Options) -> String {
+    pub fn key(&self, world: &DiskWorld, entry_id: &str, opts: &Options) -> String {
+        let root = world.root();
         let mut d = Digest::new("skyc-check-v1");
         d.add("binary", self.binary.as_bytes());
         d.add("root", root.to_string_lossy().as_bytes());
@@ -120,12 +121,13 @@ impl Cache {
         d.add("limits", format!("{:?}", opts.limits).as_bytes());
         d.add("compat", format!("{:?}", opts.compat).as_bytes());
         d.add("lint", format!("{}", opts.lint).as_bytes());
-        d.add("project", self.project(world, root).as_bytes());
+        d.add("project", self.project(world).as_bytes());
         d.finish()
     }
 
     /// The digest of a project's `sky.toml` and policies (once per root and process).
-    fn project(&self, world: &dyn World, root: &Path) -> String {
+    fn project(&self, world: &DiskWorld) -> String {
+        let root = world.root();
         let mut projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
         projects
             .entry(root.to_path_buf())
@@ -144,8 +146,8 @@ impl Cache {
     }
 
     /// A project file's text and digest (once per file and process); `None` if unreadable.
-    fn file(&self, world: &dyn World, root: &Path, path: &str) -> Option<(Arc<str>, String)> {
-        let key = (root.to_path_buf(), path.to_string());
+    fn file(&self, world: &DiskWorld, path: &str) -> Option<(Arc<str>, String)> {
+        let key = (world.root().to_path_buf(), path.to_string());
         if let Some(known) = self.lock_digests().get(&key) {
             return known.clone();
         }
@@ -169,12 +171,12 @@ impl Cache {
     }
 
     /// The stored outcome under `key`, if every file it read reads the same now.
-    pub fn get(&self, world: &dyn World, root: &Path, key: &str) -> Option<Outcome> {
+    pub fn get(&self, world: &DiskWorld, key: &str) -> Option<Outcome> {
         let text = std::fs::read(self.path(key)).ok()?;
         let stored: Stored = serde_json::from_slice(&text).ok()?;
         let mut out = Outcome::default();
         for (path, digest) in &stored.files {
-            let (text, now) = self.file(world, root, path)?;
+            let (text, now) = self.file(world, path)?;
             if now != *digest {
                 return None;
             }
@@ -188,7 +190,7 @@ impl Cache {
 
     /// Stores `out` under `key` when its result is deterministic (see the module docs).
     /// Failing to write is not an error: the next check evaluates again.
-    pub fn put(&self, world: &dyn World, root: &Path, key: &str, out: &Outcome) {
+    pub fn put(&self, world: &DiskWorld, key: &str, out: &Outcome) {
         let unstable = |d: &Diagnostic| {
             d.code.starts_with("SKY01") || matches!(d.code, "SKY0002" | "SKY0303" | "SKY0304")
         };
@@ -198,7 +200,7 @@ impl Cache {
         let mut files = Vec::new();
         for id in &out.files {
             if let FileId::Project(p) = id {
-                let Some((_, digest)) = self.file(world, root, p) else {
+                let Some((_, digest)) = self.file(world, p) else {
                     return;
                 };
                 files.push((p.clone(), digest));

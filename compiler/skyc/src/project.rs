@@ -270,6 +270,25 @@ pub fn defines_main(path: &Path) -> bool {
 /// Why an entry could not be set up, with the `sky.toml` source (name, text) when it was read.
 pub type EntryError = (Diagnostic, Option<(String, Arc<str>)>);
 
+/// An entry file named on the command line, set up: [`check_entry_path`], then [`entry`].
+/// On error, the diagnostic goes into `res` (with the `sky.toml` source, and a bad command
+/// line noted when the path is not a file).
+pub fn open_entry(path: &Path, res: &mut Results) -> Option<Entry> {
+    if let Err(d) = check_entry_path(path) {
+        res.diagnostics.push(d);
+        res.bad_invocation = true;
+        return None;
+    }
+    match entry(path) {
+        Ok(e) => Some(e),
+        Err((d, source)) => {
+            res.diagnostics.push(d);
+            res.sources.extend(source);
+            None
+        }
+    }
+}
+
 /// Finds the project of an entry file and reads its `sky.toml`. On error, also returns the
 /// `sky.toml` text (if it was read) so the diagnostic can show it.
 pub fn entry(path: &Path) -> Result<Entry, EntryError> {
@@ -375,21 +394,13 @@ pub fn compile_all_cached(
     // together in the order of `paths`, so the output is the same as a serial run's.
     let one = |p: &PathBuf| -> One {
         let mut one = One::default();
-        if let Err(d) = check_entry_path(p) {
-            one.diagnostics.push(d);
-            one.bad_invocation = true;
+        let Some(e) = open_entry(p, &mut one.res) else {
             return one;
-        }
-        let e = match entry(p) {
-            Ok(e) => e,
-            Err((d, source)) => {
-                one.diagnostics.push(d);
-                one.sources.extend(source);
-                return one;
-            }
         };
         if let Ok(text) = e.world.read("sky.toml") {
-            one.sources.push((e.world.display_name("sky.toml"), text));
+            one.res
+                .sources
+                .insert(e.world.display_name("sky.toml"), text);
         }
         let mut o = opts.clone();
         o.config = e.config.clone();
@@ -397,14 +408,14 @@ pub fn compile_all_cached(
             one.outcome = Some(compile(&e.world, &e.id, &o));
             return one;
         };
-        let key = cache.key(&e.world, &e.id, e.world.root(), &o);
-        if let Some(out) = cache.get(&e.world, e.world.root(), &key) {
+        let key = cache.key(&e.world, &e.id, &o);
+        if let Some(out) = cache.get(&e.world, &key) {
             one.cached = true;
             one.outcome = Some(out);
             return one;
         }
         let out = compile(&e.world, &e.id, &o);
-        cache.put(&e.world, e.world.root(), &key, &out);
+        cache.put(&e.world, &key, &out);
         one.outcome = Some(out);
         one
     };
@@ -412,9 +423,9 @@ pub fn compile_all_cached(
     let jobs = jobs().min(paths.len()).max(1);
     skyc_core::memory::set_jobs(jobs);
     for one in parallel_map(paths, jobs, one) {
-        res.diagnostics.extend(one.diagnostics);
-        res.sources.extend(one.sources);
-        res.bad_invocation |= one.bad_invocation;
+        res.diagnostics.extend(one.res.diagnostics);
+        res.sources.extend(one.res.sources);
+        res.bad_invocation |= one.res.bad_invocation;
         res.cached += usize::from(one.cached);
         if let Some(out) = one.outcome {
             res.diagnostics.extend(out.diagnostics.iter().cloned());
@@ -432,9 +443,8 @@ pub fn compile_all_cached(
 /// What compiling one entry file gave.
 #[derive(Default)]
 struct One {
-    diagnostics: Vec<Diagnostic>,
-    sources: Vec<(String, Arc<str>)>,
-    bad_invocation: bool,
+    /// Problems setting the entry up (its diagnostics, sources and bad command line only).
+    res: Results,
     /// The outcome came from the cache.
     cached: bool,
     outcome: Option<Outcome>,

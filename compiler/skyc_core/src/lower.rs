@@ -446,20 +446,10 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
     let mut objects = Vec::new();
     let mut diagnostics = Vec::new();
     for mut p in pending {
-        let mut missing = Vec::new();
-        required(p.ty, &p.json, "", &mut missing);
+        diagnostics.extend(missing_required(p.ty, &p.json, |path| {
+            p.origins.span_of_parent(path).or_else(|| p.span.clone())
+        }));
         let t = skyc_schema::lookup(p.ty);
-        for (path, ty_name) in missing {
-            diagnostics.push(
-                Diagnostic::new(
-                    codes::SKY0206,
-                    format!("{} is missing required field `{path}`", t.display),
-                )
-                .with_span_opt(p.origins.span_of_parent(&path).or_else(|| p.span.clone()))
-                .with_field_path(&path)
-                .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)")),
-            );
-        }
         let mut json = std::mem::take(&mut p.json);
         if p.ty.source() == SchemaId::ENVOY {
             if let Some(o) = lower_xds(&mut p, json, &mut diagnostics) {
@@ -692,8 +682,32 @@ pub(crate) fn replace_placeholder_with(json: &mut Json, placeholder: &str, value
     }
 }
 
+/// SKY0206 for every required field missing anywhere in `json`, an object of type `ty`;
+/// `span_of` places a finding by the missing field's path.
+pub(crate) fn missing_required(
+    ty: TypeId,
+    json: &Json,
+    span_of: impl Fn(&str) -> Option<Span>,
+) -> Vec<Diagnostic> {
+    let mut missing = Vec::new();
+    required(ty, json, "", &mut missing);
+    let display = &skyc_schema::lookup(ty).display;
+    missing
+        .into_iter()
+        .map(|(path, ty_name)| {
+            Diagnostic::new(
+                codes::SKY0206,
+                format!("{display} is missing required field `{path}`"),
+            )
+            .with_span_opt(span_of(&path))
+            .with_field_path(&path)
+            .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)"))
+        })
+        .collect()
+}
+
 /// Collects (field path, type path) of required fields missing anywhere in `json`.
-pub(crate) fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>) {
+fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>) {
     let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object() else { return };
     // This runs over every object: look up only the required fields (few) and the fields that

@@ -2,7 +2,7 @@
 //! project's `sky.toml`), for build systems that need declared inputs (Bazel, Buck2, make) and
 //! for cache keys. Nothing is evaluated.
 
-use crate::project::{check_entry_path, entry, print_diagnostics, CompatFlag};
+use crate::project::{open_entry, print_diagnostics, CompatFlag};
 use crate::Exit;
 use skyc_core::{FileId, Options};
 use std::collections::BTreeSet;
@@ -48,18 +48,8 @@ pub fn entry_deps(
     stdlib: bool,
 ) -> Result<EntryDeps, crate::project::Results> {
     let mut res = crate::project::Results::default();
-    if let Err(d) = check_entry_path(path) {
-        res.diagnostics.push(d);
-        res.bad_invocation = true;
+    let Some(e) = open_entry(path, &mut res) else {
         return Err(res);
-    }
-    let e = match entry(path) {
-        Ok(e) => e,
-        Err((d, source)) => {
-            res.diagnostics.push(d);
-            res.sources.extend(source);
-            return Err(res);
-        }
     };
     let mut o = opts.clone();
     o.config = e.config.clone();

@@ -661,19 +661,11 @@ fn validate_inputs(
     // Required fields, as lowering checks them (`objs` and `lowered` are in the same order), in
     // the YAML as written: the canonical JSON has defaults for some (an empty `name`).
     for ((_, o), l) in objs.iter().zip(&lowered) {
-        let mut missing = Vec::new();
-        crate::lower::required(o.ty.id, &to_json(&o.node), "", &mut missing);
-        for (path, ty_name) in missing {
-            out.push(
-                Diagnostic::new(
-                    codes::SKY0206,
-                    format!("{} is missing required field `{path}`", o.ty.display),
-                )
-                .with_span_opt(l.span.clone())
-                .with_field_path(&path)
-                .with_help(format!("set `{path}` (see `skyc doc {ty_name}`)")),
-            );
-        }
+        out.extend(crate::lower::missing_required(
+            o.ty.id,
+            &to_json(&o.node),
+            |_| l.span.clone(),
+        ));
     }
     for l in &lowered {
         if let Some(value) = crate::clusters::annotation(&l.object.json) {

@@ -1,4 +1,5 @@
-//! Copies the Envoy v3 descriptor set that the `envoy-types` crate bundles
+//! Writes the Kubernetes schema table (`OUT_DIR/k8s_table.rs`, see `src/k8s/gen.rs`), and
+//! copies the Envoy v3 descriptor set that the `envoy-types` crate bundles
 //! (`src/generated/types.bin`, compiled with the protoc-gen-validate rules) into `OUT_DIR`.
 //!
 //! `envoy-types` does not export the bytes, so the build asks cargo itself where the locked
@@ -9,8 +10,18 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+#[macro_use]
+#[path = "src/k8s/kinds.rs"]
+mod kinds;
+#[path = "src/k8s/gen.rs"]
+mod gen;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/k8s/gen.rs");
+    println!("cargo:rerun-if-changed=src/k8s/kinds.rs");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::write(out_dir.join("k8s_table.rs"), gen::generate()).expect("writing k8s_table.rs");
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // Offline first: the package is in the graph being built, so it is downloaded. `cargo

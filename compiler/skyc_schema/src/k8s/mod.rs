@@ -1,14 +1,15 @@
 //! The Kubernetes schema source: every built-in kind and sub-type of the Kubernetes version this
-//! build targets, read from the JSON schemas that `k8s-openapi` derives (its `schemars` feature),
-//! plus lowering of an object to the `k8s-openapi` struct of its kind.
+//! build targets, read at build time from the JSON schemas that `k8s-openapi` derives (its
+//! `schemars` feature; `build.rs` and `gen.rs` turn them into a static table), plus lowering of
+//! an object to the `k8s-openapi` struct of its kind.
 //!
 //! The version is chosen by a cargo feature (`k8s_v1_33` … `k8s_v1_37`, default `k8s_v1_35`).
 
 #[macro_use]
 mod kinds;
 
-use crate::{Field, FieldType, Gvk, MessageType, Schema, TypeId};
-use serde_json::{Map, Value};
+use crate::{Field, FieldType, Gvk, MessageType, Schema, SchemaId, TypeId};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -28,13 +29,6 @@ pub type Lowerer = fn(Value) -> Result<Value, String>;
 /// Checks that a JSON object of one kind reads as the typed struct, without building it anew.
 pub type Checker = fn(&Value) -> Result<(), String>;
 
-struct Root {
-    schema_name: String,
-    gvk: Gvk,
-    lower: Lowerer,
-    check: Checker,
-}
-
 fn lower_via<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> Result<Value, String> {
     let typed: T = serde_json::from_value(v).map_err(|e| e.to_string())?;
     serde_json::to_value(&typed).map_err(|e| e.to_string())
@@ -44,34 +38,60 @@ fn check_via<T: serde::de::DeserializeOwned>(v: &Value) -> Result<(), String> {
     T::deserialize(v).map(drop).map_err(|e| e.to_string())
 }
 
-fn root<T>(generator: &mut schemars::SchemaGenerator) -> Root
-where
-    T: k8s_openapi::Resource
-        + schemars::JsonSchema
-        + serde::de::DeserializeOwned
-        + serde::Serialize,
-{
-    generator.subschema_for::<T>();
-    Root {
-        schema_name: T::schema_name().into_owned(),
-        gvk: Gvk {
-            group: T::GROUP.to_string(),
-            version: T::VERSION.to_string(),
-            kind: T::KIND.to_string(),
-        },
-        lower: lower_via::<T>,
-        check: check_via::<T>,
-    }
-}
-
-macro_rules! collect_roots {
+macro_rules! collect_lowerers {
     ($($t:path),* $(,)?) => {
-        fn roots(generator: &mut schemars::SchemaGenerator) -> Vec<Root> {
-            vec![$(root::<$t>(generator)),*]
+        /// `(apiVersion, kind, lowerer, checker)` of every top-level kind.
+        fn lowerers() -> Vec<(&'static str, &'static str, Lowerer, Checker)> {
+            vec![$((
+                <$t as k8s_openapi::Resource>::API_VERSION,
+                <$t as k8s_openapi::Resource>::KIND,
+                lower_via::<$t> as Lowerer,
+                check_via::<$t> as Checker,
+            )),*]
         }
     };
 }
-for_each_kind!(collect_roots);
+for_each_kind!(collect_lowerers);
+
+/// The table `build.rs` generates from `k8s-openapi`'s JSON schemas (see `gen.rs`).
+mod table {
+    /// A message type; its id is its index in [`TYPES`].
+    pub struct RawType {
+        pub name: &'static str,
+        pub path: &'static str,
+        pub display: &'static str,
+        pub description: &'static str,
+        /// Group, version and kind of a top-level kind.
+        pub gvk: Option<(&'static str, &'static str, &'static str)>,
+        pub fields: &'static [RawField],
+    }
+
+    pub struct RawField {
+        pub name: &'static str,
+        pub ty: RawTy,
+        pub description: &'static str,
+        pub required: bool,
+    }
+
+    pub enum RawTy {
+        String(Option<&'static [&'static str]>),
+        Int(u8),
+        Number,
+        Bool,
+        Quantity,
+        IntOrString,
+        Time,
+        Bytes,
+        Message(u32),
+        List(&'static RawTy),
+        Map(&'static RawTy),
+        Json,
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/k8s_table.rs"));
+}
+
+use table::{RawTy, TYPES};
 
 /// The Kubernetes schema with lowering functions, built once per process.
 pub struct K8s {
@@ -100,394 +120,64 @@ impl K8s {
     }
 }
 
+fn field_type(raw: &RawTy) -> FieldType {
+    match raw {
+        RawTy::String(values) => FieldType::String {
+            enum_values: values.map(|v| v.iter().map(|s| s.to_string()).collect()),
+        },
+        RawTy::Int(bits) => FieldType::Int { bits: *bits },
+        RawTy::Number => FieldType::Number,
+        RawTy::Bool => FieldType::Bool,
+        RawTy::Quantity => FieldType::Quantity,
+        RawTy::IntOrString => FieldType::IntOrString,
+        RawTy::Time => FieldType::Time,
+        RawTy::Bytes => FieldType::Bytes,
+        RawTy::Message(i) => FieldType::Message(TypeId::new(SchemaId::K8S, *i)),
+        RawTy::List(inner) => FieldType::List(Box::new(field_type(inner))),
+        RawTy::Map(inner) => FieldType::Map(Box::new(field_type(inner))),
+        RawTy::Json => FieldType::Json,
+    }
+}
+
 fn build() -> K8s {
-    let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-    let roots = roots(&mut generator);
-    let defs: Map<String, Value> = generator.take_definitions(true);
-    let mut b = Builder {
-        defs: &defs,
-        schema: Schema::new(crate::SchemaId::K8S),
-    };
+    let mut schema = Schema::new(SchemaId::K8S);
+    for (i, raw) in TYPES.iter().enumerate() {
+        let (id, fresh) = schema.reserve(raw.name);
+        debug_assert!(fresh && id.index() == i);
+        let fields = raw
+            .fields
+            .iter()
+            .map(|f| Field {
+                name: f.name.to_string(),
+                ty: field_type(&f.ty),
+                description: f.description.to_string(),
+                required: f.required,
+                rules: Default::default(),
+            })
+            .collect();
+        let gvk = raw.gvk.map(|(group, version, kind)| Gvk {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: kind.to_string(),
+        });
+        schema.fill(MessageType::new(
+            id,
+            raw.name.to_string(),
+            raw.path.to_string(),
+            raw.display.to_string(),
+            raw.description.to_string(),
+            fields,
+            gvk,
+        ));
+    }
     let mut lowerers = HashMap::new();
-    let mut gvks: HashMap<&str, (&Gvk, (Lowerer, Checker))> = HashMap::new();
-    for r in &roots {
-        gvks.insert(&r.schema_name, (&r.gvk, (r.lower, r.check)));
-    }
-    // Every definition becomes a type, in sorted order so ids are stable.
-    let mut names: Vec<&String> = defs.keys().collect();
-    names.sort();
-    for name in names {
-        if special(name).is_some() {
-            continue;
-        }
-        let id = b.message(name);
-        if let Some((gvk, lower)) = gvks.get(name.as_str()) {
-            let mut t = b.schema.get(id).clone();
-            t.gvk = Some((*gvk).clone());
-            t.display = format!("{} {}", gvk.api_version(), gvk.kind);
-            b.schema.fill(t);
-            lowerers.insert(id, *lower);
-        }
-    }
-    let mut schema = b.schema;
-    for (path, field, values) in ENUMS {
-        apply_enum(&mut schema, path, field, values);
+    for (api_version, kind, lower, check) in self::lowerers() {
+        let t = schema
+            .by_kind(api_version, kind)
+            .unwrap_or_else(|| panic!("the table has no type for {api_version} {kind}"));
+        lowerers.insert(t.id, (lower, check));
     }
     K8s { schema, lowerers }
-}
-
-/// Closed string sets of Kubernetes fields. `k8s-openapi` drops the "Possible enum values"
-/// that the upstream OpenAPI documents carry, so the common ones are listed here; a test checks
-/// that each entry names an existing string field.
-const ENUMS: &[(&str, &str, &[&str])] = &[
-    (
-        "k8s.core.v1.Container",
-        "imagePullPolicy",
-        &["Always", "IfNotPresent", "Never"],
-    ),
-    (
-        "k8s.core.v1.Container",
-        "terminationMessagePolicy",
-        &["File", "FallbackToLogsOnError"],
-    ),
-    (
-        "k8s.core.v1.ContainerPort",
-        "protocol",
-        &["TCP", "UDP", "SCTP"],
-    ),
-    (
-        "k8s.core.v1.ServicePort",
-        "protocol",
-        &["TCP", "UDP", "SCTP"],
-    ),
-    (
-        "k8s.core.v1.PodSpec",
-        "restartPolicy",
-        &["Always", "OnFailure", "Never"],
-    ),
-    (
-        "k8s.core.v1.PodSpec",
-        "dnsPolicy",
-        &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"],
-    ),
-    (
-        "k8s.core.v1.PodSpec",
-        "preemptionPolicy",
-        &["PreemptLowerPriority", "Never"],
-    ),
-    (
-        "k8s.core.v1.ServiceSpec",
-        "type",
-        &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"],
-    ),
-    (
-        "k8s.core.v1.ServiceSpec",
-        "externalTrafficPolicy",
-        &["Cluster", "Local"],
-    ),
-    (
-        "k8s.core.v1.ServiceSpec",
-        "internalTrafficPolicy",
-        &["Cluster", "Local"],
-    ),
-    (
-        "k8s.core.v1.ServiceSpec",
-        "sessionAffinity",
-        &["ClientIP", "None"],
-    ),
-    (
-        "k8s.core.v1.ServiceSpec",
-        "ipFamilyPolicy",
-        &["SingleStack", "PreferDualStack", "RequireDualStack"],
-    ),
-    ("k8s.core.v1.HTTPGetAction", "scheme", &["HTTP", "HTTPS"]),
-    ("k8s.core.v1.Toleration", "operator", &["Exists", "Equal"]),
-    (
-        "k8s.core.v1.Toleration",
-        "effect",
-        &["NoSchedule", "PreferNoSchedule", "NoExecute"],
-    ),
-    (
-        "k8s.core.v1.Taint",
-        "effect",
-        &["NoSchedule", "PreferNoSchedule", "NoExecute"],
-    ),
-    (
-        "k8s.core.v1.NodeSelectorRequirement",
-        "operator",
-        &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"],
-    ),
-    (
-        "k8s.meta.v1.LabelSelectorRequirement",
-        "operator",
-        &["In", "NotIn", "Exists", "DoesNotExist"],
-    ),
-    (
-        "k8s.core.v1.TopologySpreadConstraint",
-        "whenUnsatisfiable",
-        &["DoNotSchedule", "ScheduleAnyway"],
-    ),
-    (
-        "k8s.core.v1.TopologySpreadConstraint",
-        "nodeAffinityPolicy",
-        &["Honor", "Ignore"],
-    ),
-    (
-        "k8s.core.v1.TopologySpreadConstraint",
-        "nodeTaintsPolicy",
-        &["Honor", "Ignore"],
-    ),
-    (
-        "k8s.core.v1.SeccompProfile",
-        "type",
-        &["Localhost", "RuntimeDefault", "Unconfined"],
-    ),
-    (
-        "k8s.core.v1.AppArmorProfile",
-        "type",
-        &["Localhost", "RuntimeDefault", "Unconfined"],
-    ),
-    (
-        "k8s.core.v1.PodSecurityContext",
-        "fsGroupChangePolicy",
-        &["OnRootMismatch", "Always"],
-    ),
-    (
-        "k8s.core.v1.PersistentVolumeClaimSpec",
-        "volumeMode",
-        &["Block", "Filesystem"],
-    ),
-    (
-        "k8s.core.v1.HostPathVolumeSource",
-        "type",
-        &[
-            "",
-            "DirectoryOrCreate",
-            "Directory",
-            "FileOrCreate",
-            "File",
-            "Socket",
-            "CharDevice",
-            "BlockDevice",
-        ],
-    ),
-    (
-        "k8s.apps.v1.DeploymentStrategy",
-        "type",
-        &["Recreate", "RollingUpdate"],
-    ),
-    (
-        "k8s.apps.v1.StatefulSetSpec",
-        "podManagementPolicy",
-        &["OrderedReady", "Parallel"],
-    ),
-    (
-        "k8s.apps.v1.StatefulSetUpdateStrategy",
-        "type",
-        &["RollingUpdate", "OnDelete"],
-    ),
-    (
-        "k8s.apps.v1.DaemonSetUpdateStrategy",
-        "type",
-        &["RollingUpdate", "OnDelete"],
-    ),
-    (
-        "k8s.batch.v1.CronJobSpec",
-        "concurrencyPolicy",
-        &["Allow", "Forbid", "Replace"],
-    ),
-    (
-        "k8s.batch.v1.JobSpec",
-        "completionMode",
-        &["NonIndexed", "Indexed"],
-    ),
-    (
-        "k8s.batch.v1.JobSpec",
-        "podReplacementPolicy",
-        &["TerminatingOrFailed", "Failed"],
-    ),
-    (
-        "k8s.networking.v1.NetworkPolicySpec",
-        "policyTypes",
-        &["Ingress", "Egress"],
-    ),
-    (
-        "k8s.networking.v1.NetworkPolicyPort",
-        "protocol",
-        &["TCP", "UDP", "SCTP"],
-    ),
-    (
-        "k8s.networking.v1.HTTPIngressPath",
-        "pathType",
-        &["Exact", "Prefix", "ImplementationSpecific"],
-    ),
-    (
-        "k8s.policy.v1.PodDisruptionBudgetSpec",
-        "unhealthyPodEvictionPolicy",
-        &["IfHealthyBudget", "AlwaysAllow"],
-    ),
-    (
-        "k8s.autoscaling.v2.MetricSpec",
-        "type",
-        &[
-            "ContainerResource",
-            "External",
-            "Object",
-            "Pods",
-            "Resource",
-        ],
-    ),
-    (
-        "k8s.autoscaling.v2.MetricTarget",
-        "type",
-        &["AverageValue", "Utilization", "Value"],
-    ),
-];
-
-fn apply_enum(schema: &mut Schema, path: &str, field: &str, values: &[&str]) -> bool {
-    let Some(t) = schema.by_path(path) else {
-        return false;
-    };
-    let Some((i, _)) = t.field(field) else {
-        return false;
-    };
-    let mut t = t.clone();
-    let values = Some(values.iter().map(|v| v.to_string()).collect());
-    match &mut t.fields[i].ty {
-        FieldType::String { enum_values } => *enum_values = values,
-        FieldType::List(inner) => match inner.as_mut() {
-            FieldType::String { enum_values } => *enum_values = values,
-            _ => return false,
-        },
-        _ => return false,
-    }
-    schema.fill(t);
-    true
-}
-
-/// Types with a special representation instead of a message.
-fn special(name: &str) -> Option<FieldType> {
-    Some(match name {
-        "io.k8s.apimachinery.pkg.api.resource.Quantity" => FieldType::Quantity,
-        "io.k8s.apimachinery.pkg.util.intstr.IntOrString" => FieldType::IntOrString,
-        "io.k8s.apimachinery.pkg.apis.meta.v1.Time"
-        | "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime" => FieldType::Time,
-        "io.k8s.apimachinery.pkg.runtime.RawExtension"
-        | "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1"
-        | "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON"
-        | "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray"
-        | "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool"
-        | "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray" => {
-            FieldType::Json
-        }
-        _ => return None,
-    })
-}
-
-/// `io.k8s.api.apps.v1.DeploymentSpec` → (`k8s.apps.v1.DeploymentSpec`, `apps/v1 DeploymentSpec`).
-fn path_and_display(name: &str) -> (String, String) {
-    let parts: Vec<&str> = name.split('.').collect();
-    let n = parts.len();
-    if n < 3 {
-        return (format!("k8s.{name}"), name.to_string());
-    }
-    let (group, version, ty) = (parts[n - 3], parts[n - 2], parts[n - 1]);
-    let group = group.replace('-', "_");
-    let display = if group == "core" {
-        format!("{version} {ty}")
-    } else {
-        format!("{group}/{version} {ty}")
-    };
-    (format!("k8s.{group}.{version}.{ty}"), display)
-}
-
-struct Builder<'a> {
-    defs: &'a Map<String, Value>,
-    schema: Schema,
-}
-
-impl Builder<'_> {
-    fn message(&mut self, name: &str) -> TypeId {
-        let (id, fresh) = self.schema.reserve(name);
-        if !fresh {
-            return id;
-        }
-        let def = self.defs.get(name).cloned().unwrap_or(Value::Null);
-        let required: Vec<&str> = def
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let mut fields = Vec::new();
-        if let Some(props) = def.get("properties").and_then(Value::as_object) {
-            let mut keys: Vec<&String> = props.keys().collect();
-            keys.sort();
-            for key in keys {
-                let prop = &props[key];
-                fields.push(Field {
-                    name: key.clone(),
-                    ty: self.field_type(prop),
-                    description: description(prop),
-                    required: required.contains(&key.as_str()),
-                    rules: Default::default(),
-                });
-            }
-        }
-        let (path, display) = path_and_display(name);
-        self.schema.fill(MessageType::new(
-            id,
-            name.to_string(),
-            path,
-            display,
-            description(&def),
-            fields,
-            None,
-        ));
-        id
-    }
-
-    fn field_type(&mut self, v: &Value) -> FieldType {
-        if let Some(r) = v.get("$ref").and_then(Value::as_str) {
-            let name = r.rsplit('/').next().unwrap_or(r);
-            return special(name).unwrap_or_else(|| FieldType::Message(self.message(name)));
-        }
-        if v.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
-            return FieldType::IntOrString;
-        }
-        match v.get("type").and_then(Value::as_str) {
-            Some("string") => match v.get("format").and_then(Value::as_str) {
-                Some("byte") => FieldType::Bytes,
-                Some("date-time") => FieldType::Time,
-                _ => FieldType::String { enum_values: None },
-            },
-            Some("integer") => FieldType::Int {
-                bits: if v.get("format").and_then(Value::as_str) == Some("int32") {
-                    32
-                } else {
-                    64
-                },
-            },
-            Some("number") => FieldType::Number,
-            Some("boolean") => FieldType::Bool,
-            Some("array") => FieldType::List(Box::new(
-                v.get("items")
-                    .map(|i| self.field_type(i))
-                    .unwrap_or(FieldType::Json),
-            )),
-            Some("object") => match v.get("additionalProperties") {
-                Some(ap) if ap.is_object() => FieldType::Map(Box::new(self.field_type(ap))),
-                _ => FieldType::Json,
-            },
-            _ => FieldType::Json,
-        }
-    }
-}
-
-fn description(v: &Value) -> String {
-    v.get("description")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
 }
 
 #[cfg(test)]
@@ -529,14 +219,14 @@ mod tests {
     }
 
     #[test]
-    fn every_enum_entry_names_a_string_field() {
-        let mut schema = Schema::new(crate::SchemaId::K8S);
-        std::mem::swap(&mut schema, &mut build().schema);
-        for (path, field, values) in ENUMS {
-            assert!(
-                apply_enum(&mut schema, path, field, values),
-                "{path}.{field}"
-            );
+    fn every_kind_has_a_lowerer_and_a_gvk() {
+        let k = k8s();
+        let kinds = k.schema.kinds();
+        assert_eq!(kinds.len(), lowerers().len());
+        for t in kinds {
+            assert!(k.lowerers.contains_key(&t.id), "{}", t.path);
+            let gvk = t.gvk.as_ref().unwrap();
+            assert_eq!(t.display, format!("{} {}", gvk.api_version(), gvk.kind));
         }
     }
 

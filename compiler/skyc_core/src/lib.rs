@@ -170,16 +170,24 @@ impl Outcome {
     }
 }
 
-/// Starts building what every compilation needs on a thread of its own: the Kubernetes schema
-/// (built from `k8s-openapi`'s JSON schemas). The first compilation builds Starlark's globals
-/// meanwhile (whose native functions' docs Starlark parses with regexes it compiles then), so
-/// on two cores the two overlap. Call it early, before knowing whether anything will be
-/// compiled: it only warms caches the compilation fills on first use anyway, and a
-/// compilation that needs the schema before it is ready waits for it (it is built once).
+/// Starts building what every compilation needs on a thread of its own, while the command
+/// reads its files: the regexes Starlark parses its native functions' docstrings with (it
+/// compiles them when the first globals are built), then the Kubernetes schema (from the table
+/// generated at build time). Call it early, before knowing whether anything will be compiled:
+/// it only warms caches the compilation fills on first use anyway, and a compilation that
+/// needs one before it is ready waits for it (each is built once).
 pub fn prewarm() {
     let _ = std::thread::Builder::new()
         .name("skyc-prewarm".into())
         .spawn(|| {
+            use starlark::docs::{DocFunction, DocParams, DocStringKind};
+            // Every regex of the docstring parser: code blocks, comments, sections, arguments.
+            let _ = DocFunction::from_docstring(
+                DocStringKind::Rust,
+                DocParams::default(),
+                starlark::typing::Ty::any(),
+                Some("Warm.\n\nDetails.\n\n# Arguments\n\n* `x`: a value\n\n```\n# hidden\nshown\n```\n"),
+            );
             skyc_schema::k8s::k8s();
         });
 }

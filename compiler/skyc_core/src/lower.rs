@@ -690,7 +690,7 @@ pub(crate) fn missing_required(
     span_of: impl Fn(&str) -> Option<Span>,
 ) -> Vec<Diagnostic> {
     let mut missing = Vec::new();
-    required(ty, json, "", &mut missing);
+    required(ty, json, &mut String::new(), &mut missing);
     let display = &skyc_schema::lookup(ty).display;
     missing
         .into_iter()
@@ -706,20 +706,31 @@ pub(crate) fn missing_required(
         .collect()
 }
 
-/// Collects (field path, type path) of required fields missing anywhere in `json`.
-fn required(ty: TypeId, json: &Json, path: &str, out: &mut Vec<(String, String)>) {
+/// Collects (field path, type path) of required fields missing anywhere in `json`. `path`
+/// holds the field path of `json`; each level appends to it and truncates it back, so a walk
+/// that finds nothing missing allocates nothing.
+fn required(ty: TypeId, json: &Json, path: &mut String, out: &mut Vec<(String, String)>) {
     let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object() else { return };
     // This runs over every object: look up only the required fields (few) and the fields that
-    // are set, and build paths only where something can be missing.
+    // are set and can hold messages.
     for f in t.fields.iter().filter(|f| f.required) {
         if !obj.contains_key(&f.name) {
             out.push((crate::values::message::join(path, &f.name), t.path.clone()));
         }
     }
     for (name, v) in obj {
+        if !(v.is_object() || v.is_array()) {
+            continue;
+        }
         if let Some((_, f)) = t.field(name).filter(|(_, f)| may_hold_messages(&f.ty)) {
-            required_in(&f.ty, v, &crate::values::message::join(path, name), out);
+            let len = path.len();
+            if len > 0 {
+                path.push('.');
+            }
+            path.push_str(name);
+            required_in(&f.ty, v, path, out);
+            path.truncate(len);
         }
     }
 }
@@ -733,20 +744,25 @@ fn may_hold_messages(ty: &FieldType) -> bool {
     }
 }
 
-fn required_in(ty: &FieldType, v: &Json, path: &str, out: &mut Vec<(String, String)>) {
+fn required_in(ty: &FieldType, v: &Json, path: &mut String, out: &mut Vec<(String, String)>) {
+    let len = path.len();
     match ty {
         FieldType::Message(id) => required(*id, v, path, out),
         FieldType::List(item) => {
             if let Some(a) = v.as_array() {
                 for (i, x) in a.iter().enumerate() {
-                    required_in(item, x, &format!("{path}[{i}]"), out);
+                    let _ = write!(path, "[{i}]");
+                    required_in(item, x, path, out);
+                    path.truncate(len);
                 }
             }
         }
         FieldType::Map(item) => {
             if let Some(o) = v.as_object() {
                 for (k, x) in o {
-                    required_in(item, x, &format!("{path}[{k:?}]"), out);
+                    let _ = write!(path, "[{k:?}]");
+                    required_in(item, x, path, out);
+                    path.truncate(len);
                 }
             }
         }

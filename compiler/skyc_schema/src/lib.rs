@@ -220,7 +220,9 @@ pub struct MessageType {
     pub gvk: Option<Gvk>,
     /// Groups of mutually exclusive fields (protobuf `oneof`s).
     pub oneofs: Vec<Oneof>,
-    field_index: HashMap<String, usize>,
+    /// Looked up for every field of every object rendered: a fast hash, not SipHash (the
+    /// keys are schema field names, not input).
+    field_index: HashMap<String, usize, foldhash::fast::FixedState>,
 }
 
 impl MessageType {

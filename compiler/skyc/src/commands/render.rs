@@ -273,7 +273,8 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
 /// An object defined once per cluster (same kind, namespace and name, disjoint clusters) has no
 /// single form: rendering everything at once would emit it twice.
 fn per_cluster_variants(objects: &[skyc_core::Object]) -> Option<Diagnostic> {
-    let mut seen = std::collections::BTreeMap::new();
+    // Only looked up (the objects' order decides which duplicate is reported): a fast hash.
+    let mut seen = std::collections::HashMap::with_hasher(foldhash::fast::FixedState::default());
     for o in objects {
         let key = (&o.api_version, &o.kind, &o.namespace, &o.name);
         if let Some(first) = seen.insert(key, o) {

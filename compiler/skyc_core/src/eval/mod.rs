@@ -762,7 +762,11 @@ fn typecheck_in_time(
             .stack_size(256 << 20)
             .spawn(move || {
                 for (ast, globals, loads, reply) in queue {
-                    let (errs, _, interface, _) = ast.typecheck(&globals, &loads);
+                    let paths = crate::values::lazy_ns::k8s_paths(&ast);
+                    let (errs, _, interface, _) =
+                        crate::values::lazy_ns::with_k8s_paths(paths, || {
+                            ast.typecheck(&globals, &loads)
+                        });
                     let _ = reply.send((errs, interface));
                 }
             });

@@ -1257,18 +1257,51 @@ pub(crate) fn normalize<'v>(
     value: Value<'v>,
     site: Option<Span>,
 ) {
-    let mut seen = std::collections::HashSet::new();
+    // Keyed by address: a fast hash, not SipHash.
+    let mut seen = std::collections::HashSet::with_hasher(foldhash::fast::FixedState::default());
+    let site = Site {
+        origin: None,
+        fallback: &site,
+    };
     normalize_in(eval, value, &mut String::new(), site, &mut seen, 0);
 }
 
+/// Where problems found by [`normalize`] point: the nearest enclosing message's origin, else
+/// the caller's site. Turned into a [`Span`] only when a container is converted again.
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    origin: Option<&'a starlark::codemap::FileSpan>,
+    fallback: &'a Option<Span>,
+}
+
+impl Site<'_> {
+    fn span(&self) -> Option<Span> {
+        match self.origin {
+            Some(o) => Some(super::to_span(o)),
+            None => self.fallback.clone(),
+        }
+    }
+}
+
+/// Whether `v` can hold a message (the only values [`normalize_in`] has work for).
+fn may_hold_message(v: Value) -> bool {
+    ListRef::from_value(v).is_some()
+        || DictRef::from_value(v).is_some()
+        || Message::from_value(v).is_some()
+}
+
 /// `path` is a buffer holding the field path of `value`; each level appends to it and
-/// truncates it back, so walking objects where nothing changed allocates no paths.
+/// truncates it back, so walking objects where nothing changed allocates no paths. Strings,
+/// numbers and the like are not visited at all.
 fn normalize_in<'v>(
     eval: &mut Evaluator<'v, '_, '_>,
     value: Value<'v>,
     path: &mut String,
-    site: Option<Span>,
-    seen: &mut std::collections::HashSet<starlark::values::ValueIdentity<'v>>,
+    site: Site<'_>,
+    seen: &mut std::collections::HashSet<
+        starlark::values::ValueIdentity<'v>,
+        foldhash::fast::FixedState,
+    >,
     depth: usize,
 ) {
     use std::fmt::Write;
@@ -1279,8 +1312,11 @@ fn normalize_in<'v>(
             return;
         }
         for (i, v) in items.content().iter().enumerate() {
+            if !may_hold_message(*v) {
+                continue;
+            }
             let _ = write!(path, "[{i}]");
-            normalize_in(eval, *v, path, site.clone(), seen, depth + 1);
+            normalize_in(eval, *v, path, site, seen, depth + 1);
             path.truncate(len);
         }
         return;
@@ -1289,11 +1325,12 @@ fn normalize_in<'v>(
         if depth > 256 || !seen.insert(value.identity()) {
             return;
         }
-        let items: Vec<(Value<'v>, Value<'v>)> = d.iter().collect();
+        let items: Vec<(Value<'v>, Value<'v>)> =
+            d.iter().filter(|(_, v)| may_hold_message(*v)).collect();
         drop(d);
         for (k, v) in items {
             let _ = write!(path, "[{}]", crate::values::repr(k));
-            normalize_in(eval, v, path, site.clone(), seen, depth + 1);
+            normalize_in(eval, v, path, site, seen, depth + 1);
             path.truncate(len);
         }
         return;
@@ -1304,16 +1341,26 @@ fn normalize_in<'v>(
     if depth > 256 || !seen.insert(value.identity()) {
         return;
     }
-    let site = m.origin.as_ref().map(|o| super::to_span(&o.site)).or(site);
+    // The origin lives as long as the message, which lives on the heap for `'v`.
+    let origin: Option<starlark::codemap::FileSpan> = m.origin.as_ref().map(|o| o.site.clone());
+    let site = Site {
+        origin: origin.as_ref().or(site.origin),
+        fallback: site.fallback,
+    };
     let t = m.message_type();
+    let exposed = m.exposed;
     let entries: Vec<(usize, &'static Field, Value<'v>)> = m
         .fields
         .keys
         .iter()
         .zip(&m.fields.values)
         .map(|(k, v)| (*k as usize, &t.fields[*k as usize], *v))
+        .filter(|(_, f, v)| {
+            (exposed && matches!(f.ty, FieldType::List(_) | FieldType::Map(_)))
+                || may_hold_message(*v)
+        })
         .collect();
-    let (exposed, mutable) = (m.exposed, m.mutable);
+    let mutable = m.mutable;
     drop(m);
     for (index, field, v) in entries {
         if !path.is_empty() {
@@ -1322,7 +1369,7 @@ fn normalize_in<'v>(
         path.push_str(&field.name);
         let mut v = v;
         if exposed && matches!(field.ty, FieldType::List(_) | FieldType::Map(_)) {
-            let converted = super::with_span_override(eval, site.clone(), |eval| {
+            let converted = super::with_span_override(eval, site.span(), |eval| {
                 Builder::new(eval).convert(v, &field.ty, path, &field.name)
             });
             if let (Some(c), Some(mm)) = (converted, mutable) {
@@ -1332,7 +1379,7 @@ fn normalize_in<'v>(
                 }
             }
         }
-        normalize_in(eval, v, path, site.clone(), seen, depth + 1);
+        normalize_in(eval, v, path, site, seen, depth + 1);
         path.truncate(len);
     }
 }

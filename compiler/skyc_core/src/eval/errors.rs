@@ -44,9 +44,51 @@ fn message(e: &starlark::Error) -> String {
 pub(crate) fn to_diagnostic(e: &starlark::Error, code: &'static CodeInfo) -> Diagnostic {
     let mut d = Diagnostic::new(code, message(e)).with_span_opt(e.span().map(to_span));
     if code.code == "SKY0202" {
+        if let Some((message, help)) = unknown_k8s_member(e) {
+            d.message = message;
+            return d.with_help(help);
+        }
         d = d.with_help("fix the call or the annotation; types are checked before the file runs");
     }
     d
+}
+
+/// For the typechecker's "attribute not available on the type `namespace(…)`" at a
+/// `k8s.…` path: a message naming the path, and the closest existing constructor or
+/// namespace. (Starlark's own message spells out the namespace's type, which for `k8s` is
+/// either hundreds of constructors or, typed for one file, only those the file names.)
+fn unknown_k8s_member(e: &starlark::Error) -> Option<(String, String)> {
+    let msg = message(e);
+    let attr = msg.strip_prefix("The attribute `")?.split('`').next()?;
+    if !msg.contains("is not available on the type `namespace(") {
+        return None;
+    }
+    let span = e.span()?;
+    let src = span.file.source();
+    let before = src.get(..span.span.begin().get() as usize)?;
+    let start = before
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |i| i + 1);
+    let prefix = before[start..].strip_suffix('.')?;
+    if prefix != "k8s" && !prefix.starts_with("k8s.") {
+        return None;
+    }
+    let path = format!("{prefix}.{attr}");
+    let schema = crate::values::message::schema();
+    let mut candidates: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for t in schema.types() {
+        let mut p = t.path.as_str();
+        candidates.insert(p);
+        while let Some((ns, _)) = p.rsplit_once('.') {
+            candidates.insert(ns);
+            p = ns;
+        }
+    }
+    let help = match skyc_diag::did_you_mean(&path, candidates.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("`skyc doc {prefix}` lists what is there"),
+    };
+    Some((format!("there is no `{path}`"), help))
 }
 
 /// A diagnostic for an evaluation error, classifying limit errors.

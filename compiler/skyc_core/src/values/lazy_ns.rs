@@ -183,6 +183,9 @@ pub(crate) fn with_k8s_paths<R>(paths: Option<BTreeSet<String>>, f: impl FnOnce(
     r
 }
 
+/// The constructors of one group, by version: (name, type).
+type Versions<'a> = BTreeMap<&'a str, Vec<(&'a str, skyc_schema::TypeId)>>;
+
 /// The type of the `k8s` namespace with only what `paths` name: each path's constructors
 /// (all of them under a namespace path such as `apps`), and the namespaces on the way to it
 /// (so a misspelled kind is reported at the kind, as with the whole namespace).
@@ -197,8 +200,7 @@ fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
                     && rel.as_bytes()[p.len()] == b'.')
         })
     };
-    let mut tree: BTreeMap<&str, BTreeMap<&str, Vec<(&str, skyc_schema::TypeId)>>> =
-        BTreeMap::new();
+    let mut tree: BTreeMap<&str, Versions> = BTreeMap::new();
     for t in schema.types() {
         let Some(rel) = t.path.strip_prefix("k8s.") else {
             continue;
@@ -314,4 +316,54 @@ pub(crate) fn k8s_paths(ast: &starlark::syntax::AstModule) -> Option<BTreeSet<St
         w.found += count(codemap.source_span(*c));
     }
     (!w.bare && w.found == count(codemap.source())).then_some(w.paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> starlark::syntax::AstModule {
+        starlark::syntax::AstModule::parse(
+            "t.sky",
+            src.to_string(),
+            &starlark::syntax::Dialect::Extended,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn paths_a_file_names() {
+        let ast = parse(
+            "# builds k8s objects\nd = k8s.apps.v1.Deployment(metadata = k8s.meta.v1.ObjectMeta(name = \"k8s\"))\ncore = k8s.core\n",
+        );
+        let paths: Vec<String> = k8s_paths(&ast).unwrap().into_iter().collect();
+        assert_eq!(paths, ["apps.v1.Deployment", "core", "meta.v1.ObjectMeta"]);
+    }
+
+    #[test]
+    fn the_whole_namespace_when_used_otherwise() {
+        // Bare, shadowed by a parameter, or loaded under that name.
+        assert_eq!(k8s_paths(&parse("ns = k8s\n")), None);
+        assert_eq!(
+            k8s_paths(&parse("def f(k8s):\n    return k8s.core\n")),
+            None
+        );
+        assert_eq!(
+            k8s_paths(&parse("load(\"a.sky\", \"k8s\")\nx = k8s.core\n")),
+            None
+        );
+    }
+
+    #[test]
+    fn the_pruned_type_has_what_is_named_and_the_way_to_it() {
+        let paths = ["apps.v1.Deploymnt".to_string(), "core.v1.Pod".to_string()]
+            .into_iter()
+            .collect();
+        let ty = pruned_ty(&paths).to_string();
+        assert!(ty.contains("Pod = "), "{ty}");
+        assert!(ty.contains("apps = namespace(v1 = namespace("), "{ty}");
+        assert!(!ty.contains("Deployment"), "{ty}");
+        assert!(!ty.contains("PodSpec"), "{ty}");
+        assert!(!ty.contains("batch"), "{ty}");
+    }
 }

@@ -25,6 +25,7 @@ pub mod import;
 mod lint;
 pub mod lower;
 pub mod memory;
+mod par;
 pub mod policy;
 pub mod testrun;
 pub mod validate;

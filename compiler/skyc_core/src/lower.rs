@@ -442,25 +442,54 @@ pub(crate) struct Lowered {
 
 /// Checks required fields and lowers every object through `k8s-openapi`. `clusters` are the
 /// clusters the project declares (empty: any), which objects' `skyc.dev/clusters` may name.
-pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
+///
+/// Objects are lowered independently: a long list is lowered in two halves at once
+/// ([`crate::par`]).
+pub(crate) fn lower(mut pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
+    if crate::par::worth_splitting(pending.len()) {
+        let second = pending.split_off(pending.len() / 2);
+        let (mut a, b) = crate::par::in_two(pending, second, |p, _| lower_all(p, clusters));
+        a.objects.extend(b.objects);
+        a.diagnostics.extend(b.diagnostics);
+        return a;
+    }
+    lower_all(pending, clusters)
+}
+
+fn lower_all(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
     let mut objects = Vec::new();
     let mut diagnostics = Vec::new();
-    for mut p in pending {
+    for p in pending {
+        lower_one(p, clusters, &mut objects, &mut diagnostics);
+    }
+    Lowered {
+        objects,
+        diagnostics,
+    }
+}
+
+fn lower_one(
+    mut p: PendingObject,
+    clusters: &[String],
+    objects: &mut Vec<LoweredObject>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    {
         diagnostics.extend(missing_required(p.ty, &p.json, |path| {
             p.origins.span_of_parent(path).or_else(|| p.span.clone())
         }));
         let t = skyc_schema::lookup(p.ty);
         let mut json = std::mem::take(&mut p.json);
         if p.ty.source() == SchemaId::ENVOY {
-            if let Some(o) = lower_xds(&mut p, json, &mut diagnostics) {
+            if let Some(o) = lower_xds(&mut p, json, diagnostics) {
                 objects.push(o);
             }
-            continue;
+            return;
         }
         let mut envoy_documents = Vec::new();
         for e in &p.embedded {
             let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
-            let canonical = check_envoy(e.ty, &e.json, &e.path, at, &mut diagnostics);
+            let canonical = check_envoy(e.ty, &e.json, &e.path, at, diagnostics);
             let type_name = skyc_schema::lookup(e.ty).path.clone();
             let text = match &canonical {
                 Some(c) if type_name == crate::BOOTSTRAP => {
@@ -545,10 +574,6 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
                 .with_span_opt(p.span.clone()),
             ),
         }
-    }
-    Lowered {
-        objects,
-        diagnostics,
     }
 }
 

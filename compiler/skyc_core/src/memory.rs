@@ -71,6 +71,12 @@ pub fn set_jobs(jobs: usize) {
     JOBS.store(jobs.max(1) as u64, Ordering::Relaxed);
 }
 
+/// How many evaluations may run at once (see [`set_jobs`]); 1 unless files are compiled in
+/// parallel, when stages do not split their own work across threads.
+pub fn jobs() -> usize {
+    JOBS.load(Ordering::Relaxed) as usize
+}
+
 /// Sets the memory limit for what this thread does next: `limit` bytes on top of what it has
 /// allocated now. The process-wide cap (layer 3) follows it: what the process holds now plus
 /// the limit for each evaluation that may run at once.

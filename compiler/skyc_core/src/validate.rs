@@ -81,22 +81,34 @@ fn merge(findings: Vec<Finding>) -> Vec<Diagnostic> {
 /// Runs every rule over every object.
 pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let mut findings = Vec::new();
     // Objects with the same key are duplicates when some cluster would run both (an object
     // without clusters runs in every cluster); variants for disjoint clusters are not.
     // Looked up, never iterated: the findings follow the order of `objects`.
     type Seen<'a> = Vec<(&'a [String], Option<Span>)>;
     let mut seen: std::collections::HashMap<(&str, &str, &str, &str), Seen> =
         std::collections::HashMap::with_capacity(objects.len());
-    for obj in objects {
-        let mut c = Ctx {
-            obj,
-            out: Vec::new(),
-        };
-        if !obj.is_xds() {
+    // Each object's own checks, in two halves at once for a long list ([`crate::par`]).
+    let check_all = |objects: &[LoweredObject], _| {
+        let mut findings = Vec::new();
+        for obj in objects.iter().filter(|o| !o.is_xds()) {
+            let mut c = Ctx {
+                obj,
+                out: Vec::new(),
+            };
             check_object(&mut c);
+            findings.extend(c.out);
         }
-        findings.extend(c.out);
+        findings
+    };
+    let findings = if crate::par::worth_splitting(objects.len()) {
+        let (a, b) = objects.split_at(objects.len() / 2);
+        let (mut first, second) = crate::par::in_two(a, b, check_all);
+        first.extend(second);
+        first
+    } else {
+        check_all(objects, true)
+    };
+    for obj in objects {
         let o = &obj.object;
         let group = o.api_version.split_once('/').map_or("", |(g, _)| g);
         let key = (

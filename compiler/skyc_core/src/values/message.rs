@@ -724,10 +724,7 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
                 None,
             );
         }
-        let entries: Vec<(String, Value<'v>)> = named
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), *v))
-            .collect();
+        let entries: Vec<(&str, Value<'v>)> = named.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         Ok(b.build(self.ty, &entries, "")
             .unwrap_or_else(Value::new_none))
     }
@@ -804,16 +801,22 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
 
     /// Builds a message of type `ty` from (field, value) pairs. `path` is the field path of
     /// the message inside its object (empty at the top).
-    pub(crate) fn build(
+    pub(crate) fn build<S: AsRef<str>>(
         &mut self,
         ty: TypeId,
-        entries: &[(String, Value<'v>)],
+        entries: &[(S, Value<'v>)],
         path: &str,
     ) -> Option<Value<'v>> {
         let t = skyc_schema::lookup(ty);
         let mut set: Vec<(u32, Value<'v>)> = Vec::with_capacity(entries.len() + 2);
         for (name, value) in entries {
-            let fpath = join(path, name);
+            let name = name.as_ref();
+            // At the top (a constructor call) a field's path is its name: no allocation.
+            let fpath: std::borrow::Cow<str> = if path.is_empty() {
+                std::borrow::Cow::Borrowed(name)
+            } else {
+                std::borrow::Cow::Owned(join(path, name))
+            };
             let found = t.field(name).or_else(|| {
                 self.json_names
                     .then(|| t.field(&snake_case(name)))

@@ -172,23 +172,17 @@ impl Outcome {
 }
 
 /// Starts building what every compilation needs on a thread of its own, while the command
-/// reads its files: the regexes Starlark parses its native functions' docstrings with (it
-/// compiles them when the first globals are built), then the Kubernetes schema (from the table
-/// generated at build time). Call it early, before knowing whether anything will be compiled:
-/// it only warms caches the compilation fills on first use anyway, and a compilation that
-/// needs one before it is ready waits for it (each is built once).
+/// reads its files and the first compilation builds Starlark's globals: the Kubernetes schema
+/// (from the table generated at build time). Call it early, before knowing whether anything
+/// will be compiled: it only warms a cache the compilation fills on first use anyway, and a
+/// compilation that needs the schema before it is ready waits for it (it is built once).
+///
+/// Compiling Starlark's docstring regexes here too was measured slower: warming them takes
+/// every one, the globals need only some.
 pub fn prewarm() {
     let _ = std::thread::Builder::new()
         .name("skyc-prewarm".into())
         .spawn(|| {
-            use starlark::docs::{DocFunction, DocParams, DocStringKind};
-            // Every regex of the docstring parser: code blocks, comments, sections, arguments.
-            let _ = DocFunction::from_docstring(
-                DocStringKind::Rust,
-                DocParams::default(),
-                starlark::typing::Ty::any(),
-                Some("Warm.\n\nDetails.\n\n# Arguments\n\n* `x`: a value\n\n```\n# hidden\nshown\n```\n"),
-            );
             skyc_schema::k8s::k8s();
         });
 }

@@ -186,20 +186,14 @@ pub(crate) fn with_k8s_paths<R>(paths: Option<BTreeSet<String>>, f: impl FnOnce(
 /// The constructors of one group, by version: (name, type).
 type Versions<'a> = BTreeMap<&'a str, Vec<(&'a str, skyc_schema::TypeId)>>;
 
-/// The type of the `k8s` namespace with only what `paths` name: each path's constructors
-/// (all of them under a namespace path such as `apps`), and the namespaces on the way to it
-/// (so a misspelled kind is reported at the kind, as with the whole namespace).
-fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
+/// Globals holding only the `k8s` namespace, and that namespace: `k8s.<group>.<version>.<Type>`
+/// constructors for the schema's types whose path below `k8s` passes `keep`. `keep` is asked
+/// for the group (`apps`), then the version (`apps.v1`), then the type (`apps.v1.Deployment`);
+/// a namespace that passes is there even when none of its types does.
+pub(crate) fn k8s_globals(
+    keep: impl Fn(&str) -> bool,
+) -> (starlark::environment::Globals, FrozenValue) {
     let schema = super::message::schema();
-    let on = |rel: &str| {
-        paths.iter().any(|p| {
-            p == rel
-                || (p.len() > rel.len() && p.starts_with(rel) && p.as_bytes()[rel.len()] == b'.')
-                || (rel.len() > p.len()
-                    && rel.starts_with(p.as_str())
-                    && rel.as_bytes()[p.len()] == b'.')
-        })
-    };
     let mut tree: BTreeMap<&str, Versions> = BTreeMap::new();
     for t in schema.types() {
         let Some(rel) = t.path.strip_prefix("k8s.") else {
@@ -209,15 +203,15 @@ fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
         let [group, version, name] = parts[..] else {
             continue;
         };
-        if !on(group) {
+        if name.contains('.') || !keep(group) {
             continue;
         }
         let versions = tree.entry(group).or_default();
-        if !on(&rel[..group.len() + 1 + version.len()]) {
+        if !keep(&rel[..group.len() + 1 + version.len()]) {
             continue;
         }
         let types = versions.entry(version).or_default();
-        if on(rel) {
+        if keep(rel) {
             types.push((name, t.id));
         }
     }
@@ -241,6 +235,23 @@ fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
         .find(|(name, _)| *name == "k8s")
         .map(|(_, v)| v)
         .expect("the k8s namespace was just built");
+    (globals, k8s)
+}
+
+/// The type of the `k8s` namespace with only what `paths` name: each path's constructors
+/// (all of them under a namespace path such as `apps`), and the namespaces on the way to it
+/// (so a misspelled kind is reported at the kind, as with the whole namespace).
+fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
+    let on = |rel: &str| {
+        paths.iter().any(|p| {
+            p == rel
+                || (p.len() > rel.len() && p.starts_with(rel) && p.as_bytes()[rel.len()] == b'.')
+                || (rel.len() > p.len()
+                    && rel.starts_with(p.as_str())
+                    && rel.as_bytes()[p.len()] == b'.')
+        })
+    };
+    let (_globals, k8s) = k8s_globals(on);
     Ty::of_value(k8s.to_value())
 }
 

@@ -346,43 +346,8 @@ pub fn globals() -> Globals {
 
 /// `k8s.<group>.<version>.<Type>` constructors for every type of the schema.
 fn k8s_namespace(b: &mut GlobalsBuilder) {
-    let schema = message::schema();
-    // group → version → [(name, id)], all sorted.
-    let mut tree: std::collections::BTreeMap<
-        String,
-        std::collections::BTreeMap<String, Vec<(String, skyc_schema::TypeId)>>,
-    > = Default::default();
-    for t in schema.types() {
-        let parts: Vec<&str> = t.path.split('.').collect();
-        if parts.len() != 4 || parts[0] != "k8s" {
-            continue;
-        }
-        tree.entry(parts[1].to_string())
-            .or_default()
-            .entry(parts[2].to_string())
-            .or_default()
-            .push((parts[3].to_string(), t.id));
-    }
     // Built in globals of its own and wrapped, so the typechecker builds its type only once.
-    let mut own = GlobalsBuilder::new();
-    own.namespace("k8s", |b| {
-        for (group, versions) in &tree {
-            b.namespace(group, |b| {
-                for (version, types) in versions {
-                    b.namespace(version, |b| {
-                        for (name, id) in types {
-                            b.set(name, message::MessageCtor::new(*id));
-                        }
-                    });
-                }
-            });
-        }
-    });
-    let own = own.build();
-    let (_, k8s) = own
-        .iter()
-        .find(|(name, _)| *name == "k8s")
-        .expect("the k8s namespace was just built");
+    let (own, k8s) = lazy_ns::k8s_globals(|_| true);
     b.frozen_heap().add_reference(own.heap());
     b.set("k8s", lazy_ns::CachedNamespace::new(k8s));
 }

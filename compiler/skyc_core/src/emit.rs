@@ -151,14 +151,16 @@ fn json_list(objects: &[Object]) -> String {
         }
         out
     }
-    let mut out = if crate::par::worth_splitting(objects.len()) {
-        let (a, b) = objects.split_at(objects.len() / 2);
-        let (mut first, second) = crate::par::in_two(a, b, items);
-        first.extend_from_slice(&second);
-        first
-    } else {
-        items(objects, true)
-    };
+    let mut out = crate::par::by_halves(
+        objects,
+        objects.len(),
+        |o| o.split_at(o.len() / 2),
+        items,
+        |mut a, b| {
+            a.extend_from_slice(&b);
+            a
+        },
+    );
     out.extend_from_slice(b"\n  ]\n}\n");
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }

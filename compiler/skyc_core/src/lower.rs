@@ -445,15 +445,22 @@ pub(crate) struct Lowered {
 ///
 /// Objects are lowered independently: a long list is lowered in two halves at once
 /// ([`crate::par`]).
-pub(crate) fn lower(mut pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
-    if crate::par::worth_splitting(pending.len()) {
-        let second = pending.split_off(pending.len() / 2);
-        let (mut a, b) = crate::par::in_two(pending, second, |p, _| lower_all(p, clusters));
-        a.objects.extend(b.objects);
-        a.diagnostics.extend(b.diagnostics);
-        return a;
-    }
-    lower_all(pending, clusters)
+pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
+    let len = pending.len();
+    crate::par::by_halves(
+        pending,
+        len,
+        |mut first| {
+            let second = first.split_off(first.len() / 2);
+            (first, second)
+        },
+        |p, _| lower_all(p, clusters),
+        |mut a, b| {
+            a.objects.extend(b.objects);
+            a.diagnostics.extend(b.diagnostics);
+            a
+        },
+    )
 }
 
 fn lower_all(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
@@ -474,106 +481,104 @@ fn lower_one(
     objects: &mut Vec<LoweredObject>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    {
-        diagnostics.extend(missing_required(p.ty, &p.json, |path| {
-            p.origins.span_of_parent(path).or_else(|| p.span.clone())
-        }));
-        let t = skyc_schema::lookup(p.ty);
-        let mut json = std::mem::take(&mut p.json);
-        if p.ty.source() == SchemaId::ENVOY {
-            if let Some(o) = lower_xds(&mut p, json, diagnostics) {
-                objects.push(o);
-            }
-            return;
+    diagnostics.extend(missing_required(p.ty, &p.json, |path| {
+        p.origins.span_of_parent(path).or_else(|| p.span.clone())
+    }));
+    let t = skyc_schema::lookup(p.ty);
+    let mut json = std::mem::take(&mut p.json);
+    if p.ty.source() == SchemaId::ENVOY {
+        if let Some(o) = lower_xds(&mut p, json, diagnostics) {
+            objects.push(o);
         }
-        let mut envoy_documents = Vec::new();
-        for e in &p.embedded {
-            let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
-            let canonical = check_envoy(e.ty, &e.json, &e.path, at, diagnostics);
-            let type_name = skyc_schema::lookup(e.ty).path.clone();
-            let text = match &canonical {
-                Some(c) if type_name == crate::BOOTSTRAP => {
-                    crate::envoy_summary::summary(c) + &crate::emit::to_yaml(c)
-                }
-                Some(c) => crate::emit::to_yaml(c),
-                None => String::new(),
-            };
-            replace_placeholder(&mut json, &e.placeholder, &text);
-            if let Some(c) = canonical {
-                envoy_documents.push(crate::EnvoyDocument {
-                    field: e.path.clone(),
-                    type_name,
-                    json: c,
-                    text,
-                });
+        return;
+    }
+    let mut envoy_documents = Vec::new();
+    for e in &p.embedded {
+        let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
+        let canonical = check_envoy(e.ty, &e.json, &e.path, at, diagnostics);
+        let type_name = skyc_schema::lookup(e.ty).path.clone();
+        let text = match &canonical {
+            Some(c) if type_name == crate::BOOTSTRAP => {
+                crate::envoy_summary::summary(c) + &crate::emit::to_yaml(c)
             }
-        }
-        // Objects already in canonical form are only checked against their struct; the rest
-        // are rebuilt through it.
-        let lowered = if canonicalize(p.ty, &mut json) {
-            k8s().check(p.ty, &json).map(|r| r.map(|()| json))
-        } else {
-            k8s().lower(p.ty, json)
+            Some(c) => crate::emit::to_yaml(c),
+            None => String::new(),
         };
-        match lowered {
-            Some(Ok(json)) => {
-                let json = conventional_order(json);
-                let g = t.gvk.clone().expect("lowered objects are kinds");
-                let meta = json.get("metadata");
-                let name = meta
-                    .and_then(|m| m.get("name"))
-                    .and_then(Json::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                let namespace = meta
-                    .and_then(|m| m.get("namespace"))
-                    .and_then(Json::as_str)
-                    .map(str::to_string);
-                if let Some(value) = crate::clusters::annotation(&json) {
-                    let path = crate::clusters::FIELD_PATH;
-                    let at = p
-                        .origins
-                        .span_at_literal(path, value)
-                        .or_else(|| p.span.clone());
-                    for problem in crate::clusters::check(value, clusters) {
-                        diagnostics.push(
-                            Diagnostic::new(problem.code, problem.message)
-                                .with_span_opt(at.clone())
-                                .with_field_path(path)
-                                .with_help(problem.help),
-                        );
-                    }
-                }
-                objects.push(LoweredObject {
-                    object: Object {
-                        api_version: g.api_version(),
-                        kind: g.kind.clone(),
-                        name,
-                        namespace,
-                        clusters: crate::clusters::of(&json),
-                        json,
-                        envoy_documents,
-                    },
-                    ty: p.ty,
-                    span: p.span.clone(),
-                    origins: std::mem::take(&mut p.origins),
-                });
-            }
-            Some(Err(e)) => diagnostics.push(
-                Diagnostic::new(
-                    codes::SKY0408,
-                    format!("{} does not fit the Kubernetes schema: {e}", t.display),
-                )
-                .with_span_opt(p.span.clone()),
-            ),
-            None => diagnostics.push(
-                Diagnostic::new(
-                    codes::SKY0208,
-                    format!("{} cannot be rendered as a top-level object", t.display),
-                )
-                .with_span_opt(p.span.clone()),
-            ),
+        replace_placeholder(&mut json, &e.placeholder, &text);
+        if let Some(c) = canonical {
+            envoy_documents.push(crate::EnvoyDocument {
+                field: e.path.clone(),
+                type_name,
+                json: c,
+                text,
+            });
         }
+    }
+    // Objects already in canonical form are only checked against their struct; the rest
+    // are rebuilt through it.
+    let lowered = if canonicalize(p.ty, &mut json) {
+        k8s().check(p.ty, &json).map(|r| r.map(|()| json))
+    } else {
+        k8s().lower(p.ty, json)
+    };
+    match lowered {
+        Some(Ok(json)) => {
+            let json = conventional_order(json);
+            let g = t.gvk.clone().expect("lowered objects are kinds");
+            let meta = json.get("metadata");
+            let name = meta
+                .and_then(|m| m.get("name"))
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
+            let namespace = meta
+                .and_then(|m| m.get("namespace"))
+                .and_then(Json::as_str)
+                .map(str::to_string);
+            if let Some(value) = crate::clusters::annotation(&json) {
+                let path = crate::clusters::FIELD_PATH;
+                let at = p
+                    .origins
+                    .span_at_literal(path, value)
+                    .or_else(|| p.span.clone());
+                for problem in crate::clusters::check(value, clusters) {
+                    diagnostics.push(
+                        Diagnostic::new(problem.code, problem.message)
+                            .with_span_opt(at.clone())
+                            .with_field_path(path)
+                            .with_help(problem.help),
+                    );
+                }
+            }
+            objects.push(LoweredObject {
+                object: Object {
+                    api_version: g.api_version(),
+                    kind: g.kind.clone(),
+                    name,
+                    namespace,
+                    clusters: crate::clusters::of(&json),
+                    json,
+                    envoy_documents,
+                },
+                ty: p.ty,
+                span: p.span.clone(),
+                origins: std::mem::take(&mut p.origins),
+            });
+        }
+        Some(Err(e)) => diagnostics.push(
+            Diagnostic::new(
+                codes::SKY0408,
+                format!("{} does not fit the Kubernetes schema: {e}", t.display),
+            )
+            .with_span_opt(p.span.clone()),
+        ),
+        None => diagnostics.push(
+            Diagnostic::new(
+                codes::SKY0208,
+                format!("{} cannot be rendered as a top-level object", t.display),
+            )
+            .with_span_opt(p.span.clone()),
+        ),
     }
 }
 

@@ -5,9 +5,27 @@
 /// Below this many objects a second thread costs more than it saves.
 const PARALLEL_MIN: usize = 256;
 
+/// `f(items, true)`, or, when `len` items are worth two threads, `items` cut in two by
+/// `split`, `f` run on both halves at once ([`in_two`]), and the results put together by
+/// `join` (first half first).
+pub(crate) fn by_halves<I: Send, R: Send>(
+    items: I,
+    len: usize,
+    split: impl FnOnce(I) -> (I, I),
+    f: impl Fn(I, bool) -> R + Sync,
+    join: impl FnOnce(R, R) -> R,
+) -> R {
+    if !worth_splitting(len) {
+        return f(items, true);
+    }
+    let (first, second) = split(items);
+    let (a, b) = in_two(first, second, f);
+    join(a, b)
+}
+
 /// Whether `len` objects are worth two threads: there is a second core, and several files are
 /// not already being compiled at once (which keeps the cores busy).
-pub(crate) fn worth_splitting(len: usize) -> bool {
+fn worth_splitting(len: usize) -> bool {
     len >= PARALLEL_MIN
         && crate::memory::jobs() == 1
         && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
@@ -15,11 +33,7 @@ pub(crate) fn worth_splitting(len: usize) -> bool {
 
 /// `(f(first, true), f(second, false))`, the second on a thread of its own (on this one when
 /// no thread can be had). A panic in either is resumed here.
-pub(crate) fn in_two<I: Send, R: Send>(
-    first: I,
-    second: I,
-    f: impl Fn(I, bool) -> R + Sync,
-) -> (R, R) {
+fn in_two<I: Send, R: Send>(first: I, second: I, f: impl Fn(I, bool) -> R + Sync) -> (R, R) {
     // Handed over through a slot, so that it can be taken back if the thread is not started.
     let slot = std::sync::Mutex::new(Some(second));
     let take = || {

@@ -100,14 +100,16 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
         }
         findings
     };
-    let findings = if crate::par::worth_splitting(objects.len()) {
-        let (a, b) = objects.split_at(objects.len() / 2);
-        let (mut first, second) = crate::par::in_two(a, b, check_all);
-        first.extend(second);
-        first
-    } else {
-        check_all(objects, true)
-    };
+    let findings = crate::par::by_halves(
+        objects,
+        objects.len(),
+        |o| o.split_at(o.len() / 2),
+        check_all,
+        |mut a, b| {
+            a.extend(b);
+            a
+        },
+    );
     for obj in objects {
         let o = &obj.object;
         let group = o.api_version.split_once('/').map_or("", |(g, _)| g);

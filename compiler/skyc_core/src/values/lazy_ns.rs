@@ -275,7 +275,7 @@ pub(crate) fn k8s_paths(ast: &starlark::syntax::AstModule) -> Option<BTreeSet<St
             })
             .count()
     }
-    /// `k8s.a.b` → Some(["a", "b"]) (innermost first reversed at the end).
+    /// `k8s.a.b` → `Some(["a", "b"])`; `None` for anything not rooted at the name `k8s`.
     fn chain(e: &AstExpr) -> Option<Vec<String>> {
         match &e.node {
             ExprP::Identifier(id) if id.node.ident == "k8s" => Some(Vec::new()),

@@ -20,6 +20,7 @@ pub fn load_fixture(path: &Path) -> Fixture {
     let entry = path.file_name().unwrap().to_str().unwrap().to_string();
     let mut files: Vec<(String, String)> = vec![(entry.clone(), String::new())];
     let mut vars = BTreeMap::new();
+    let mut crds = Vec::new();
     for line in text.lines() {
         if let Some(v) = line.strip_prefix("# vars:") {
             for kv in v.split_whitespace() {
@@ -31,13 +32,24 @@ pub fn load_fixture(path: &Path) -> Fixture {
             files.push((f.trim().to_string(), String::new()));
             continue;
         }
+        // `# crd: NAME` puts `fixtures/crds/NAME` (a CRD file) into the project as `crds/…`.
+        if let Some(f) = line.strip_prefix("# crd:") {
+            let name = f.trim();
+            let crd = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/crds")
+                .join(name);
+            let text =
+                std::fs::read_to_string(&crd).unwrap_or_else(|e| panic!("{}: {e}", crd.display()));
+            let base = name.rsplit('/').next().unwrap_or(name);
+            crds.push((format!("crds/{base}"), text));
+        }
         let cur = &mut files.last_mut().unwrap().1;
         cur.push_str(line);
         cur.push('\n');
     }
     let mut world = MemoryWorld::default();
     let mut config = Config::default();
-    for (name, text) in files {
+    for (name, text) in files.into_iter().chain(crds) {
         if name == "sky.toml" {
             config = Config::parse("sky.toml", &text).expect("fixture sky.toml parses");
         }

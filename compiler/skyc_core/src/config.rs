@@ -25,6 +25,19 @@ pub struct Config {
     /// The clusters objects may target (`on_clusters`, `migrate`, `skyc render --cluster`).
     #[serde(default)]
     pub clusters: ClustersConfig,
+    /// The project's CustomResourceDefinitions (`crd.<group>.<version>.<Kind>` constructors).
+    #[serde(default)]
+    pub crds: CrdsConfig,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrdsConfig {
+    /// CRD files (`.yaml`, `.yml`, `.json`) and directories of them (read recursively),
+    /// relative to the project root. Read only when a file uses `crd` or returns an object of
+    /// a kind that is not built in.
+    #[serde(default)]
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

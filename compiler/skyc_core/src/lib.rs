@@ -14,6 +14,7 @@
 
 pub mod clusters;
 pub mod config;
+mod crds;
 pub mod cron;
 mod diagnostics;
 pub mod diff;

@@ -41,6 +41,12 @@ impl Origins {
     /// literal, e.g. `schedule = "61 * * * *"`, or the value sits in a dict literal of the
     /// constructor call, the span is that literal (when it occurs exactly once in the call).
     pub fn span_at_literal(&self, path: &str, value: &str) -> Option<Span> {
+        self.literal_at(path, value).or_else(|| self.span_at(path))
+    }
+
+    /// The string literal `value` in the call that built the innermost message on `path`,
+    /// when it occurs there once and the field is not found better by its `name = `.
+    pub fn literal_at(&self, path: &str, value: &str) -> Option<Span> {
         let (prefix, origin) = self.innermost(path)?;
         // Built in user code, a top-level field is found by its `name = `; a value nested in a
         // dict literal (`spec = {"timeZone": ...}`) by the literal itself.
@@ -48,11 +54,9 @@ impl Origins {
             .trim_start_matches('.')
             .contains(['.', '[']);
         if (!origin.direct || nested) && !value.is_empty() {
-            if let Some(at) = literal(&origin.site, value) {
-                return Some(at);
-            }
+            return literal(&origin.site, value);
         }
-        self.span_at(path)
+        None
     }
 
     /// The innermost message on `path` that knows where it was built: (its path, origin).
@@ -447,7 +451,7 @@ pub(crate) struct Lowered {
 /// ([`crate::par`]).
 pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
     let len = pending.len();
-    crate::par::by_halves(
+    let mut lowered = crate::par::by_halves(
         pending,
         len,
         |mut first| {
@@ -460,7 +464,13 @@ pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered
             a.diagnostics.extend(b.diagnostics);
             a
         },
-    )
+    );
+    // The note that a kind's CEL rules were not checked is given once per kind.
+    let mut noted = std::collections::HashSet::new();
+    lowered
+        .diagnostics
+        .retain(|d| d.code != codes::SKY0415.code || noted.insert(d.message.clone()));
+    lowered
 }
 
 fn lower_all(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
@@ -481,6 +491,10 @@ fn lower_one(
     objects: &mut Vec<LoweredObject>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    if let Some(set) = skyc_schema::crd::registered(p.ty.source()) {
+        lower_custom(p, set, clusters, objects, diagnostics);
+        return;
+    }
     diagnostics.extend(missing_required(p.ty, &p.json, |path| {
         p.origins.span_of_parent(path).or_else(|| p.span.clone())
     }));
@@ -523,47 +537,7 @@ fn lower_one(
     };
     match lowered {
         Some(Ok(json)) => {
-            let json = conventional_order(json);
-            let g = t.gvk.clone().expect("lowered objects are kinds");
-            let meta = json.get("metadata");
-            let name = meta
-                .and_then(|m| m.get("name"))
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_string();
-            let namespace = meta
-                .and_then(|m| m.get("namespace"))
-                .and_then(Json::as_str)
-                .map(str::to_string);
-            if let Some(value) = crate::clusters::annotation(&json) {
-                let path = crate::clusters::FIELD_PATH;
-                let at = p
-                    .origins
-                    .span_at_literal(path, value)
-                    .or_else(|| p.span.clone());
-                for problem in crate::clusters::check(value, clusters) {
-                    diagnostics.push(
-                        Diagnostic::new(problem.code, problem.message)
-                            .with_span_opt(at.clone())
-                            .with_field_path(path)
-                            .with_help(problem.help),
-                    );
-                }
-            }
-            objects.push(LoweredObject {
-                object: Object {
-                    api_version: g.api_version(),
-                    kind: g.kind.clone(),
-                    name,
-                    namespace,
-                    clusters: crate::clusters::of(&json),
-                    json,
-                    envoy_documents,
-                },
-                ty: p.ty,
-                span: p.span.clone(),
-                origins: std::mem::take(&mut p.origins),
-            });
+            finish(p, json, envoy_documents, clusters, objects, diagnostics);
         }
         Some(Err(e)) => diagnostics.push(
             Diagnostic::new(
@@ -580,6 +554,240 @@ fn lower_one(
             .with_span_opt(p.span.clone()),
         ),
     }
+}
+
+/// The rendered object of `p` from its lowered JSON: its key order, name, namespace and
+/// clusters (which are checked against the project's).
+fn finish(
+    mut p: PendingObject,
+    json: Json,
+    envoy_documents: Vec<crate::EnvoyDocument>,
+    clusters: &[String],
+    objects: &mut Vec<LoweredObject>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let json = conventional_order(json);
+    let g = skyc_schema::lookup(p.ty)
+        .gvk
+        .clone()
+        .expect("lowered objects are kinds");
+    let meta = json.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Json::as_str)
+        .unwrap_or("")
+        .to_string();
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Json::as_str)
+        .map(str::to_string);
+    if let Some(value) = crate::clusters::annotation(&json) {
+        let path = crate::clusters::FIELD_PATH;
+        let at = p
+            .origins
+            .span_at_literal(path, value)
+            .or_else(|| p.span.clone());
+        for problem in crate::clusters::check(value, clusters) {
+            diagnostics.push(
+                Diagnostic::new(problem.code, problem.message)
+                    .with_span_opt(at.clone())
+                    .with_field_path(path)
+                    .with_help(problem.help),
+            );
+        }
+    }
+    objects.push(LoweredObject {
+        object: Object {
+            api_version: g.api_version(),
+            kind: g.kind.clone(),
+            name,
+            namespace,
+            clusters: crate::clusters::of(&json),
+            json,
+            envoy_documents,
+        },
+        ty: p.ty,
+        span: p.span.clone(),
+        origins: std::mem::take(&mut p.origins),
+    });
+}
+
+/// Lowers a custom resource: the checks of its CRD version's schema
+/// ([`skyc_schema::crd::validate`]; every finding at the `.sky` line that set the field), its
+/// version's state (served, deprecated), and `metadata` through Kubernetes' ObjectMeta.
+fn lower_custom(
+    mut p: PendingObject,
+    set: &skyc_schema::crd::CrdSet,
+    clusters: &[String],
+    objects: &mut Vec<LoweredObject>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    use skyc_schema::crd::FindingKind;
+    let t = skyc_schema::lookup(p.ty);
+    let Some(v) = set.by_type(p.ty) else {
+        diagnostics.push(
+            Diagnostic::new(
+                codes::SKY0208,
+                format!("{} cannot be rendered as a top-level object", t.display),
+            )
+            .with_span_opt(p.span.clone()),
+        );
+        return;
+    };
+    let versions = set.kind_versions(&v.group, &v.kind);
+    let storage = versions
+        .iter()
+        .find(|x| x.storage)
+        .map(|x| x.version.clone());
+    if !v.served {
+        let served: Vec<String> = versions
+            .iter()
+            .filter(|x| x.served)
+            .map(|x| format!("`{}`", x.version))
+            .collect();
+        diagnostics.push(
+            Diagnostic::new(
+                codes::SKY0416,
+                format!(
+                    "{} is not served: its CRD declares version `{}` with `served: false`",
+                    t.display, v.version
+                ),
+            )
+            .with_span_opt(p.span.clone())
+            .with_help(if served.is_empty() {
+                "the CRD serves no version".to_string()
+            } else {
+                format!(
+                    "use a served version: {}{}",
+                    served.join(", "),
+                    storage
+                        .as_ref()
+                        .map(|s| format!(" (`{s}` is the storage version)"))
+                        .unwrap_or_default()
+                )
+            }),
+        );
+    } else if let Some(warning) = &v.deprecated {
+        diagnostics.push(
+            Diagnostic::new(codes::SKY0417, warning.clone())
+                .with_span_opt(p.span.clone())
+                .with_help(match storage.as_ref().filter(|s| **s != v.version) {
+                    Some(s) => format!("move to `{}/{s}` (the storage version)", v.group),
+                    None => "move to a version the CRD does not deprecate".to_string(),
+                }),
+        );
+    }
+    let mut json = std::mem::take(&mut p.json);
+    for f in skyc_schema::crd::validate(&v.schema, &json) {
+        let (code, message) = match f.kind {
+            FindingKind::WrongType => (codes::SKY0204, f.message),
+            FindingKind::Enum => (codes::SKY0205, f.message),
+            FindingKind::UnknownField => (codes::SKY0203, format!("{} ({})", f.message, t.display)),
+            FindingKind::Required => (
+                codes::SKY0206,
+                format!("{} is missing required field `{}`", t.display, f.path),
+            ),
+            FindingKind::Constraint => (codes::SKY0414, f.message),
+        };
+        let span = match (f.kind, json_pointer(&json, &f.path)) {
+            (FindingKind::Required, _) => p.origins.span_of_parent(&f.path),
+            // A string is found by its literal in the source, anything else by the key that
+            // holds it, where that is unambiguous.
+            (_, Some(Json::String(value))) => p.origins.span_at_literal(&f.path, value),
+            _ => f
+                .path
+                .split(['.', '['])
+                .rev()
+                .filter(|k| !k.is_empty() && !k.ends_with(']'))
+                .find_map(|k| p.origins.literal_at(&f.path, k))
+                .or_else(|| p.origins.span_at(&f.path)),
+        };
+        let last = f.path.rsplit(['.', '[']).next().unwrap_or(&f.path);
+        let help = match f.kind {
+            FindingKind::UnknownField | FindingKind::Enum => {
+                let word = if f.kind == FindingKind::Enum {
+                    json_pointer(&json, &f.path)
+                        .and_then(Json::as_str)
+                        .unwrap_or(last)
+                        .to_string()
+                } else {
+                    last.to_string()
+                };
+                match skyc_diag::did_you_mean(&word, f.expected.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`? {}", f.help),
+                    None => f.help,
+                }
+            }
+            FindingKind::Required => {
+                format!("set `{}` (see `skyc doc {}`)", f.path, t.path)
+            }
+            _ => f.help,
+        };
+        diagnostics.push(
+            Diagnostic::new(code, message)
+                .with_span_opt(span.or_else(|| p.span.clone()))
+                .with_field_path(&f.path)
+                .with_help(help),
+        );
+    }
+    if let Some(first) = v.cel_rules.first() {
+        let n = v.cel_rules.len();
+        diagnostics.push(
+            Diagnostic::new(
+                codes::SKY0415,
+                format!(
+                    "{}: {n} CEL rule{} of its CRD (x-kubernetes-validations) {} not checked, e.g. `{first}`",
+                    t.display,
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "is" } else { "are" },
+                ),
+            )
+            .with_span_opt(p.span.clone())
+            .with_help("the API server checks them when the object is applied (`kubectl apply --dry-run=server`)"),
+        );
+    }
+    if let Some(meta) = json.get_mut("metadata") {
+        match skyc_schema::k8s::lower_object_meta(std::mem::take(meta)) {
+            Ok(m) => *meta = m,
+            Err(e) => {
+                diagnostics.push(
+                    Diagnostic::new(
+                        codes::SKY0408,
+                        format!(
+                            "the metadata of {} is not a valid ObjectMeta: {e}",
+                            t.display
+                        ),
+                    )
+                    .with_span_opt(p.span.clone()),
+                );
+                return;
+            }
+        }
+    }
+    finish(p, json, Vec::new(), clusters, objects, diagnostics);
+}
+
+/// The value at a field path such as `spec.endpoints[0].port` or `labels["a"]`.
+fn json_pointer<'a>(json: &'a Json, path: &str) -> Option<&'a Json> {
+    let mut at = json;
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let key = &r[..end];
+            at = match key.parse::<usize>() {
+                Ok(i) => at.get(i)?,
+                Err(_) => at.get(serde_json::from_str::<String>(key).ok()?)?,
+            };
+            rest = &r[end + 1..];
+        } else {
+            let r = rest.strip_prefix('.').unwrap_or(rest);
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            at = at.get(&r[..end])?;
+            rest = &r[end..];
+        }
+    }
+    Some(at)
 }
 
 /// Checks an Envoy document at `path` of its object (protoc-gen-validate rules and

@@ -72,6 +72,12 @@ pub trait World: Sync {
         let _ = dir;
         Vec::new()
     }
+    /// The files under a project directory, recursively, whose names end in one of
+    /// `extensions` (root-relative paths, sorted); empty when it does not exist.
+    fn list_files(&self, dir: &str, extensions: &[&str]) -> Vec<String> {
+        let _ = (dir, extensions);
+        Vec::new()
+    }
 }
 
 /// Why a load path was refused. Each maps to a diagnostic code.
@@ -295,6 +301,26 @@ impl World for DiskWorld {
         out
     }
 
+    fn list_files(&self, dir: &str, extensions: &[&str]) -> Vec<String> {
+        let Ok(found) = list_files(&self.root.join(dir), extensions) else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = found
+            .into_iter()
+            .filter(|full| {
+                // Only regular files that stay inside the root (symlinks are resolved).
+                full.canonicalize()
+                    .is_ok_and(|c| c.starts_with(&self.canonical_root) && c.is_file())
+            })
+            .filter_map(|full| {
+                let rel = full.strip_prefix(&self.root).ok()?.to_str()?.to_string();
+                Some(rel.replace(std::path::MAIN_SEPARATOR, "/"))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     fn display_name(&self, path: &str) -> String {
         let full = self.root.join(path);
         if let Some(base) = &self.display_base {
@@ -391,7 +417,14 @@ impl MemoryWorld {
 
 impl World for MemoryWorld {
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
-        self.files.get(path).cloned().ok_or(ReadError::NotFound)
+        if let Some(text) = self.files.get(path) {
+            return Ok(text.clone());
+        }
+        let dir = format!("{}/", path.trim_end_matches('/'));
+        if self.files.keys().any(|k| k.starts_with(&dir)) {
+            return Err(ReadError::NotAFile);
+        }
+        Err(ReadError::NotFound)
     }
 
     fn list_sky(&self, dir: &str) -> Vec<String> {
@@ -401,6 +434,19 @@ impl World for MemoryWorld {
             .filter(|k| {
                 k.strip_prefix(&prefix)
                     .is_some_and(|rest| !rest.contains('/') && rest.ends_with(".sky"))
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn list_files(&self, dir: &str, extensions: &[&str]) -> Vec<String> {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        self.files
+            .keys()
+            .filter(|k| {
+                k.starts_with(&prefix)
+                    && k.rsplit_once('.')
+                        .is_some_and(|(_, ext)| extensions.contains(&ext))
             })
             .cloned()
             .collect()

@@ -173,6 +173,19 @@ SKY0109 = "SKY0109", "missing-symbol", Error, "`load()` asks for a name the load
 
 Fix: correct the name; names starting with `_` are private and cannot be loaded.";
 
+SKY0110 = "SKY0110", "invalid-crd", Error, "A CRD file declared in `sky.toml` cannot be used.",
+"`[crds] paths` in `sky.toml` lists CustomResourceDefinition files and directories. skyc reads
+them when a file uses `crd` or returns an object of a kind that is not built in, and reports a
+path that does not exist, a directory without `.yaml`, `.yml` or `.json` files, a file that is not
+valid YAML or JSON, a document that is not a CustomResourceDefinition, a CRD without group,
+kind or versions, and a kind declared twice, at the file and line.
+
+Example: `[crds]\npaths = [\"crds/servicemonitor.yaml\"]` where the file is a Helm template
+(`{{ .Values... }}` is not YAML).
+
+Fix: point `[crds] paths` at the CRDs as the project publishes them (rendered, one or more
+documents per file separated by `---`).";
+
 SKY0201 = "SKY0201", "syntax-error", Error, "The file is not valid Starlark.",
 "The parser could not read the file. Starlark is a subset of Python: no `while`, no classes, no
 `import`; `def` only at the top level of a file.
@@ -423,6 +436,47 @@ so a misspelled target fails before the day of the move. skyc suggests the close
 Example: `on_clusters(migrate(ctx, \"move_settlement\", \"legacy\", \"k8s-wset\"), job)`.
 
 Fix: correct the name, or add the new cluster to `[clusters] names` in sky.toml.";
+
+SKY0414 = "SKY0414", "crd-schema-violation", Error, "A custom resource breaks a rule of its CRD's schema.",
+"The `openAPIV3Schema` of a CRD version declares more than field types: `pattern`, `format`
+(date-time, duration, ipv4, cidr, uuid, hostname, email, uri, byte, …), `minimum`/`maximum`
+(exclusive or not), `multipleOf`, `minLength`/`maxLength`, `minItems`/`maxItems`,
+`minProperties`/`maxProperties`, unique items (`x-kubernetes-list-type: set` and `map`),
+embedded resources that need `apiVersion` and `kind`, and `oneOf`/`anyOf`/`not`. The API server
+rejects an object that breaks one; skyc reports it at the `.sky` line that set the field.
+
+Example: `crd.cert_manager_io.v1.Certificate(spec = {\"duration\": \"90 days\", ...})` (the
+schema's duration format wants `2160h`).
+
+Fix: change the value as the message says; `skyc doc` on the constructor shows the field's
+description.";
+
+SKY0415 = "SKY0415", "crd-rules-not-checked", Note, "A custom resource's CRD has CEL rules that skyc does not check.",
+"CRDs can declare rules in CEL (`x-kubernetes-validations`), which the API server evaluates when
+the object is applied. skyc checks everything else in the schema but not these rules, and says
+so once per kind and version rendered, with the number of rules and the first one.
+
+Example: a Gateway API HTTPRoute, whose schema has dozens of CEL rules.
+
+Fix: nothing to fix in the sources. `kubectl apply --dry-run=server` against a cluster with the
+CRD checks the rules. A note never fails a command.";
+
+SKY0416 = "SKY0416", "crd-version-not-served", Error, "A custom resource uses a version its CRD does not serve.",
+"A CRD version with `served: false` is declared but switched off: the API server rejects
+objects of that version.
+
+Example: `crd.external_secrets_io.v1alpha1.ExternalSecret(...)` after the project moved to
+`v1beta1`.
+
+Fix: use a served version; the help line names them and the storage version.";
+
+SKY0417 = "SKY0417", "crd-version-deprecated", Warning, "A custom resource uses a deprecated version of its CRD.",
+"The CRD marks the version `deprecated: true`; the API server warns on every request and the
+version will be removed. The message is the CRD's own `deprecationWarning` when it has one.
+
+Example: an `autoscaling.k8s.io/v1beta2` VerticalPodAutoscaler.
+
+Fix: move to the version the help line names (the storage version).";
 
 SKY0501 = "SKY0501", "envoy-rule", Error, "An Envoy message breaks a rule its proto declares.",
 "Envoy's protos carry validation rules (protoc-gen-validate): required fields, numeric and

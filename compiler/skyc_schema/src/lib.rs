@@ -2,11 +2,12 @@
 //!
 //! A [`Schema`] is a table of [`MessageType`]s, each a list of typed [`Field`]s. The table is
 //! independent of where it came from: [`k8s`] builds it from the `k8s-openapi` crate's JSON
-//! schemas; Envoy descriptors and CRD schemas plug into the same model.
+//! schemas, [`envoy`] from Envoy's descriptors, [`crd`] from a project's CustomResourceDefinitions.
 //!
 //! Architecture invariants: no I/O; no `HashMap` iteration in anything that orders output
 //! (fields keep the schema's order, namespaces are `BTreeMap`s).
 
+pub mod crd;
 mod duration;
 pub mod envoy;
 pub mod k8s;
@@ -78,7 +79,10 @@ pub fn schema_of(source: SchemaId) -> &'static Schema {
     match source {
         SchemaId::K8S => &k8s::k8s().schema,
         SchemaId::ENVOY => &envoy::envoy().schema,
-        other => panic!("no schema is registered as {other:?}"),
+        other => match crd::registered(other) {
+            Some(set) => &set.schema,
+            None => panic!("no schema is registered as {other:?}"),
+        },
     }
 }
 

@@ -53,11 +53,35 @@ pub(crate) fn to_diagnostic(e: &starlark::Error, code: &'static CodeInfo) -> Dia
     d
 }
 
-/// For the typechecker's "attribute not available on the type `namespace(…)`" at a
-/// `k8s.…` path: a message naming the path, and the closest existing constructor or
-/// namespace. (Starlark's own message spells out the namespace's type, which for `k8s` is
-/// either hundreds of constructors or, typed for one file, only those the file names.)
-fn unknown_k8s_member(e: &starlark::Error) -> Option<(String, String)> {
+/// A typechecker error as a diagnostic, with the `crd` namespace of `crds` for "there is no
+/// `crd.…`" messages.
+pub(crate) fn type_error(
+    e: &starlark::Error,
+    crds: Option<&skyc_schema::crd::CrdSet>,
+) -> Diagnostic {
+    let d = to_diagnostic(e, codes::SKY0202);
+    let Some((prefix, attr)) = missing_attribute(e) else {
+        return d;
+    };
+    if prefix != "crd" && !prefix.starts_with("crd.") {
+        return d;
+    }
+    let path = format!("{prefix}.{attr}");
+    let cands = crds
+        .map(crate::values::lazy_ns::crd_candidates)
+        .unwrap_or_default();
+    let help = match skyc_diag::did_you_mean(&path, cands.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "`skyc doc crd` lists the project's custom resources; a CRD is declared in sky.toml (`[crds] paths`)".to_string(),
+    };
+    Diagnostic::new(codes::SKY0202, format!("there is no `{path}`"))
+        .with_span_opt(d.span)
+        .with_help(help)
+}
+
+/// For "attribute not available on the type `namespace(…)`": the dotted path before the
+/// attribute, and the attribute.
+fn missing_attribute(e: &starlark::Error) -> Option<(String, String)> {
     let msg = message(e);
     let attr = msg.strip_prefix("The attribute `")?.split('`').next()?;
     if !msg.contains("is not available on the type `namespace(") {
@@ -70,6 +94,15 @@ fn unknown_k8s_member(e: &starlark::Error) -> Option<(String, String)> {
         .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
         .map_or(0, |i| i + 1);
     let prefix = before[start..].strip_suffix('.')?;
+    Some((prefix.to_string(), attr.to_string()))
+}
+
+/// For the typechecker's "attribute not available on the type `namespace(…)`" at a
+/// `k8s.…` path: a message naming the path, and the closest existing constructor or
+/// namespace. (Starlark's own message spells out the namespace's type, which for `k8s` is
+/// either hundreds of constructors or, typed for one file, only those the file names.)
+fn unknown_k8s_member(e: &starlark::Error) -> Option<(String, String)> {
+    let (prefix, attr) = missing_attribute(e)?;
     if prefix != "k8s" && !prefix.starts_with("k8s.") {
         return None;
     }

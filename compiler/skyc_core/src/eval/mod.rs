@@ -452,6 +452,19 @@ fn evaluate_on_this_thread(
     };
     outcome.diagnostics = std::mem::take(&mut loader.diagnostics);
     outcome.timings.add("parse", started.elapsed());
+    let crds = crate::crds::CrdSource::new(world, &opts.config);
+    // The CRDs are read only for files that may use them (`crd` written anywhere).
+    if crds.declared()
+        && !outcome.has_errors()
+        && loader.order.iter().any(|id| {
+            matches!(id, FileId::Project(_))
+                && crate::values::lazy_ns::count_word(&loader.files[id].text, "crd") > 0
+        })
+    {
+        let started = Instant::now();
+        crds.report(&mut outcome);
+        outcome.timings.add("crds", started.elapsed());
+    }
     if outcome.has_errors() {
         return (
             Evaluated {
@@ -488,7 +501,8 @@ fn evaluate_on_this_thread(
             .iter()
             .filter_map(|(spec, target)| interfaces.get(target).map(|i| (spec.clone(), i.clone())))
             .collect();
-        let Some((errs, interface)) = typecheck_in_time(ast, &globals, loads, limits.max_time)
+        let Some((errs, interface)) =
+            typecheck_in_time(ast, &globals, loads, crds.peek(), limits.max_time)
         else {
             outcome.diagnostics.push(
                 Diagnostic::new(
@@ -511,7 +525,7 @@ fn evaluate_on_this_thread(
         // copy to explain them.
         let reparsed = if errs.is_empty() { None } else { f.ast.clone() };
         for e in errs {
-            let d = errors::to_diagnostic(&e, codes::SKY0202);
+            let d = errors::type_error(&e, crds.peek());
             outcome.diagnostics.push(match &reparsed {
                 Some(ast) => analysis::refine_type_error(ast, &e, d),
                 None => d,
@@ -521,6 +535,8 @@ fn evaluate_on_this_thread(
     }
     outcome.timings.add("typecheck", started.elapsed());
     if outcome.has_errors() {
+        crds.report(&mut outcome);
+        crds.add_files(&mut outcome);
         return (
             Evaluated {
                 outcome,
@@ -552,6 +568,7 @@ fn evaluate_on_this_thread(
             &vars,
             &opts.config,
             &globals,
+            Some(&crds),
             None,
         );
         outcome.prints.extend(result.prints);
@@ -569,6 +586,7 @@ fn evaluate_on_this_thread(
                 &vars,
                 &opts.config,
                 &globals,
+                Some(&crds),
                 Some(&trace),
             );
             if let Some(at) = trace.into_inner() {
@@ -602,6 +620,8 @@ fn evaluate_on_this_thread(
             break;
         }
     }
+    crds.report(&mut outcome);
+    crds.add_files(&mut outcome);
     if outcome.has_errors() {
         pending.clear();
     }
@@ -724,6 +744,7 @@ type TypecheckJob = (
     AstModule,
     starlark::environment::Globals,
     HashMap<String, Interface>,
+    Option<&'static skyc_schema::crd::CrdSet>,
     std::sync::mpsc::Sender<(Vec<starlark::Error>, Interface)>,
 );
 
@@ -743,10 +764,11 @@ fn typecheck_in_time(
     ast: AstModule,
     globals: &starlark::environment::Globals,
     loads: HashMap<String, Interface>,
+    crds: Option<&'static skyc_schema::crd::CrdSet>,
     max_time: Duration,
 ) -> Option<(Vec<starlark::Error>, Interface)> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut job = Some((ast, globals.clone(), loads, tx));
+    let mut job = Some((ast, globals.clone(), loads, crds, tx));
     TYPECHECKER.with(|t| {
         let mut t = t.borrow_mut();
         if let Some(worker) = t.as_ref() {
@@ -761,12 +783,13 @@ fn typecheck_in_time(
             .name("skyc-typecheck".into())
             .stack_size(256 << 20)
             .spawn(move || {
-                for (ast, globals, loads, reply) in queue {
-                    let paths = crate::values::lazy_ns::k8s_paths(&ast);
-                    let (errs, _, interface, _) =
-                        crate::values::lazy_ns::with_k8s_paths(paths, || {
-                            ast.typecheck(&globals, &loads)
-                        });
+                for (ast, globals, loads, crds, reply) in queue {
+                    use crate::values::lazy_ns;
+                    let paths = lazy_ns::k8s_paths(&ast);
+                    let crd_paths = crds.and_then(|_| lazy_ns::ns_paths(&ast, "crd"));
+                    let (errs, _, interface, _) = lazy_ns::with_crds(crds, crd_paths, || {
+                        lazy_ns::with_k8s_paths(paths, || ast.typecheck(&globals, &loads))
+                    });
                     let _ = reply.send((errs, interface));
                 }
             });
@@ -845,6 +868,7 @@ fn run_module(
     vars: &BTreeMap<String, String>,
     config: &crate::Config,
     globals: &starlark::environment::Globals,
+    crds: Option<&crate::crds::CrdSource>,
     trace: Option<&RefCell<Option<FileSpan>>>,
 ) -> ModuleResult {
     let parsed = match &f.ast {
@@ -878,6 +902,7 @@ fn run_module(
     let ctx = EvalContext {
         max_alloc: limits.max_heap,
         settings: config.settings(),
+        crds: crds.and_then(|c| c.peek()),
         ..EvalContext::default()
     };
     crate::memory::set_activity(Some(&f.name));
@@ -926,6 +951,7 @@ fn run_module(
                             vars,
                             config,
                             limits,
+                            crds,
                             &mut diagnostics,
                             &mut objects,
                         );
@@ -983,6 +1009,7 @@ fn call_main<'v>(
     vars: &BTreeMap<String, String>,
     config: &crate::Config,
     limits: &Limits,
+    crds: Option<&crate::crds::CrdSource>,
     diagnostics: &mut Vec<Diagnostic>,
     objects: &mut Vec<PendingObject>,
 ) {
@@ -1100,37 +1127,66 @@ fn call_main<'v>(
                 );
                 continue;
             };
-            let Some(t) = crate::values::message::schema().by_kind(&av, &kind) else {
+            let builtin = crate::values::message::schema()
+                .by_kind(&av, &kind)
+                .map(|t| t.id);
+            // A kind that is not built in may be a custom resource: the CRDs are read now.
+            let custom = || {
+                let set = crds.filter(|c| c.declared())?.get()?;
+                set.by_kind(&av, &kind).map(|v| v.ty)
+            };
+            let Some(ty) = builtin.or_else(custom) else {
                 let kinds = crate::values::message::schema().kinds();
-                let cands: Vec<String> = kinds
+                let mut cands: Vec<String> = kinds
                     .iter()
                     .filter_map(|t| t.gvk.as_ref())
                     .map(|g| g.kind.clone())
                     .collect();
+                let set = crds.filter(|c| c.declared()).and_then(|c| c.get());
+                if let Some(set) = set {
+                    cands.extend(set.versions.iter().map(|v| v.kind.clone()));
+                }
                 let mut d =
                     Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
                         .with_span(return_span.clone());
-                if let Some(s) = skyc_diag::did_you_mean(&kind, cands.iter().map(String::as_str)) {
+                if let Some(v) = set.and_then(|s| s.versions.iter().find(|v| v.kind == kind)) {
+                    let served: Vec<String> = set
+                        .map(|s| s.kind_versions(&v.group, &v.kind))
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|v| format!("`{}`", v.api_version()))
+                        .collect();
+                    d = d.with_help(format!("{kind} is declared as {}", served.join(", ")));
+                } else if let Some(s) =
+                    skyc_diag::did_you_mean(&kind, cands.iter().map(String::as_str))
+                {
                     let g = kinds
                         .iter()
                         .find(|t| t.gvk.as_ref().is_some_and(|g| g.kind == s))
-                        .and_then(|t| t.gvk.clone());
+                        .and_then(|t| t.gvk.clone())
+                        .map(|g| g.api_version())
+                        .or_else(|| {
+                            set.and_then(|set| set.versions.iter().find(|v| v.kind == s))
+                                .map(|v| v.api_version())
+                        });
                     d = d.with_help(format!(
                         "did you mean `{s}` in `{}`?",
-                        g.map(|g| g.api_version()).unwrap_or_default()
+                        g.unwrap_or_default()
                     ));
+                } else if !crds.is_some_and(|c| c.declared()) && av.contains('.') {
+                    d = d.with_help("a custom resource needs its CRD: list the CRD files in sky.toml, `[crds] paths = [\"crds/\"]`");
                 }
                 diagnostics.push(d);
                 continue;
             };
             let built =
                 crate::values::with_span_override(eval, Some(return_span.clone()), |eval| {
-                    Builder::new(eval).build(t.id, &entries, "")
+                    Builder::new(eval).build(ty, &entries, "")
                 });
             if let Some(v) = built {
                 match crate::lower::to_json_with_origins(v) {
                     Ok((json, origins, embedded)) => objects.push(PendingObject {
-                        ty: t.id,
+                        ty,
                         json,
                         span: Some(return_span.clone()),
                         origins,
@@ -1282,7 +1338,7 @@ pub fn stdlib_functions() -> Vec<StdlibFunction> {
     for id in &loader.order {
         let f = &loader.files[id];
         let r = run_module(
-            f, &frozen, &limits, deadline, false, &no_vars, &config, &globals, None,
+            f, &frozen, &limits, deadline, false, &no_vars, &config, &globals, None, None,
         );
         if let Some(m) = r.module {
             frozen.insert(id.clone(), m);

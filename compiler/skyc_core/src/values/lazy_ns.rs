@@ -8,6 +8,7 @@ use super::message::MessageCtor;
 use super::SkyError;
 use allocative::Allocative;
 use skyc_diag::{codes, did_you_mean};
+use skyc_schema::crd::CrdSet;
 use starlark::any::ProvidesStaticType;
 use starlark::eval::{Arguments, Evaluator};
 use starlark::starlark_simple_value;
@@ -194,11 +195,22 @@ pub(crate) fn k8s_globals(
     keep: impl Fn(&str) -> bool,
 ) -> (starlark::environment::Globals, FrozenValue) {
     let schema = super::message::schema();
+    let types = schema
+        .types()
+        .iter()
+        .filter_map(|t| Some((t.path.strip_prefix("k8s.")?, t.id)));
+    namespace_globals("k8s", types, keep)
+}
+
+/// Globals holding one namespace `root` of constructors, `root.<group>.<version>.<Type>`, for
+/// the (path below `root`, type) pairs that pass `keep` (see [`k8s_globals`]).
+fn namespace_globals<'a>(
+    root: &str,
+    types: impl Iterator<Item = (&'a str, skyc_schema::TypeId)>,
+    keep: impl Fn(&str) -> bool,
+) -> (starlark::environment::Globals, FrozenValue) {
     let mut tree: BTreeMap<&str, Versions> = BTreeMap::new();
-    for t in schema.types() {
-        let Some(rel) = t.path.strip_prefix("k8s.") else {
-            continue;
-        };
+    for (rel, id) in types {
         let parts: Vec<&str> = rel.splitn(3, '.').collect();
         let [group, version, name] = parts[..] else {
             continue;
@@ -212,11 +224,11 @@ pub(crate) fn k8s_globals(
         }
         let types = versions.entry(version).or_default();
         if keep(rel) {
-            types.push((name, t.id));
+            types.push((name, id));
         }
     }
     let mut b = starlark::environment::GlobalsBuilder::new();
-    b.namespace("k8s", |b| {
+    b.namespace(root, |b| {
         for (group, versions) in &tree {
             b.namespace(group, |b| {
                 for (version, types) in versions {
@@ -230,28 +242,30 @@ pub(crate) fn k8s_globals(
         }
     });
     let globals = b.build();
-    let k8s = globals
+    let ns = globals
         .iter()
-        .find(|(name, _)| *name == "k8s")
+        .find(|(name, _)| *name == root)
         .map(|(_, v)| v)
-        .expect("the k8s namespace was just built");
-    (globals, k8s)
+        .expect("the namespace was just built");
+    (globals, ns)
+}
+
+/// Whether `rel` is on the way to, at, or under one of `paths`.
+fn named_by(paths: &BTreeSet<String>, rel: &str) -> bool {
+    paths.iter().any(|p| {
+        p == rel
+            || (p.len() > rel.len() && p.starts_with(rel) && p.as_bytes()[rel.len()] == b'.')
+            || (rel.len() > p.len()
+                && rel.starts_with(p.as_str())
+                && rel.as_bytes()[p.len()] == b'.')
+    })
 }
 
 /// The type of the `k8s` namespace with only what `paths` name: each path's constructors
 /// (all of them under a namespace path such as `apps`), and the namespaces on the way to it
 /// (so a misspelled kind is reported at the kind, as with the whole namespace).
 fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
-    let on = |rel: &str| {
-        paths.iter().any(|p| {
-            p == rel
-                || (p.len() > rel.len() && p.starts_with(rel) && p.as_bytes()[rel.len()] == b'.')
-                || (rel.len() > p.len()
-                    && rel.starts_with(p.as_str())
-                    && rel.as_bytes()[p.len()] == b'.')
-        })
-    };
-    let (_globals, k8s) = k8s_globals(on);
+    let (_globals, k8s) = k8s_globals(|rel| named_by(paths, rel));
     Ty::of_value(k8s.to_value())
 }
 
@@ -260,40 +274,40 @@ fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
 /// syntax tree does not account for every `k8s` written in the file (outside comments and
 /// string literals), so the typechecker gets the whole namespace.
 pub(crate) fn k8s_paths(ast: &starlark::syntax::AstModule) -> Option<BTreeSet<String>> {
+    ns_paths(ast, "k8s")
+}
+
+/// The paths below the global `root` that the file names (see [`k8s_paths`]).
+pub(crate) fn ns_paths(ast: &starlark::syntax::AstModule, root: &str) -> Option<BTreeSet<String>> {
     use starlark_syntax::syntax::ast::{AstExpr, AstLiteral, ExprP};
     use starlark_syntax::syntax::module::AstModuleFields;
     use starlark_syntax::syntax::uniplate::Visit;
 
-    fn count(text: &str) -> usize {
-        let bytes = text.as_bytes();
-        text.match_indices("k8s")
-            .filter(|(i, _)| {
-                let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-                let before = *i > 0 && ident(bytes[i - 1]);
-                let after = bytes.get(i + 3).is_some_and(|c| ident(*c));
-                !before && !after
-            })
-            .count()
-    }
-    /// `k8s.a.b` → `Some(["a", "b"])`; `None` for anything not rooted at the name `k8s`.
-    fn chain(e: &AstExpr) -> Option<Vec<String>> {
+    /// `k8s.a.b` → `Some(["a", "b"])`; `None` for anything not rooted at the name `root`.
+    fn chain(e: &AstExpr, root: &str) -> Option<Vec<String>> {
         match &e.node {
-            ExprP::Identifier(id) if id.node.ident == "k8s" => Some(Vec::new()),
+            ExprP::Identifier(id) if id.node.ident == root => Some(Vec::new()),
             ExprP::Dot(base, name) => {
-                let mut c = chain(base)?;
+                let mut c = chain(base, root)?;
                 c.push(name.node.clone());
                 Some(c)
             }
             _ => None,
         }
     }
-    struct Walk {
+    struct Walk<'r> {
+        root: &'r str,
         paths: BTreeSet<String>,
         found: usize,
         bare: bool,
     }
+    impl Walk<'_> {
+        fn count(&self, text: &str) -> usize {
+            count_word(text, self.root)
+        }
+    }
     fn expr(e: &AstExpr, w: &mut Walk) {
-        if let Some(c) = chain(e) {
+        if let Some(c) = chain(e, w.root) {
             w.found += 1;
             if c.is_empty() {
                 w.bare = true;
@@ -303,10 +317,10 @@ pub(crate) fn k8s_paths(ast: &starlark::syntax::AstModule) -> Option<BTreeSet<St
             return;
         }
         if let ExprP::Literal(AstLiteral::String(s)) = &e.node {
-            w.found += count(&s.node);
+            w.found += w.count(&s.node);
         }
         if let ExprP::Dot(_, name) = &e.node {
-            w.found += count(&name.node);
+            w.found += w.count(&name.node);
         }
         e.visit_expr(|c| expr(c, w));
     }
@@ -317,6 +331,7 @@ pub(crate) fn k8s_paths(ast: &starlark::syntax::AstModule) -> Option<BTreeSet<St
         });
     }
     let mut w = Walk {
+        root,
         paths: BTreeSet::new(),
         found: 0,
         bare: false,
@@ -324,9 +339,154 @@ pub(crate) fn k8s_paths(ast: &starlark::syntax::AstModule) -> Option<BTreeSet<St
     stmt(ast.statement(), &mut w);
     let codemap = ast.codemap();
     for c in ast.comments() {
-        w.found += count(codemap.source_span(*c));
+        w.found += w.count(codemap.source_span(*c));
     }
-    (!w.bare && w.found == count(codemap.source())).then_some(w.paths)
+    (!w.bare && w.found == w.count(codemap.source())).then_some(w.paths)
+}
+
+/// How often `word` occurs in `text` as a whole identifier.
+pub(crate) fn count_word(text: &str, word: &str) -> usize {
+    let bytes = text.as_bytes();
+    text.match_indices(word)
+        .filter(|(i, _)| {
+            let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+            let before = *i > 0 && ident(bytes[i - 1]);
+            let after = bytes.get(i + word.len()).is_some_and(|c| ident(*c));
+            !before && !after
+        })
+        .count()
+}
+
+/// `crd`: the constructors of the project's custom resources, `crd.<group>.<version>.<Kind>`
+/// (the group with `_` for `.` and `-`: `crd.monitoring_coreos_com.v1.ServiceMonitor`).
+/// Attribute access extends the path; calling resolves it against the CRDs of the running
+/// compilation ([`super::EvalContext::crds`]). The typechecker sees the constructors the file
+/// names, typed from the CRD set being compiled ([`with_crds`]).
+#[derive(Debug, Clone, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
+pub struct CrdNamespace {
+    pub(crate) prefix: String,
+}
+
+starlark_simple_value!(CrdNamespace);
+
+impl fmt::Display for CrdNamespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.prefix)
+    }
+}
+
+/// The CRD set of a file being typechecked, and the paths below `crd` it names.
+type TypecheckCrds = Option<(&'static CrdSet, Option<BTreeSet<String>>)>;
+
+thread_local! {
+    /// The CRD set of the file being typechecked and the paths below `crd` it names.
+    static CRDS: std::cell::RefCell<TypecheckCrds> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (the typechecker, on this thread) with `crd` typed from `set`, only for `paths`
+/// when given (see [`ns_paths`]).
+pub(crate) fn with_crds<R>(
+    set: Option<&'static CrdSet>,
+    paths: Option<BTreeSet<String>>,
+    f: impl FnOnce() -> R,
+) -> R {
+    CRDS.with(|c| *c.borrow_mut() = set.map(|s| (s, paths)));
+    let r = f();
+    CRDS.with(|c| *c.borrow_mut() = None);
+    r
+}
+
+/// The `crd` namespace of `set`: constructors of the kinds (every version), for the paths
+/// below `crd` that pass `keep`.
+fn crd_globals(
+    set: &'static CrdSet,
+    keep: impl Fn(&str) -> bool,
+) -> (starlark::environment::Globals, FrozenValue) {
+    let types = set.versions.iter().filter_map(|v| {
+        let t = skyc_schema::lookup(v.ty);
+        Some((t.path.strip_prefix("crd.")?, v.ty))
+    });
+    namespace_globals("crd", types, keep)
+}
+
+/// The paths of every constructor and namespace in `set` (for "did you mean").
+pub(crate) fn crd_candidates(set: &CrdSet) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for v in &set.versions {
+        let mut p = skyc_schema::lookup(v.ty).path.as_str();
+        out.insert(p.to_string());
+        while let Some((ns, _)) = p.rsplit_once('.') {
+            out.insert(ns.to_string());
+            p = ns;
+        }
+    }
+    out
+}
+
+#[starlark_value(type = "namespace")]
+impl<'v> StarlarkValue<'v> for CrdNamespace {
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        Some(heap.alloc(CrdNamespace {
+            prefix: format!("{}.{attribute}", self.prefix),
+        }))
+    }
+
+    fn has_attr(&self, _attribute: &str, _heap: Heap<'v>) -> bool {
+        true
+    }
+
+    fn typechecker_ty(&self) -> Option<Ty> {
+        let ty = CRDS.with(|c| {
+            let c = c.borrow();
+            let (set, paths) = c.as_ref()?;
+            let (_globals, ns) = match paths {
+                Some(paths) => crd_globals(set, |rel| named_by(paths, rel)),
+                None => crd_globals(set, |_| true),
+            };
+            Some(Ty::of_value(ns.to_value()))
+        });
+        // Without CRDs the loader has reported the missing declaration already.
+        Some(ty.unwrap_or_else(Ty::any))
+    }
+
+    fn invoke(
+        &self,
+        me: Value<'v>,
+        args: &Arguments<'v, '_>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> starlark::Result<Value<'v>> {
+        let set = eval
+            .extra
+            .and_then(|e| e.downcast_ref::<super::EvalContext>())
+            .and_then(|c| c.crds);
+        let Some(set) = set else {
+            return Err(SkyError::new(
+                codes::SKY0208,
+                format!(
+                    "there is no custom resource `{}`: the project declares no CRDs",
+                    self.prefix
+                ),
+            )
+            .with_help("list the CRD files in sky.toml: `[crds] paths = [\"crds/\"]`")
+            .into());
+        };
+        let Some(v) = set.by_path(&self.prefix) else {
+            let cands = crd_candidates(set);
+            let help = match did_you_mean(&self.prefix, cands.iter().map(String::as_str)) {
+                Some(p) => format!("did you mean `{p}`?"),
+                None => "`skyc doc crd` lists the project's custom resources".to_string(),
+            };
+            return Err(SkyError::new(
+                codes::SKY0208,
+                format!("there is no custom resource `{}`", self.prefix),
+            )
+            .with_help(help)
+            .into());
+        };
+        let _ = me;
+        MessageCtor::new(v.ty).invoke(me, args, eval)
+    }
 }
 
 #[cfg(test)]

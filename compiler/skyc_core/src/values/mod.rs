@@ -73,6 +73,8 @@ pub struct EvalContext {
     pub(crate) max_alloc: u64,
     /// Project settings from `sky.toml` (`mesh.envoy_image`, …).
     pub(crate) settings: std::collections::BTreeMap<String, String>,
+    /// The project's custom resources, when the compilation loaded them (`crd.…`).
+    pub(crate) crds: Option<&'static skyc_schema::crd::CrdSet>,
 }
 
 /// Runs `f` with the diagnostics it records pointing at `span` (when given) instead of the
@@ -337,6 +339,12 @@ pub fn globals() -> Globals {
                 "envoy",
                 lazy_ns::LazyNamespace {
                     prefix: "envoy".into(),
+                },
+            );
+            b.set(
+                "crd",
+                lazy_ns::CrdNamespace {
+                    prefix: "crd".into(),
                 },
             );
             b.build()

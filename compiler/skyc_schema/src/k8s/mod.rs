@@ -53,6 +53,11 @@ macro_rules! collect_lowerers {
 }
 for_each_kind!(collect_lowerers);
 
+/// Kubernetes' ObjectMeta in canonical form (the `metadata` of a custom resource).
+pub fn lower_object_meta(v: Value) -> Result<Value, String> {
+    lower_via::<k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>(v)
+}
+
 /// The table `build.rs` generates from `k8s-openapi`'s JSON schemas (see `gen.rs`).
 mod table {
     /// A message type; its id is its index in [`TYPES`].

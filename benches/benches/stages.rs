@@ -8,6 +8,11 @@
 //! The first compilation in a process also builds the schemas and the stdlib, which later ones
 //! share: these figures are the warm, per-file costs. The whole process, cold start included,
 //! is what `benches/peers/run.sh` measures.
+//!
+//! `crds/unused` compiles the N = 10 workload in a project that declares the real CRDs of
+//! `tests/fixtures/crds/corpus/` (eleven files, 0.6 MB, over sixty kinds) and uses none of
+//! them; `crds/none` is the same project without the declaration. They should not differ:
+//! the CRDs are read only when a file uses them (`tests/crds.rs` checks that none is read).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use skyc_core::emit::{self, Format};
@@ -57,5 +62,43 @@ fn stages(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, stages);
+fn crds(c: &mut Criterion) {
+    let corpus =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/crds/corpus");
+    let mut declared = skyc_benches::workload(10);
+    for e in std::fs::read_dir(&corpus).expect("the CRD corpus") {
+        let path = e.expect("a corpus entry").path();
+        if path.extension().is_some_and(|x| x == "yaml") {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("a file name");
+            let text = std::fs::read_to_string(&path).expect("a CRD file");
+            declared
+                .files
+                .insert(format!("crds/{name}"), text.as_str().into());
+        }
+    }
+    let toml = "[crds]\npaths = [\"crds\"]\n";
+    let with = Options {
+        config: skyc_core::Config::parse("sky.toml", toml).expect("sky.toml"),
+        ..Options::default()
+    };
+    let none = skyc_benches::workload(10);
+    let without = Options::default();
+    for (world, opts) in [(&declared, &with), (&none, &without)] {
+        let warm = compile(world, "skyc_main.sky", opts);
+        assert!(!warm.has_errors(), "{:?}", warm.diagnostics);
+    }
+    let mut group = c.benchmark_group("crds");
+    group.bench_function("unused", |b| {
+        b.iter(|| compile(&declared, "skyc_main.sky", &with))
+    });
+    group.bench_function("none", |b| {
+        b.iter(|| compile(&none, "skyc_main.sky", &without))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, crds);
 criterion_main!(benches);

@@ -53,13 +53,12 @@ impl<'w> CrdSource<'w> {
         self.loaded.get().and_then(|l| l.set)
     }
 
-    /// Loads the CRDs if not yet done, and puts the diagnostics of loading that the outcome
-    /// does not have yet into it.
+    /// Puts what loading found (if the CRDs were loaded) and the outcome does not have yet
+    /// into the outcome: diagnostics, the files read, `sky.toml` for excerpts.
     pub(crate) fn report(&self, outcome: &mut crate::Outcome) {
-        if !self.declared() {
+        let Some(loaded) = self.loaded.get() else {
             return;
-        }
-        let loaded = self.load();
+        };
         let done = self.reported.replace(loaded.diagnostics.len());
         outcome
             .diagnostics

@@ -225,6 +225,21 @@ pub fn check_module(world: &dyn World, path: &str, opts: &Options) -> Outcome {
     eval::on_big_stack(|| eval::evaluate_as(world, path, opts, false).0.outcome)
 }
 
+/// The custom resources a project declares (`[crds] paths`), loaded now: the set (`None` when
+/// none are declared or none could be read) and the problems found (for `skyc doc` and the
+/// editor; compilations load them only when needed).
+pub fn load_crds(
+    world: &dyn World,
+    config: &Config,
+) -> (Option<&'static skyc_schema::crd::CrdSet>, Vec<Diagnostic>) {
+    let source = crds::CrdSource::new(world, config);
+    if !source.declared() {
+        return (None, Vec::new());
+    }
+    let loaded = source.load();
+    (loaded.set, loaded.diagnostics.clone())
+}
+
 /// Runs the whole pipeline on one entry file (a root-relative path in `world`).
 pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
     // The frozen modules of the loaded files and of the policies hold compiled code, which is

@@ -81,14 +81,26 @@ pub fn doc(symbol: &str, format: Format) -> Result<String, (String, String)> {
             };
         }
     }
-    // The schema the symbol's root names: Envoy's (decoded on demand) or Kubernetes'.
+    // The schema the symbol's root names: Envoy's (decoded on demand), the project's custom
+    // resources, or Kubernetes'.
+    let crds = if head == "crd" {
+        Some(project_crds()?)
+    } else {
+        None
+    };
     let s = if is_envoy(head) {
         &skyc_schema::envoy::envoy().schema
+    } else if let Some(set) = crds {
+        &set.schema
     } else {
         schema()
     };
     if let Some(t) = s.by_path(symbol) {
-        return Ok(type_doc(t, format));
+        let mut out = type_doc(t, format);
+        if let Some(v) = crds.and_then(|set| set.by_type(t.id)) {
+            out.push_str(&crd_versions(crds.expect("a CRD set"), v, format));
+        }
+        return Ok(out);
     }
     if let Some((parent, field)) = symbol.rsplit_once('.') {
         if let Some(t) = s.by_path(parent) {
@@ -109,6 +121,8 @@ pub fn doc(symbol: &str, format: Format) -> Result<String, (String, String)> {
         .types()
         .iter()
         .filter(|t| t.path.starts_with(&prefix))
+        // A custom resource's nested types have no constructors: list the kinds.
+        .filter(|t| crds.is_none() || t.gvk.is_some())
         .collect();
     if !under.is_empty() {
         return Ok(namespace_doc(symbol, &under, format));
@@ -125,6 +139,128 @@ pub fn doc(symbol: &str, format: Format) -> Result<String, (String, String)> {
             None => "`skyc doc` lists the stdlib functions and the namespaces; constructors are named like `k8s.apps.v1.Deployment`".into(),
         },
     ))
+}
+
+/// The custom resources of the project around the working directory (`[crds] paths` in the
+/// `sky.toml` found there or above).
+fn project_crds() -> Result<&'static skyc_schema::crd::CrdSet, (String, String)> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        (
+            format!("cannot read the working directory: {e}"),
+            String::new(),
+        )
+    })?;
+    let root = skyc_core::DiskWorld::find_root(&cwd.join("sky.toml"));
+    let no_crds = || {
+        (
+            format!("the project at {} declares no CRDs", root.display()),
+            "list the CRD files in sky.toml, `[crds] paths = [\"crds/\"]`, and run `skyc doc crd` in the project".to_string(),
+        )
+    };
+    let text = std::fs::read_to_string(root.join("sky.toml")).map_err(|_| no_crds())?;
+    let config = skyc_core::Config::parse("sky.toml", &text).map_err(|d| {
+        (
+            d.message,
+            "fix sky.toml (`skyc check` shows where)".to_string(),
+        )
+    })?;
+    let world = skyc_core::DiskWorld::new(&root, Some(&cwd)).map_err(|e| {
+        (
+            format!("cannot open {}: {e}", root.display()),
+            String::new(),
+        )
+    })?;
+    let (set, problems) = skyc_core::load_crds(&world, &config);
+    if let Some(d) = problems.into_iter().find(|d| d.is_error()) {
+        let at = d
+            .span
+            .as_ref()
+            .map(|s| format!(" ({}:{}:{})", s.file, s.start.line, s.start.column))
+            .unwrap_or_default();
+        return Err((
+            format!("{}{at}", d.message),
+            d.help
+                .unwrap_or_else(|| "`skyc check` shows the problem".into()),
+        ));
+    }
+    set.ok_or_else(no_crds)
+}
+
+/// The versions of a custom resource's kind: which is stored, served, deprecated; and the
+/// CEL rules of this version, which skyc does not check.
+fn crd_versions(
+    set: &skyc_schema::crd::CrdSet,
+    v: &skyc_schema::crd::CrdVersion,
+    format: Format,
+) -> String {
+    let states: Vec<String> = set
+        .kind_versions(&v.group, &v.kind)
+        .iter()
+        .map(|x| {
+            let mut s = Vec::new();
+            if x.storage {
+                s.push("storage");
+            }
+            if !x.served {
+                s.push("not served");
+            }
+            if x.deprecated.is_some() {
+                s.push("deprecated");
+            }
+            let mark = if x.version == v.version {
+                " (this one)"
+            } else {
+                ""
+            };
+            if s.is_empty() {
+                format!("{}{mark}", x.version)
+            } else {
+                format!("{} [{}]{mark}", x.version, s.join(", "))
+            }
+        })
+        .collect();
+    let mut out = String::new();
+    match format {
+        Format::Text => {
+            let _ = writeln!(
+                out,
+                "
+Versions: {}",
+                states.join(", ")
+            );
+            let _ = writeln!(out, "Declared in {}:{}", v.file, v.line);
+            if !v.cel_rules.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "
+CEL rules (checked by the API server, not by skyc):"
+                );
+                for r in &v.cel_rules {
+                    let _ = writeln!(out, "  {r}");
+                }
+            }
+        }
+        Format::Markdown => {
+            let _ = writeln!(
+                out,
+                "
+Versions: {}.
+",
+                states.join(", ")
+            );
+            if !v.cel_rules.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "CEL rules (checked by the API server, not by skyc):
+"
+                );
+                for r in &v.cel_rules {
+                    let _ = writeln!(out, "- `{r}`");
+                }
+            }
+        }
+    }
+    out
 }
 
 fn is_envoy(root: &str) -> bool {

@@ -305,6 +305,20 @@ fn track(n: &Notification, docs: &mut BTreeMap<String, Doc>, buffers: &Buffers) 
     }
 }
 
+/// The custom resources of the project of the document at `uri`, read when the document
+/// mentions `crd` (sets are built once per content, see `skyc_core::load_crds`).
+fn project_crds(uri: &str, text: &str) -> typed::Crds {
+    if !text.contains("crd") {
+        return None;
+    }
+    let path = file_of(uri)?;
+    let root = skyc_core::DiskWorld::find_root(&path);
+    let toml = std::fs::read_to_string(root.join("sky.toml")).ok()?;
+    let config = skyc_core::Config::parse("sky.toml", &toml).ok()?;
+    let world = skyc_core::DiskWorld::new(&root, None).ok()?;
+    skyc_core::load_crds(&world, &config).0
+}
+
 /// Formatting, and hover and completion for typed constructors, answered without the inner
 /// server. A panic here is an error response for this request only.
 fn answer_here(req: &Request, docs: &BTreeMap<String, Doc>) -> Option<Response> {
@@ -320,10 +334,12 @@ fn answer_here(req: &Request, docs: &BTreeMap<String, Doc>) -> Option<Response> 
     let offset = offset(&doc.text, pos);
     let answer = std::panic::catch_unwind(|| {
         context::test_hook("typed", &doc.text);
+        let crds = project_crds(uri, &doc.text);
         if req.method == "textDocument/hover" {
-            typed::hover(&doc.text, offset).map(|h| serde_json::to_value(h).unwrap_or(Value::Null))
+            typed::hover(&doc.text, offset, crds)
+                .map(|h| serde_json::to_value(h).unwrap_or(Value::Null))
         } else {
-            typed::completion(&doc.text, offset)
+            typed::completion(&doc.text, offset, crds)
                 .map(|items| json!({"isIncomplete": false, "items": items}))
         }
     });

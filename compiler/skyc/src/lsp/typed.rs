@@ -158,20 +158,31 @@ fn scan(text: &str) -> Scan {
 }
 
 fn is_typed_path(p: &str) -> bool {
-    p.starts_with("k8s.") || p.starts_with("envoy.") || p.starts_with("google.protobuf.")
+    p.starts_with("k8s.")
+        || p.starts_with("envoy.")
+        || p.starts_with("google.protobuf.")
+        || p.starts_with("crd.")
 }
+
+/// The type of a constructor path: built in, or one of the project's custom resources.
+fn by_path(path: &str, crds: Crds) -> Option<&'static MessageType> {
+    skyc_schema::by_path(path).or_else(|| crds?.schema.by_path(path))
+}
+
+/// The custom resources of the document's project, when it declares any.
+pub type Crds = Option<&'static skyc_schema::crd::CrdSet>;
 
 /// The type of the value being written in the innermost bracket, and whether that bracket is
 /// the constructor call itself.
-fn current_type(frames: &[Frame]) -> Option<(FieldType, bool)> {
+fn current_type(frames: &[Frame], crds: Crds) -> Option<(FieldType, bool)> {
     let start = frames.iter().rposition(|f| match &f.open {
-        Open::Call(Some(c)) => is_typed_path(c) && skyc_schema::by_path(c).is_some(),
+        Open::Call(Some(c)) => is_typed_path(c) && by_path(c, crds).is_some(),
         _ => false,
     })?;
     let Open::Call(Some(callee)) = &frames[start].open else {
         return None;
     };
-    let mut ty = FieldType::Message(skyc_schema::by_path(callee)?.id);
+    let mut ty = FieldType::Message(by_path(callee, crds)?.id);
     for j in start..frames.len() - 1 {
         let child = &frames[j + 1];
         ty = match (&frames[j].open, &ty) {
@@ -185,7 +196,7 @@ fn current_type(frames: &[Frame]) -> Option<(FieldType, bool)> {
         };
         // A nested constructor call starts over with its own type.
         if let Open::Call(Some(c)) = &child.open {
-            if let Some(t) = skyc_schema::by_path(c) {
+            if let Some(t) = by_path(c, crds) {
                 ty = FieldType::Message(t.id);
             }
         }
@@ -227,11 +238,13 @@ fn type_doc(t: &MessageType) -> String {
 }
 
 /// The members of a namespace path (`k8s.apps` → `v1`, `k8s.apps.v1` → its types).
-fn members(prefix: &str) -> Vec<(String, Option<&'static MessageType>)> {
+fn members(prefix: &str, crds: Crds) -> Vec<(String, Option<&'static MessageType>)> {
     let schema = if prefix.starts_with("k8s") {
         &skyc_schema::k8s::k8s().schema
     } else if prefix.starts_with("envoy") || prefix.starts_with("google") {
         &skyc_schema::envoy::envoy().schema
+    } else if let Some(set) = crds.filter(|_| prefix == "crd" || prefix.starts_with("crd.")) {
+        &set.schema
     } else {
         return Vec::new();
     };
@@ -241,6 +254,10 @@ fn members(prefix: &str) -> Vec<(String, Option<&'static MessageType>)> {
         if ns == prefix {
             for id in ids {
                 let t = skyc_schema::lookup(id);
+                // A custom resource's nested types have no constructors.
+                if t.gvk.is_none() && prefix.starts_with("crd") {
+                    continue;
+                }
                 out.push((t.short_name().to_string(), Some(t)));
             }
         } else if let Some(rest) = ns.strip_prefix(&dotted) {
@@ -266,7 +283,7 @@ fn markdown(value: String) -> Hover {
 }
 
 /// Hover for the word at `offset`, when it is about typed constructors.
-pub fn hover(text: &str, offset: usize) -> Option<Hover> {
+pub fn hover(text: &str, offset: usize, crds: Crds) -> Option<Hover> {
     let offset = offset.min(text.len());
     let is_word = |c: char| is_ident(c) || c == '.';
     let start = text[..offset]
@@ -280,11 +297,11 @@ pub fn hover(text: &str, offset: usize) -> Option<Hover> {
         .find(|(_, c)| !is_ident(*c))
         .map_or(text.len(), |(i, _)| offset + i);
     let word = &text[start..end];
-    if is_typed_path(word) || word == "k8s" || word == "envoy" {
-        if let Some(t) = skyc_schema::by_path(word) {
+    if is_typed_path(word) || word == "k8s" || word == "envoy" || word == "crd" {
+        if let Some(t) = by_path(word, crds) {
             return Some(markdown(type_doc(t)));
         }
-        let m = members(word);
+        let m = members(word, crds);
         if !m.is_empty() {
             let list: Vec<String> = m.iter().map(|(n, _)| format!("`{n}`")).collect();
             return Some(markdown(format!("**{word}**\n\n{}", list.join(", "))));
@@ -305,7 +322,7 @@ pub fn hover(text: &str, offset: usize) -> Option<Hover> {
         (text[before + 1..close].to_string(), before)
     };
     let scan = scan(&text[..key_start]);
-    let (ty, _) = current_type(&scan.frames)?;
+    let (ty, _) = current_type(&scan.frames, crds)?;
     let FieldType::Message(id) = ty else {
         return None;
     };
@@ -313,12 +330,12 @@ pub fn hover(text: &str, offset: usize) -> Option<Hover> {
 }
 
 /// Completion items at `offset`, when it is inside a typed constructor or after `k8s.`.
-pub fn completion(text: &str, offset: usize) -> Option<Vec<CompletionItem>> {
+pub fn completion(text: &str, offset: usize, crds: Crds) -> Option<Vec<CompletionItem>> {
     let offset = offset.min(text.len());
     let scan = scan(&text[..offset]);
     if let Some(prefix) = scan.trailing.strip_suffix('.') {
-        if prefix == "k8s" || prefix == "envoy" || is_typed_path(prefix) {
-            let items = members(prefix)
+        if prefix == "k8s" || prefix == "envoy" || prefix == "crd" || is_typed_path(prefix) {
+            let items = members(prefix, crds)
                 .into_iter()
                 .map(|(name, t)| CompletionItem {
                     label: name,
@@ -335,7 +352,7 @@ pub fn completion(text: &str, offset: usize) -> Option<Vec<CompletionItem>> {
             return (!items.is_empty()).then_some(items);
         }
     }
-    let (ty, in_call) = current_type(&scan.frames)?;
+    let (ty, in_call) = current_type(&scan.frames, crds)?;
     let FieldType::Message(id) = ty else {
         return None;
     };
@@ -370,10 +387,10 @@ mod tests {
     #[test]
     fn completes_fields_of_the_message_being_written() {
         let text = "k8s.apps.v1.Deployment(metadata = {\"name\": \"x\"}, spec = {\"template\": {\"spec\": {\"containers\": [{";
-        let items = completion(text, text.len()).unwrap();
+        let items = completion(text, text.len(), None).unwrap();
         assert!(items.iter().any(|i| i.label == "image"), "{items:?}");
         let text = "k8s.apps.v1.Deployment(";
-        let items = completion(text, text.len()).unwrap();
+        let items = completion(text, text.len(), None).unwrap();
         assert!(items.iter().any(|i| i.label == "spec"));
         assert_eq!(
             items
@@ -388,29 +405,60 @@ mod tests {
 
     #[test]
     fn completes_namespaces_and_types() {
-        let items = completion("x = k8s.apps.", 13).unwrap();
+        let items = completion("x = k8s.apps.", 13, None).unwrap();
         assert!(items.iter().any(|i| i.label == "v1"));
-        let items = completion("x = k8s.apps.v1.", 16).unwrap();
+        let items = completion("x = k8s.apps.v1.", 16, None).unwrap();
         assert!(items.iter().any(|i| i.label == "Deployment"));
     }
 
     #[test]
     fn hovers_fields_and_types() {
         let text = "k8s.apps.v1.Deployment(spec = {\"replicas\": 3})";
-        let h = hover(text, text.find("replicas").unwrap() + 2).unwrap();
+        let h = hover(text, text.find("replicas").unwrap() + 2, None).unwrap();
         let HoverContents::Markup(m) = h.contents else {
             panic!()
         };
         assert!(m.value.contains("int"), "{}", m.value);
-        let h = hover(text, 14).unwrap();
+        let h = hover(text, 14, None).unwrap();
         let HoverContents::Markup(m) = h.contents else {
             panic!()
         };
         assert!(m.value.contains("k8s.apps.v1.Deployment"), "{}", m.value);
         let text = "k8s.core.v1.Container(image = \"x\")";
-        assert!(hover(text, text.find("image").unwrap()).is_some());
+        assert!(hover(text, text.find("image").unwrap(), None).is_some());
         // Strings and comments do not confuse the scanner.
         let text = "k8s.core.v1.Container(name = \"a(b{\", # )]\n image = \"x\")";
-        assert!(hover(text, text.find("image").unwrap()).is_some());
+        assert!(hover(text, text.find("image").unwrap(), None).is_some());
+    }
+
+    #[test]
+    fn knows_the_projects_custom_resources() {
+        let world = skyc_core::MemoryWorld::new([(
+            "crds/widgets.yaml",
+            include_str!("../../../../tests/fixtures/crds/widgets.example.com.yaml"),
+        )]);
+        let config = skyc_core::Config::parse("sky.toml", "[crds]\npaths = [\"crds\"]\n").unwrap();
+        let (crds, problems) = skyc_core::load_crds(&world, &config);
+        assert!(problems.is_empty(), "{problems:?}");
+        let names =
+            |items: Vec<CompletionItem>| items.into_iter().map(|i| i.label).collect::<Vec<_>>();
+        assert_eq!(
+            names(completion("x = crd.", 8, crds).unwrap()),
+            ["example_com"]
+        );
+        assert_eq!(
+            names(completion("x = crd.example_com.v1.", 23, crds).unwrap()),
+            ["Widget"]
+        );
+        let text = "w = crd.example_com.v1.Widget(spec = {\"parts\": [{\"";
+        let fields = names(completion(text, text.len(), crds).unwrap());
+        assert_eq!(fields, ["name", "from", "type"]);
+        let text = "w = crd.example_com.v1.Widget(spec = {\"size\": 1})";
+        let h = hover(text, text.find("size").unwrap() + 1, crds).unwrap();
+        let HoverContents::Markup(m) = h.contents else {
+            panic!("markup")
+        };
+        assert!(m.value.contains("How many parts"), "{}", m.value);
+        assert!(completion("x = crd.", 8, None).is_none());
     }
 }

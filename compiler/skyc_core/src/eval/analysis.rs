@@ -168,7 +168,12 @@ fn arg_at(
 /// Rewrites a typechecker error about a keyword argument into skyc's words: for a typed
 /// constructor, an unknown field (with "did you mean") or a field of the wrong type, with the
 /// field path; for other functions, the argument and function are named.
-pub(crate) fn refine_type_error(ast: &AstModule, e: &starlark::Error, d: Diagnostic) -> Diagnostic {
+pub(crate) fn refine_type_error(
+    ast: &AstModule,
+    e: &starlark::Error,
+    d: Diagnostic,
+    crds: Option<&skyc_schema::crd::CrdSet>,
+) -> Diagnostic {
     let Some(fs) = e.span() else { return d };
     let Some((callee, arg, name_span)) = arg_at(ast, fs.span.begin().get(), fs.span.end().get())
     else {
@@ -188,7 +193,9 @@ pub(crate) fn refine_type_error(ast: &AstModule, e: &starlark::Error, d: Diagnos
                 .join(" | ");
             (want, got.trim_end_matches('`').to_string())
         });
-    if let Some(t) = skyc_schema::by_path(&callee) {
+    let typed =
+        skyc_schema::by_path(&callee).or_else(|| crds.and_then(|set| set.schema.by_path(&callee)));
+    if let Some(t) = typed {
         if arg.is_empty() {
             return Diagnostic::new(
                 codes::SKY0209,

@@ -462,6 +462,7 @@ fn evaluate_on_this_thread(
         })
     {
         let started = Instant::now();
+        crds.load();
         crds.report(&mut outcome);
         outcome.timings.add("crds", started.elapsed());
     }
@@ -527,7 +528,7 @@ fn evaluate_on_this_thread(
         for e in errs {
             let d = errors::type_error(&e, crds.peek());
             outcome.diagnostics.push(match &reparsed {
-                Some(ast) => analysis::refine_type_error(ast, &e, d),
+                Some(ast) => analysis::refine_type_error(ast, &e, d, crds.peek()),
                 None => d,
             });
         }

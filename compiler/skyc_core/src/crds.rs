@@ -118,6 +118,26 @@ fn toml_span(world: &dyn World, path: &str) -> Option<Span> {
     ))
 }
 
+/// The CRD files `paths` names (files as given, directories listed), root-relative, in order,
+/// without reading them (for `skyc deps`). Paths that do not exist are left out.
+pub(crate) fn files(world: &dyn World, paths: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in paths {
+        let p = p.trim_end_matches('/');
+        let found = match world.read(p) {
+            Ok(_) => vec![p.to_string()],
+            Err(ReadError::NotAFile) => world.list_files(p, EXTENSIONS),
+            Err(_) => Vec::new(),
+        };
+        for f in found {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
 fn load(world: &dyn World, paths: &[String]) -> Loaded {
     let mut out = Loaded::default();
     let mut files: Vec<String> = Vec::new();

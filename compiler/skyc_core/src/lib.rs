@@ -240,6 +240,12 @@ pub fn load_crds(
     (loaded.set, loaded.diagnostics.clone())
 }
 
+/// The CRD files a project declares (`[crds] paths`; directories listed), root-relative: the
+/// inputs a build system must give a compilation that may use them (`skyc deps`).
+pub fn crd_files(world: &dyn World, config: &Config) -> Vec<String> {
+    crds::files(world, &config.crds.paths)
+}
+
 /// Runs the whole pipeline on one entry file (a root-relative path in `world`).
 pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
     // The frozen modules of the loaded files and of the policies hold compiled code, which is

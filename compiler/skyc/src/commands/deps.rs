@@ -1,5 +1,5 @@
-//! `skyc deps FILE…`: the files an entry file depends on (its loads, transitively, and the
-//! project's `sky.toml`), for build systems that need declared inputs (Bazel, Buck2, make) and
+//! `skyc deps FILE…`: the files an entry file depends on (its loads, transitively, the
+//! project's `sky.toml` and the CRD files it declares), for build systems that need declared inputs (Bazel, Buck2, make) and
 //! for cache keys. Nothing is evaluated.
 
 use crate::project::{open_entry, print_diagnostics, CompatFlag};
@@ -35,7 +35,7 @@ pub struct Args {
 /// The dependencies of one entry file.
 pub struct EntryDeps {
     /// Display names, in dependency order (a file after the files it loads; the entry last),
-    /// then `sky.toml` when the project has one.
+    /// then `sky.toml` when the project has one, then the CRD files it declares.
     pub files: Vec<String>,
     /// `sha256:` of skyc's version and every file's name and contents (stdlib included).
     pub digest: String,
@@ -73,6 +73,15 @@ pub fn entry_deps(
         let name = skyc_core::World::display_name(&e.world, "sky.toml");
         digest.add(&name, text.as_bytes());
         files.push(name);
+    }
+    // The declared CRDs: read only when the compilation needs them, which only evaluating
+    // can tell, so a build system gets all of them.
+    for path in skyc_core::crd_files(&e.world, &e.config) {
+        if let Ok(text) = skyc_core::World::read(&e.world, &path) {
+            let name = skyc_core::World::display_name(&e.world, &path);
+            digest.add(&name, text.as_bytes());
+            files.push(name);
+        }
     }
     Ok(EntryDeps {
         files,

@@ -426,6 +426,22 @@ impl Builder {
             },
         ];
         let required = required_set(&v.schema);
+        // A schema that keeps unknown fields at the top (or a CRD without a schema) still
+        // has the usual `spec` and `status`, free-form.
+        if flag(&v.schema, "x-kubernetes-preserve-unknown-fields") {
+            for name in ["spec", "status"] {
+                let declared = v.schema.get("properties").and_then(|p| p.get(name));
+                if declared.is_none() {
+                    fields.push(Field {
+                        name: name.into(),
+                        ty: FieldType::Json,
+                        description: "Free-form: the CRD's schema keeps unknown fields.".into(),
+                        required: false,
+                        rules: Default::default(),
+                    });
+                }
+            }
+        }
         if let Some(props) = v.schema.get("properties").and_then(Json::as_object) {
             for (name, node) in props {
                 if matches!(name.as_str(), "apiVersion" | "kind" | "metadata") {

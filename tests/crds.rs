@@ -179,3 +179,163 @@ fn the_test_crds_cover_the_schema_features() {
         assert!(all.contains(feature), "no corpus CRD uses {feature}");
     }
 }
+
+/// Asks Python's `jsonschema` (Draft 4, what OpenAPI v3.0 schemas are built on) whether each
+/// object is valid against its CRD version's schema, turned into JSON Schema the way the API
+/// server reads it: `nullable` allows null, `x-kubernetes-int-or-string` an integer or a
+/// string, and an object with properties takes no other fields unless it keeps unknown fields.
+/// `cases` are (CRD file, apiVersion, object).
+fn python_verdicts(cases: &[(String, String, serde_json::Value)]) -> Vec<bool> {
+    const SCRIPT: &str = r#"
+import json, sys, yaml, jsonschema
+
+def convert(s):
+    if isinstance(s, list):
+        return [convert(x) for x in s]
+    if not isinstance(s, dict):
+        return s
+    out = {}
+    for k, v in s.items():
+        if k in ("properties",):
+            out[k] = {name: convert(x) for name, x in v.items()}
+        elif k.startswith("x-kubernetes-") or k in ("nullable", "default", "description", "format"):
+            continue
+        else:
+            out[k] = convert(v)
+    if s.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
+    if s.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    if (out.get("type") == "object" and "properties" in out and "additionalProperties" not in out
+            and not s.get("x-kubernetes-preserve-unknown-fields")):
+        out["additionalProperties"] = False
+    return out
+
+cases = json.load(open(sys.argv[1]))
+verdicts = []
+for crd_file, api_version, obj in cases:
+    group, version = api_version.split("/")
+    schema = None
+    for doc in yaml.safe_load_all(open(crd_file)):
+        if not doc or doc.get("kind") != "CustomResourceDefinition":
+            continue
+        if doc["spec"]["group"] != group or doc["spec"]["names"]["kind"] != obj["kind"]:
+            continue
+        for v in doc["spec"]["versions"]:
+            if v["name"] == version:
+                schema = v["schema"]["openAPIV3Schema"]
+    s = convert(schema)
+    # apiVersion, kind and metadata are the API server's own.
+    for k in ("apiVersion", "kind", "metadata"):
+        s.get("properties", {}).pop(k, None)
+    o = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+    verdicts.append(jsonschema.Draft4Validator(s).is_valid(o))
+print(json.dumps(verdicts))
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("cases.json");
+    std::fs::write(&input, serde_json::to_string(cases).unwrap()).unwrap();
+    let python = std::env::var_os("SKYC_PYTHON").unwrap_or_else(|| "python3".into());
+    let out = std::process::Command::new(python)
+        .args(["-c", SCRIPT])
+        .arg(&input)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python ({e}); run the tests with scripts/test.sh"));
+    assert!(
+        out.status.success(),
+        "jsonschema failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// skyc's validator and an independent one agree on which objects are valid: the custom
+/// resources of the render fixture (valid), and objects that each break one rule of the test
+/// CRD (formats aside, which Draft 4 does not check).
+#[test]
+fn the_validator_agrees_with_jsonschema() {
+    use serde_json::json;
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let widgets = fixtures.join("crds/widgets.example.com.yaml");
+    let crd_of = |kind: &str| match kind {
+        "ServiceMonitor" => fixtures.join("crds/corpus/monitoring.coreos.com_servicemonitors.yaml"),
+        "Certificate" => fixtures.join("crds/corpus/cert-manager.io_certificates.yaml"),
+        _ => widgets.clone(),
+    };
+    let rendered = common::run(&common::load_fixture(
+        &fixtures.join("render/crd_custom_resources.sky"),
+    ));
+    assert!(!rendered.has_errors());
+    let mut cases: Vec<(String, String, serde_json::Value)> = rendered
+        .objects
+        .iter()
+        .map(|o| {
+            let file = crd_of(&o.kind).to_string_lossy().to_string();
+            (file, o.api_version.clone(), o.json.clone())
+        })
+        .collect();
+    let base = json!({"size": 3, "parts": [{"name": "a"}]});
+    let bad: Vec<serde_json::Value> = vec![
+        json!({"parts": [{"name": "a"}]}),
+        json!({"size": 0, "parts": [{"name": "a"}]}),
+        json!({"size": 11, "parts": [{"name": "a"}]}),
+        json!({"size": "3", "parts": [{"name": "a"}]}),
+        json!({"size": 3, "parts": []}),
+        json!({"size": 3, "parts": [{"from": "x"}]}),
+        json!({"size": 3, "parts": [{"name": "a", "extra": 1}]}),
+        json!({"size": 3, "parts": [{"name": "a"}], "color": "pink"}),
+        json!({"size": 3, "parts": [{"name": "a"}], "name": "Bad_Name"}),
+        json!({"size": 3, "parts": [{"name": "a"}], "name": "much-too-long-name"}),
+        json!({"size": 3, "parts": [{"name": "a"}], "ratio": 0}),
+        json!({"size": 3, "parts": [{"name": "a"}], "port": true}),
+        json!({"size": 3, "parts": [{"name": "a"}], "tags": ["a", "b", "c", "d"]}),
+        json!({"size": 3, "parts": [{"name": "a"}], "labels": {"a": 1}}),
+        json!({"size": 3, "parts": [{"name": "a"}], "source": {}}),
+        json!({"size": 3, "parts": [{"name": "a"}], "source": {"git": "g", "oci": "o"}}),
+        json!({"size": 3, "parts": [{"name": "a"}], "unknown": 1}),
+    ];
+    let good: Vec<serde_json::Value> = vec![
+        base.clone(),
+        json!({"size": 10, "parts": [{"name": "a"}], "port": 8080, "owner": null}),
+        json!({"size": 1, "parts": [{"name": "a"}], "config": {"x": [1, {"y": 2}]}, "source": {"oci": "o"}}),
+        json!({"size": 2, "parts": [{"name": "a"}], "ratio": 0.1, "tags": ["a", "b", "c"]}),
+    ];
+    let n_rendered = cases.len();
+    for spec in bad.iter().chain(&good) {
+        let obj = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": spec});
+        cases.push((
+            widgets.to_string_lossy().to_string(),
+            "example.com/v1".into(),
+            obj,
+        ));
+    }
+    let theirs = python_verdicts(&cases);
+    let (world, opts) = project(&[]);
+    let (set, _) = skyc_core::load_crds(&world, &opts.config);
+    let set = set.unwrap();
+    let widget_set = {
+        let w = MemoryWorld::new([(
+            "crds/w.yaml",
+            include_str!("fixtures/crds/widgets.example.com.yaml"),
+        )]);
+        let config = Config::parse("sky.toml", "[crds]\npaths = [\"crds\"]\n").unwrap();
+        skyc_core::load_crds(&w, &config).0.unwrap()
+    };
+    for (i, (_, api_version, obj)) in cases.iter().enumerate() {
+        let kind = obj["kind"].as_str().unwrap();
+        let v = set
+            .by_kind(api_version, kind)
+            .or_else(|| widget_set.by_kind(api_version, kind))
+            .unwrap();
+        let findings = skyc_schema::crd::validate(&v.schema, obj);
+        let ours = findings.is_empty();
+        let want = if i < n_rendered {
+            true
+        } else {
+            i - n_rendered >= bad.len()
+        };
+        assert_eq!(ours, want, "skyc on case {i} {obj}: {findings:?}");
+        assert_eq!(theirs[i], want, "jsonschema on case {i} {obj}");
+    }
+}

@@ -375,8 +375,9 @@ impl fmt::Display for CrdNamespace {
     }
 }
 
-/// The CRD set of a file being typechecked, and the paths below `crd` it names.
-type TypecheckCrds = Option<(&'static CrdSet, Option<BTreeSet<String>>)>;
+/// The CRD set of a file being typechecked, the paths below `crd` it names, and the type of
+/// `crd` built for them (once per file: the typechecker asks at every mention).
+type TypecheckCrds = Option<(&'static CrdSet, Option<BTreeSet<String>>, Option<Ty>)>;
 
 thread_local! {
     /// The CRD set of the file being typechecked and the paths below `crd` it names.
@@ -391,7 +392,7 @@ pub(crate) fn with_crds<R>(
     paths: Option<BTreeSet<String>>,
     f: impl FnOnce() -> R,
 ) -> R {
-    CRDS.with(|c| *c.borrow_mut() = set.map(|s| (s, paths)));
+    CRDS.with(|c| *c.borrow_mut() = set.map(|s| (s, paths, None)));
     let r = f();
     CRDS.with(|c| *c.borrow_mut() = None);
     r
@@ -438,13 +439,16 @@ impl<'v> StarlarkValue<'v> for CrdNamespace {
 
     fn typechecker_ty(&self) -> Option<Ty> {
         let ty = CRDS.with(|c| {
-            let c = c.borrow();
-            let (set, paths) = c.as_ref()?;
-            let (_globals, ns) = match paths {
-                Some(paths) => crd_globals(set, |rel| named_by(paths, rel)),
-                None => crd_globals(set, |_| true),
-            };
-            Some(Ty::of_value(ns.to_value()))
+            let mut c = c.borrow_mut();
+            let (set, paths, ty) = c.as_mut()?;
+            let ty = ty.get_or_insert_with(|| {
+                let (_globals, ns) = match paths {
+                    Some(paths) => crd_globals(set, |rel| named_by(paths, rel)),
+                    None => crd_globals(set, |_| true),
+                };
+                Ty::of_value(ns.to_value())
+            });
+            Some(ty.clone())
         });
         // Without CRDs the loader has reported the missing declaration already.
         Some(ty.unwrap_or_else(Ty::any))

@@ -258,12 +258,18 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     let candidates: Vec<&'a str> = candidates.into_iter().collect();
-    let mut best: Option<(usize, &'a str)> = None;
+    // Ties go to the candidate closer in case too (`htps` → `https`, not `HTTPS`), then to
+    // the first in order.
+    let mut best: Option<(usize, usize, &'a str)> = None;
     for &cand in &candidates {
         let d = levenshtein(&lower, &cand.to_ascii_lowercase());
         let limit = (word.chars().count().max(cand.chars().count()) / 3).max(1);
-        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && cand < bc)) {
-            best = Some((d, cand));
+        if d > limit {
+            continue;
+        }
+        let exact = levenshtein(word, cand);
+        if best.is_none_or(|(bd, be, bc)| (d, exact, cand) < (bd, be, bc)) {
+            best = Some((d, exact, cand));
         }
     }
     if best.is_none() && lower.chars().count() >= 4 {
@@ -278,7 +284,7 @@ pub fn did_you_mean<'a>(
             return Some(only);
         }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, _, c)| c)
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -311,6 +317,12 @@ mod tests {
             Some("containerPort")
         );
         assert_eq!(did_you_mean("xyz", ["replicas"]), None);
+        // Equally close ignoring case: the one written the same way wins.
+        assert_eq!(
+            did_you_mean("htps", ["http", "https", "HTTP", "HTTPS"]),
+            Some("https")
+        );
+        assert_eq!(did_you_mean("HTPS", ["https", "HTTPS"]), Some("HTTPS"));
     }
 
     #[test]

@@ -108,16 +108,44 @@ fn crds_declared_but_not_used_are_never_read() {
     }
 }
 
+/// Looking up one kind parses only the file that declares it; the rest of the corpus is only
+/// read and indexed (each document as far as its group and kind).
+#[test]
+fn one_kind_builds_one_file() {
+    let (world, opts) = project(&[]);
+    let index = skyc_core::load_crds(&world, &opts.config).0.unwrap();
+    assert!(index.built_files().is_empty());
+    let v = index
+        .by_kind("monitoring.coreos.com/v1", "ServiceMonitor")
+        .unwrap();
+    assert_eq!(v.kind, "ServiceMonitor");
+    assert_eq!(
+        index.built_files(),
+        ["crds/monitoring.coreos.com_servicemonitors.yaml"]
+    );
+    let t = index
+        .type_by_path("crd.cert_manager_io.v1.CertificateSpec")
+        .unwrap();
+    assert_eq!(t.display, "cert-manager.io/v1 CertificateSpec");
+    assert_eq!(index.built_files().len(), 2);
+    // A kind no file has: every indexed file is looked at, none is parsed.
+    assert!(index.by_kind("example.com/v1", "Nothing").is_none());
+    assert_eq!(index.built_files().len(), 2);
+}
+
 #[test]
 fn every_corpus_crd_builds_and_every_constructor_typechecks() {
     let (world, opts) = project(&[]);
-    let (set, problems) = skyc_core::load_crds(&world, &opts.config);
+    let (index, problems) = skyc_core::load_crds(&world, &opts.config);
     assert!(problems.is_empty(), "{problems:#?}");
-    let set = set.expect("the corpus loads");
-    assert!(set.versions.len() >= corpus().len());
+    let index = index.expect("the corpus loads");
+    let versions = index.versions();
+    let problems = index.take_problems();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(versions.len() >= corpus().len());
     // Every constructor, named in a function the typechecker checks and main does not call.
     let mut src = String::from("def every():\n    return [\n");
-    for v in &set.versions {
+    for v in versions {
         let t = skyc_schema::lookup(v.ty);
         src.push_str(&format!("        {},\n", t.path));
         // A bare object: only required fields may be missing.
@@ -314,6 +342,7 @@ fn the_validator_agrees_with_jsonschema() {
     let (world, opts) = project(&[]);
     let (set, _) = skyc_core::load_crds(&world, &opts.config);
     let set = set.unwrap();
+    let set = &*set;
     let widget_set = {
         let w = MemoryWorld::new([(
             "crds/w.yaml",
@@ -322,6 +351,7 @@ fn the_validator_agrees_with_jsonschema() {
         let config = Config::parse("sky.toml", "[crds]\npaths = [\"crds\"]\n").unwrap();
         skyc_core::load_crds(&w, &config).0.unwrap()
     };
+    let widget_set = &*widget_set;
     for (i, (_, api_version, obj)) in cases.iter().enumerate() {
         let kind = obj["kind"].as_str().unwrap();
         let v = set

@@ -1,35 +1,41 @@
 //! **load** (custom resources): the CustomResourceDefinitions a project declares in
 //! `sky.toml` (`[crds] paths`), read through the [`World`] only when a compilation needs them
-//! (a file uses `crd`, or `main` returns an object of a kind that is not built in), parsed
-//! (multi-document YAML or JSON) and turned into a [`CrdSet`]. A set is built once per
-//! process for the same file contents and registered with `skyc_schema`, so the types of its
-//! kinds are found by id like the built-in ones.
+//! (a file uses `crd`, or `main` returns an object of a kind that is not built in).
+//!
+//! Reading is cheap; parsing is not (a large CRD is hundreds of kilobytes of YAML). So the
+//! files are indexed first: each document is read only as far as its `spec.group` and
+//! `spec.names.kind` ([`scan_document`]), and a file is parsed and built into a [`CrdSet`] only
+//! when one of its kinds is looked up ([`CrdIndex`]). A set is built once per process for the
+//! same file contents and registered with `skyc_schema`, so its types are found by id like the
+//! built-in ones.
 
 use crate::world::{ReadError, World};
 use skyc_diag::{codes, Diagnostic, Span};
-use skyc_schema::crd::{CrdSet, Document};
+use skyc_schema::crd::{group_ident, CrdSet, CrdVersion, Document};
+use skyc_schema::MessageType;
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// File name endings read from a CRD directory.
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
-/// The CRDs of one compilation: loaded on first use.
+/// The CRDs of one compilation: read and indexed on first use.
 pub(crate) struct CrdSource<'w> {
     world: &'w dyn World,
     paths: Vec<String>,
     loaded: OnceCell<Loaded>,
-    /// How many of the loading diagnostics are in the outcome already.
+    /// How many of the reading diagnostics are in the outcome already.
     reported: std::cell::Cell<usize>,
     files_added: std::cell::Cell<bool>,
 }
 
-/// What loading the declared CRDs gave.
-#[derive(Clone, Default)]
+/// What reading the declared CRDs gave.
+#[derive(Default)]
 pub(crate) struct Loaded {
-    pub set: Option<&'static CrdSet>,
+    pub index: Option<Arc<CrdIndex>>,
+    /// Files that could not be read, kinds declared in two files.
     pub diagnostics: Vec<Diagnostic>,
     /// The CRD files read (root-relative path, display name, text).
     pub files: Vec<(String, String, Arc<str>)>,
@@ -48,13 +54,29 @@ impl<'w> CrdSource<'w> {
         }
     }
 
-    /// The set, if it was loaded already (never loads).
-    pub(crate) fn peek(&self) -> Option<&'static CrdSet> {
-        self.loaded.get().and_then(|l| l.set)
+    /// Whether the project declares any CRDs.
+    pub(crate) fn declared(&self) -> bool {
+        !self.paths.is_empty()
     }
 
-    /// Puts what loading found (if the CRDs were loaded) and the outcome does not have yet
-    /// into the outcome: diagnostics, the files read, `sky.toml` for excerpts.
+    /// The index, reading the files now if that was not done yet (`None` when no CRD file
+    /// could be read).
+    pub(crate) fn get(&self) -> Option<Arc<CrdIndex>> {
+        self.load().index.clone()
+    }
+
+    /// The index, if the files were read already (never reads).
+    pub(crate) fn peek(&self) -> Option<Arc<CrdIndex>> {
+        self.loaded.get().and_then(|l| l.index.clone())
+    }
+
+    /// Reads and indexes the declared CRDs (once).
+    pub(crate) fn load(&self) -> &Loaded {
+        self.loaded.get_or_init(|| load(self.world, &self.paths))
+    }
+
+    /// Puts what reading and building found (if the CRDs were read) and the outcome does
+    /// not have yet into the outcome: diagnostics, the files read, `sky.toml` for excerpts.
     pub(crate) fn report(&self, outcome: &mut crate::Outcome) {
         let Some(loaded) = self.loaded.get() else {
             return;
@@ -63,6 +85,9 @@ impl<'w> CrdSource<'w> {
         outcome
             .diagnostics
             .extend(loaded.diagnostics[done..].iter().cloned());
+        if let Some(index) = &loaded.index {
+            outcome.diagnostics.extend(index.take_problems());
+        }
         if let Some((name, text)) = &loaded.config {
             outcome.sources.insert(name.clone(), text.clone());
         }
@@ -85,37 +110,192 @@ impl<'w> CrdSource<'w> {
                 .push(crate::world::FileId::Project(path.clone()));
         }
     }
-
-    /// Whether the project declares any CRDs.
-    pub(crate) fn declared(&self) -> bool {
-        !self.paths.is_empty()
-    }
-
-    /// The set, loading it now if it was not loaded yet (`None` when none are declared or
-    /// none could be read).
-    pub(crate) fn get(&self) -> Option<&'static CrdSet> {
-        self.load().set
-    }
-
-    /// Loads the declared CRDs (once).
-    pub(crate) fn load(&self) -> &Loaded {
-        self.loaded.get_or_init(|| load(self.world, &self.paths))
-    }
 }
 
-/// Where `[crds] paths` names `path` in `sky.toml`, for diagnostics about it.
-fn toml_span(world: &dyn World, path: &str) -> Option<Span> {
-    let text = world.read("sky.toml").ok()?;
-    let quoted = format!("\"{path}\"");
-    let at = text
-        .find("[crds]")
-        .and_then(|t| text[t..].find(&quoted).map(|i| t + i))?;
-    Some(Span::from_offsets(
-        world.display_name("sky.toml"),
-        &text,
-        at,
-        at + quoted.len(),
-    ))
+/// The project's CRD files, each parsed and built only when one of its kinds is looked up.
+/// Shared by the evaluation (the `crd` namespace) and the typechecker's thread.
+pub struct CrdIndex {
+    files: Vec<IndexedFile>,
+    /// SKY0110 findings of the files built so far, not yet taken.
+    problems: Mutex<Vec<Diagnostic>>,
+}
+
+struct IndexedFile {
+    name: String,
+    text: Arc<str>,
+    /// (group, kind) of every CRD in the file; `None` when a document did not tell them
+    /// early (the file is then built when a lookup finds nothing in the indexed files).
+    kinds: Option<Vec<(String, String)>>,
+    built: OnceLock<Option<&'static CrdSet>>,
+}
+
+impl CrdIndex {
+    fn new(files: &[(String, String, Arc<str>)]) -> (CrdIndex, Vec<Diagnostic>) {
+        let mut out = Vec::new();
+        let mut seen: HashMap<(String, String), String> = HashMap::new();
+        let mut indexed = Vec::new();
+        for (_, name, text) in files {
+            let kinds = scan_file(name, text);
+            if let Some(kinds) = &kinds {
+                for (line, group, kind) in kinds {
+                    let key = (group.clone(), kind.clone());
+                    if let Some(first) = seen.get(&key) {
+                        out.push(
+                            Diagnostic::new(
+                                codes::SKY0110,
+                                format!("{group} {kind} is declared twice (first in {first})"),
+                            )
+                            .with_span(span_at(name, text, *line, 1))
+                            .with_help("declare each CRD once in the files `[crds] paths` lists"),
+                        );
+                    } else {
+                        seen.insert(key, name.clone());
+                    }
+                }
+            }
+            indexed.push(IndexedFile {
+                name: name.clone(),
+                text: text.clone(),
+                kinds: kinds.map(|k| k.into_iter().map(|(_, g, k)| (g, k)).collect()),
+                built: OnceLock::new(),
+            });
+        }
+        (
+            CrdIndex {
+                files: indexed,
+                problems: Mutex::new(Vec::new()),
+            },
+            out,
+        )
+    }
+
+    /// The set of file `i`, built now if it was not.
+    fn set(&self, i: usize) -> Option<&'static CrdSet> {
+        let f = &self.files[i];
+        *f.built.get_or_init(|| {
+            let (set, problems) = build(&f.name, &f.text);
+            let mut found = self.problems.lock().unwrap_or_else(|e| e.into_inner());
+            for (file, line, column, message, help) in problems {
+                found.push(
+                    Diagnostic::new(codes::SKY0110, message)
+                        .with_span(span_at(&file, &f.text, line, column))
+                        .with_help(help),
+                );
+            }
+            set
+        })
+    }
+
+    /// The sets of the files with a CRD that passes `wanted`; when none does, those of the
+    /// files that could not be indexed.
+    fn matching(&self, wanted: impl Fn(&str, &str) -> bool) -> Vec<&'static CrdSet> {
+        self.matching_or(wanted, true)
+    }
+
+    /// [`Self::matching`]; with `fallback` false, nothing when no indexed file matches.
+    fn matching_or(
+        &self,
+        wanted: impl Fn(&str, &str) -> bool,
+        fallback: bool,
+    ) -> Vec<&'static CrdSet> {
+        let hits: Vec<usize> = (0..self.files.len())
+            .filter(|&i| {
+                self.files[i]
+                    .kinds
+                    .as_ref()
+                    .is_some_and(|ks| ks.iter().any(|(g, k)| wanted(g, k)))
+            })
+            .collect();
+        let chosen = if hits.is_empty() && fallback {
+            (0..self.files.len())
+                .filter(|&i| self.files[i].kinds.is_none())
+                .collect()
+        } else {
+            hits
+        };
+        chosen.into_iter().filter_map(|i| self.set(i)).collect()
+    }
+
+    /// The version with this `apiVersion` and `kind`.
+    pub fn by_kind(&self, api_version: &str, kind: &str) -> Option<&'static CrdVersion> {
+        let (group, _) = api_version.rsplit_once('/')?;
+        self.matching(|g, k| g == group && k == kind)
+            .into_iter()
+            .find_map(|s| s.by_kind(api_version, kind))
+    }
+
+    /// A type by its path, `crd.<group>.<version>.<Type>` (a kind or a type inside one).
+    pub fn type_by_path(&self, path: &str) -> Option<&'static MessageType> {
+        let mut parts = path.strip_prefix("crd.")?.splitn(3, '.');
+        let (gi, _version, name) = (parts.next()?, parts.next()?, parts.next()?);
+        let find =
+            |sets: Vec<&'static CrdSet>| sets.into_iter().find_map(|s| s.schema.by_path(path));
+        // The kind's own file first; a nested type's name starts with its kind's, so any
+        // file of the group may have it.
+        find(self.matching_or(|g, k| group_ident(g) == gi && k == name, false))
+            .or_else(|| find(self.matching(|g, _| group_ident(g) == gi)))
+    }
+
+    /// The version whose constructor is `path` (`crd.<group>.<version>.<Kind>`).
+    pub fn by_path(&self, path: &str) -> Option<&'static CrdVersion> {
+        let t = self.type_by_path(path)?;
+        skyc_schema::crd::registered(t.id.source())?.by_type(t.id)
+    }
+
+    /// Every set, all files built.
+    pub fn sets(&self) -> Vec<&'static CrdSet> {
+        (0..self.files.len()).filter_map(|i| self.set(i)).collect()
+    }
+
+    /// The sets that the paths below `crd` of a file name (`monitoring_coreos_com.v1.ServiceMonitor`,
+    /// or a namespace such as `monitoring_coreos_com`), built now.
+    pub fn sets_for(&self, paths: &BTreeSet<String>) -> Vec<&'static CrdSet> {
+        let mut out: Vec<&'static CrdSet> = Vec::new();
+        for p in paths {
+            let parts: Vec<&str> = p.split('.').collect();
+            let gi = parts[0];
+            // The kind's file; for a kind no file has (misspelled), the group's files, so the
+            // typechecker can say what there is.
+            let mut found = match parts.get(2) {
+                Some(kind) => self.matching_or(|g, k| group_ident(g) == gi && k == *kind, false),
+                None => Vec::new(),
+            };
+            if found.is_empty() {
+                found = self.matching(|g, _| group_ident(g) == gi);
+            }
+            for s in found {
+                if !out.iter().any(|o| std::ptr::eq(*o, s)) {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every version of every kind, sorted by group, kind and version (all files built).
+    pub fn versions(&self) -> Vec<&'static CrdVersion> {
+        let mut v: Vec<&'static CrdVersion> = self
+            .sets()
+            .into_iter()
+            .flat_map(|s| s.versions.iter())
+            .collect();
+        v.sort_by(|a, b| (&a.group, &a.kind, &a.version).cmp(&(&b.group, &b.kind, &b.version)));
+        v
+    }
+
+    /// The display names of the files parsed and built so far.
+    pub fn built_files(&self) -> Vec<&str> {
+        self.files
+            .iter()
+            .filter(|f| f.built.get().is_some())
+            .map(|f| f.name.as_str())
+            .collect()
+    }
+
+    /// The problems found in the files built since the last call.
+    pub fn take_problems(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.problems.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 /// The CRD files `paths` names (files as given, directories listed), root-relative, in order,
@@ -190,25 +370,108 @@ fn load(world: &dyn World, paths: &[String]) -> Loaded {
             }
         }
     }
-    if out.files.is_empty() {
-        return out;
-    }
-    let (set, problems) = build(&out.files);
-    out.set = set;
-    for (file, line, column, message, help) in problems {
-        let text = out
-            .files
-            .iter()
-            .find(|(_, name, _)| *name == file)
-            .map(|(_, _, t)| t.clone());
-        let span = text.map(|t| span_at(&file, &t, line, column));
-        out.diagnostics.push(
-            Diagnostic::new(codes::SKY0110, message)
-                .with_span_opt(span)
-                .with_help(help),
-        );
+    if !out.files.is_empty() {
+        let (index, found) = CrdIndex::new(&out.files);
+        out.diagnostics.extend(found);
+        out.index = Some(Arc::new(index));
     }
     out
+}
+
+/// Where `[crds] paths` names `path` in `sky.toml`, for diagnostics about it.
+fn toml_span(world: &dyn World, path: &str) -> Option<Span> {
+    let text = world.read("sky.toml").ok()?;
+    let quoted = format!("\"{path}\"");
+    let at = text
+        .find("[crds]")
+        .and_then(|t| text[t..].find(&quoted).map(|i| t + i))?;
+    Some(Span::from_offsets(
+        world.display_name("sky.toml"),
+        &text,
+        at,
+        at + quoted.len(),
+    ))
+}
+
+/// (line, group, kind) of every CRD in a YAML file, each document read only as far as its
+/// group and kind; `None` when a document does not give them (not a CRD, broken YAML, the
+/// keys in an unusual place) or the file is JSON.
+fn scan_file(name: &str, text: &str) -> Option<Vec<(usize, String, String)>> {
+    if name.ends_with(".json") {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (line, chunk) in split_documents(text) {
+        let has_content = chunk.lines().any(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        });
+        if !has_content {
+            continue;
+        }
+        let (group, kind) = scan_document(chunk)?;
+        out.push((line, group, kind));
+    }
+    Some(out)
+}
+
+/// The `spec.group` and `spec.names.kind` of a CustomResourceDefinition document, read from
+/// the YAML events up to where both are known (generated CRDs put them first in `spec`).
+fn scan_document(doc: &str) -> Option<(String, String)> {
+    use saphyr_parser::{Event, Parser};
+    enum Frame {
+        /// A mapping and the key whose value comes next, if any.
+        Map(Option<String>),
+        Seq,
+    }
+    fn value_done(stack: &mut [Frame]) {
+        if let Some(Frame::Map(key)) = stack.last_mut() {
+            *key = None;
+        }
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let (mut doc_kind, mut group, mut kind) = (None, None, None);
+    let mut parser = Parser::new_from_str(doc);
+    while let Some(Ok((event, _))) = parser.next_event() {
+        match event {
+            Event::MappingStart(..) => stack.push(Frame::Map(None)),
+            Event::SequenceStart(..) => stack.push(Frame::Seq),
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                value_done(&mut stack);
+            }
+            Event::Alias(_) => value_done(&mut stack),
+            Event::Scalar(value, ..) => match stack.last_mut() {
+                Some(Frame::Map(key @ None)) => *key = Some(value.to_string()),
+                Some(Frame::Map(Some(_))) => {
+                    let mut keys = Vec::new();
+                    for f in &stack {
+                        match f {
+                            Frame::Map(Some(k)) => keys.push(k.as_str()),
+                            _ => keys.push(""),
+                        }
+                    }
+                    let slot = match keys[..] {
+                        ["kind"] => Some(&mut doc_kind),
+                        ["spec", "group"] => Some(&mut group),
+                        ["spec", "names", "kind"] => Some(&mut kind),
+                        _ => None,
+                    };
+                    if let Some(slot) = slot {
+                        *slot = Some(value.to_string());
+                    }
+                    value_done(&mut stack);
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        if doc_kind.is_some() && group.is_some() && kind.is_some() {
+            break;
+        }
+    }
+    (doc_kind.as_deref() == Some("CustomResourceDefinition")).then_some(())?;
+    Some((group?, kind?))
 }
 
 fn unreadable(world: &dyn World, path: &str, e: ReadError, at: Option<Span>) -> Diagnostic {
@@ -237,35 +500,34 @@ fn unreadable(world: &dyn World, path: &str, e: ReadError, at: Option<Span>) -> 
 /// A problem found in a CRD file: (display name, line, column, message, help).
 type Problem = (String, usize, usize, String, String);
 
-/// Sets already built in this process, by the contents they were built from (an editor
-/// compiles the same project many times).
+/// Sets already built in this process, by the file contents they were built from (an
+/// editor compiles the same project many times).
 type Built = (Option<&'static CrdSet>, Vec<Problem>);
 
-fn build(files: &[(String, String, Arc<str>)]) -> Built {
+/// The set of one CRD file (display name, text).
+fn build(name: &str, text: &str) -> Built {
     static BUILT: OnceLock<Mutex<HashMap<u64, Built>>> = OnceLock::new();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for (path, name, text) in files {
-        (path, name, &**text).hash(&mut h);
-    }
+    (name, text).hash(&mut h);
     let key = h.finish();
     let built = BUILT.get_or_init(Default::default);
     if let Some(b) = built.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return b.clone();
     }
     let mut problems = Vec::new();
-    let mut docs = Vec::new();
-    for (_, name, text) in files {
-        match parse_documents(name, text) {
-            Ok(d) => docs.extend(d),
-            Err(p) => problems.push(p),
+    let docs = match parse_documents(name, text) {
+        Ok(d) => d,
+        Err(p) => {
+            problems.push(p);
+            Vec::new()
         }
-    }
+    };
     let Some(id) = skyc_schema::crd::next_id() else {
         problems.push((
-            files[0].1.clone(),
+            name.to_string(),
             1,
             1,
-            "too many different CRD sets were loaded in this process".into(),
+            "too many different CRD files were loaded in this process".into(),
             "restart the editor's language server".into(),
         ));
         return (None, problems);

@@ -35,6 +35,7 @@ pub mod values;
 pub mod world;
 
 pub use config::Config;
+pub use crds::CrdIndex;
 pub use eval::Limits;
 /// The schema of every typed message (for `skyc doc` and editors).
 pub use values::message::schema;
@@ -225,19 +226,20 @@ pub fn check_module(world: &dyn World, path: &str, opts: &Options) -> Outcome {
     eval::on_big_stack(|| eval::evaluate_as(world, path, opts, false).0.outcome)
 }
 
-/// The custom resources a project declares (`[crds] paths`), loaded now: the set (`None` when
-/// none are declared or none could be read) and the problems found (for `skyc doc` and the
-/// editor; compilations load them only when needed).
+/// The custom resources a project declares (`[crds] paths`), read and indexed now: the index
+/// (`None` when none are declared or none could be read; its files are parsed as their kinds
+/// are looked up, and [`CrdIndex::take_problems`] has what that found) and the problems of
+/// reading (for `skyc doc` and the editor; compilations read them only when needed).
 pub fn load_crds(
     world: &dyn World,
     config: &Config,
-) -> (Option<&'static skyc_schema::crd::CrdSet>, Vec<Diagnostic>) {
+) -> (Option<std::sync::Arc<CrdIndex>>, Vec<Diagnostic>) {
     let source = crds::CrdSource::new(world, config);
     if !source.declared() {
         return (None, Vec::new());
     }
     let loaded = source.load();
-    (loaded.set, loaded.diagnostics.clone())
+    (loaded.index.clone(), loaded.diagnostics.clone())
 }
 
 /// The CRD files a project declares (`[crds] paths`; directories listed), root-relative: the

@@ -19,7 +19,8 @@ pub use quantity::{parse_quantity, Quantity, QuantityError};
 
 use std::collections::{BTreeMap, HashMap};
 
-/// A message type: which schema it belongs to (top 8 bits) and its index there (the rest).
+/// A message type: which schema it belongs to (top 12 bits) and its index there (the rest, up
+/// to a million types per schema).
 /// Ids of different schemas never collide, so one `FieldType::Message` can point across
 /// schemas (a custom resource's `metadata` is Kubernetes' `ObjectMeta`), and [`lookup`] finds
 /// any type from its id alone.
@@ -27,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 pub struct TypeId(u32);
 
 impl TypeId {
-    const INDEX_BITS: u32 = 24;
+    const INDEX_BITS: u32 = 20;
 
     pub fn new(source: SchemaId, index: u32) -> TypeId {
         assert!(
@@ -38,7 +39,7 @@ impl TypeId {
     }
 
     pub fn source(self) -> SchemaId {
-        SchemaId((self.0 >> Self::INDEX_BITS) as u8)
+        SchemaId((self.0 >> Self::INDEX_BITS) as u16)
     }
 
     pub fn index(self) -> usize {
@@ -48,7 +49,7 @@ impl TypeId {
 
 /// Which schema a type comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SchemaId(pub u8);
+pub struct SchemaId(pub u16);
 
 impl SchemaId {
     /// The built-in Kubernetes kinds of this build ([`k8s::k8s`]).

@@ -81,26 +81,18 @@ pub fn doc(symbol: &str, format: Format) -> Result<String, (String, String)> {
             };
         }
     }
-    // The schema the symbol's root names: Envoy's (decoded on demand), the project's custom
-    // resources, or Kubernetes'.
-    let crds = if head == "crd" {
-        Some(project_crds()?)
-    } else {
-        None
-    };
+    if head == "crd" {
+        let index = project_crds()?;
+        return crd_doc(&index, symbol, format);
+    }
+    // The schema the symbol's root names: Envoy's (decoded on demand) or Kubernetes'.
     let s = if is_envoy(head) {
         &skyc_schema::envoy::envoy().schema
-    } else if let Some(set) = crds {
-        &set.schema
     } else {
         schema()
     };
     if let Some(t) = s.by_path(symbol) {
-        let mut out = type_doc(t, format);
-        if let Some(v) = crds.and_then(|set| set.by_type(t.id)) {
-            out.push_str(&crd_versions(crds.expect("a CRD set"), v, format));
-        }
-        return Ok(out);
+        return Ok(type_doc(t, format));
     }
     if let Some((parent, field)) = symbol.rsplit_once('.') {
         if let Some(t) = s.by_path(parent) {
@@ -121,8 +113,6 @@ pub fn doc(symbol: &str, format: Format) -> Result<String, (String, String)> {
         .types()
         .iter()
         .filter(|t| t.path.starts_with(&prefix))
-        // A custom resource's nested types have no constructors: list the kinds.
-        .filter(|t| crds.is_none() || t.gvk.is_some())
         .collect();
     if !under.is_empty() {
         return Ok(namespace_doc(symbol, &under, format));
@@ -141,9 +131,82 @@ pub fn doc(symbol: &str, format: Format) -> Result<String, (String, String)> {
     ))
 }
 
+/// The documentation of a `crd.…` symbol: the project's custom resources (`crd`, or a group
+/// or version under it), a kind with its versions, a type, or a field.
+fn crd_doc(
+    index: &skyc_core::CrdIndex,
+    symbol: &str,
+    format: Format,
+) -> Result<String, (String, String)> {
+    let problem = |index: &skyc_core::CrdIndex| {
+        index
+            .take_problems()
+            .into_iter()
+            .find(|d| d.is_error())
+            .map(|d| {
+                let at = d
+                    .span
+                    .as_ref()
+                    .map(|s| format!(" ({}:{}:{})", s.file, s.start.line, s.start.column))
+                    .unwrap_or_default();
+                (
+                    format!("{}{at}", d.message),
+                    d.help
+                        .unwrap_or_else(|| "`skyc check` shows the problem".into()),
+                )
+            })
+    };
+    if let Some(t) = index.type_by_path(symbol) {
+        let mut out = type_doc(t, format);
+        if let Some(v) = index.by_path(symbol) {
+            out.push_str(&crd_versions(v, format));
+        }
+        return Ok(out);
+    }
+    if let Some((parent, field)) = symbol.rsplit_once('.') {
+        if let Some(t) = index.type_by_path(parent) {
+            return match t.field(field) {
+                Some((_, f)) => Ok(field_doc(t, f, format)),
+                None => Err((
+                    format!("{} has no field `{field}`", t.path),
+                    match did_you_mean(field, t.fields.iter().map(|f| f.name.as_str())) {
+                        Some(m) => format!("did you mean `{}.{m}`?", t.path),
+                        None => format!("`skyc doc {}` lists its fields", t.path),
+                    },
+                )),
+            };
+        }
+    }
+    // A namespace: the kinds under it (their nested types have no constructors).
+    let versions = index.versions();
+    if let Some(p) = problem(index) {
+        return Err(p);
+    }
+    let prefix = format!("{}.", symbol.trim_end_matches('.'));
+    let kinds: Vec<&skyc_schema::MessageType> = versions
+        .iter()
+        .map(|v| skyc_schema::lookup(v.ty))
+        .filter(|t| symbol == "crd" || t.path.starts_with(&prefix))
+        .collect();
+    if !kinds.is_empty() {
+        return Ok(namespace_doc(symbol, &kinds, format));
+    }
+    let paths: Vec<&str> = versions
+        .iter()
+        .map(|v| skyc_schema::lookup(v.ty).path.as_str())
+        .collect();
+    Err((
+        format!("the project has no custom resource named `{symbol}`"),
+        match did_you_mean(symbol, paths) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None => "`skyc doc crd` lists the project's custom resources".into(),
+        },
+    ))
+}
+
 /// The custom resources of the project around the working directory (`[crds] paths` in the
 /// `sky.toml` found there or above).
-fn project_crds() -> Result<&'static skyc_schema::crd::CrdSet, (String, String)> {
+fn project_crds() -> Result<std::sync::Arc<skyc_core::CrdIndex>, (String, String)> {
     let cwd = std::env::current_dir().map_err(|e| {
         (
             format!("cannot read the working directory: {e}"),
@@ -188,13 +251,11 @@ fn project_crds() -> Result<&'static skyc_schema::crd::CrdSet, (String, String)>
 
 /// The versions of a custom resource's kind: which is stored, served, deprecated; and the
 /// CEL rules of this version, which skyc does not check.
-fn crd_versions(
-    set: &skyc_schema::crd::CrdSet,
-    v: &skyc_schema::crd::CrdVersion,
-    format: Format,
-) -> String {
+fn crd_versions(v: &skyc_schema::crd::CrdVersion, format: Format) -> String {
+    let set = skyc_schema::crd::registered(v.ty.source());
     let states: Vec<String> = set
-        .kind_versions(&v.group, &v.kind)
+        .map(|s| s.kind_versions(&v.group, &v.kind))
+        .unwrap_or_default()
         .iter()
         .map(|x| {
             let mut s = Vec::new();

@@ -307,7 +307,7 @@ fn track(n: &Notification, docs: &mut BTreeMap<String, Doc>, buffers: &Buffers) 
 
 /// The custom resources of the project of the document at `uri`, read when the document
 /// mentions `crd` (sets are built once per content, see `skyc_core::load_crds`).
-fn project_crds(uri: &str, text: &str) -> typed::Crds {
+fn project_crds(uri: &str, text: &str) -> Option<std::sync::Arc<skyc_core::CrdIndex>> {
     if !text.contains("crd") {
         return None;
     }
@@ -334,7 +334,8 @@ fn answer_here(req: &Request, docs: &BTreeMap<String, Doc>) -> Option<Response> 
     let offset = offset(&doc.text, pos);
     let answer = std::panic::catch_unwind(|| {
         context::test_hook("typed", &doc.text);
-        let crds = project_crds(uri, &doc.text);
+        let index = project_crds(uri, &doc.text);
+        let crds = index.as_deref();
         if req.method == "textDocument/hover" {
             typed::hover(&doc.text, offset, crds)
                 .map(|h| serde_json::to_value(h).unwrap_or(Value::Null))

@@ -166,11 +166,11 @@ fn is_typed_path(p: &str) -> bool {
 
 /// The type of a constructor path: built in, or one of the project's custom resources.
 fn by_path(path: &str, crds: Crds) -> Option<&'static MessageType> {
-    skyc_schema::by_path(path).or_else(|| crds?.schema.by_path(path))
+    skyc_schema::by_path(path).or_else(|| crds?.type_by_path(path))
 }
 
 /// The custom resources of the document's project, when it declares any.
-pub type Crds = Option<&'static skyc_schema::crd::CrdSet>;
+pub type Crds<'a> = Option<&'a skyc_core::CrdIndex>;
 
 /// The type of the value being written in the innermost bracket, and whether that bracket is
 /// the constructor call itself.
@@ -243,8 +243,8 @@ fn members(prefix: &str, crds: Crds) -> Vec<(String, Option<&'static MessageType
         &skyc_schema::k8s::k8s().schema
     } else if prefix.starts_with("envoy") || prefix.starts_with("google") {
         &skyc_schema::envoy::envoy().schema
-    } else if let Some(set) = crds.filter(|_| prefix == "crd" || prefix.starts_with("crd.")) {
-        &set.schema
+    } else if let Some(index) = crds.filter(|_| prefix == "crd" || prefix.starts_with("crd.")) {
+        return crd_members(index, prefix);
     } else {
         return Vec::new();
     };
@@ -254,10 +254,6 @@ fn members(prefix: &str, crds: Crds) -> Vec<(String, Option<&'static MessageType
         if ns == prefix {
             for id in ids {
                 let t = skyc_schema::lookup(id);
-                // A custom resource's nested types have no constructors.
-                if t.gvk.is_none() && prefix.starts_with("crd") {
-                    continue;
-                }
                 out.push((t.short_name().to_string(), Some(t)));
             }
         } else if let Some(rest) = ns.strip_prefix(&dotted) {
@@ -265,6 +261,29 @@ fn members(prefix: &str, crds: Crds) -> Vec<(String, Option<&'static MessageType
             if !out.iter().any(|(n, _)| *n == next) {
                 out.push((next, None));
             }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// The members of a path under `crd`: groups, versions, or kinds (their nested types have no
+/// constructors).
+fn crd_members(
+    index: &skyc_core::CrdIndex,
+    prefix: &str,
+) -> Vec<(String, Option<&'static MessageType>)> {
+    let dotted = format!("{prefix}.");
+    let mut out: Vec<(String, Option<&'static MessageType>)> = Vec::new();
+    for v in index.versions() {
+        let t = skyc_schema::lookup(v.ty);
+        let Some(rest) = t.path.strip_prefix(&dotted) else {
+            continue;
+        };
+        match rest.split_once('.') {
+            None => out.push((rest.to_string(), Some(t))),
+            Some((next, _)) => out.push((next.to_string(), None)),
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -438,8 +457,9 @@ mod tests {
             include_str!("../../../../tests/fixtures/crds/widgets.example.com.yaml"),
         )]);
         let config = skyc_core::Config::parse("sky.toml", "[crds]\npaths = [\"crds\"]\n").unwrap();
-        let (crds, problems) = skyc_core::load_crds(&world, &config);
+        let (index, problems) = skyc_core::load_crds(&world, &config);
         assert!(problems.is_empty(), "{problems:?}");
+        let crds = index.as_deref();
         let names =
             |items: Vec<CompletionItem>| items.into_iter().map(|i| i.label).collect::<Vec<_>>();
         assert_eq!(

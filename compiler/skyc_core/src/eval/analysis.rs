@@ -172,7 +172,7 @@ pub(crate) fn refine_type_error(
     ast: &AstModule,
     e: &starlark::Error,
     d: Diagnostic,
-    crds: Option<&skyc_schema::crd::CrdSet>,
+    crds: Option<&crate::crds::CrdIndex>,
 ) -> Diagnostic {
     let Some(fs) = e.span() else { return d };
     let Some((callee, arg, name_span)) = arg_at(ast, fs.span.begin().get(), fs.span.end().get())
@@ -193,8 +193,8 @@ pub(crate) fn refine_type_error(
                 .join(" | ");
             (want, got.trim_end_matches('`').to_string())
         });
-    let typed =
-        skyc_schema::by_path(&callee).or_else(|| crds.and_then(|set| set.schema.by_path(&callee)));
+    let typed = skyc_schema::by_path(&callee)
+        .or_else(|| crds.and_then(|index| index.type_by_path(&callee)));
     if let Some(t) = typed {
         if arg.is_empty() {
             return Diagnostic::new(

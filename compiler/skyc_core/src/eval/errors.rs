@@ -55,10 +55,7 @@ pub(crate) fn to_diagnostic(e: &starlark::Error, code: &'static CodeInfo) -> Dia
 
 /// A typechecker error as a diagnostic, with the `crd` namespace of `crds` for "there is no
 /// `crd.…`" messages.
-pub(crate) fn type_error(
-    e: &starlark::Error,
-    crds: Option<&skyc_schema::crd::CrdSet>,
-) -> Diagnostic {
+pub(crate) fn type_error(e: &starlark::Error, crds: Option<&crate::crds::CrdIndex>) -> Diagnostic {
     let d = to_diagnostic(e, codes::SKY0202);
     let Some((prefix, attr)) = missing_attribute(e) else {
         return d;

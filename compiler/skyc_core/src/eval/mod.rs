@@ -461,9 +461,10 @@ fn evaluate_on_this_thread(
                 && crate::values::lazy_ns::count_word(&loader.files[id].text, "crd") > 0
         })
     {
+        // Problems reading them are reported after the typechecker, which may find more
+        // (a misspelled constructor).
         let started = Instant::now();
         crds.load();
-        crds.report(&mut outcome);
         outcome.timings.add("crds", started.elapsed());
     }
     if outcome.has_errors() {
@@ -526,9 +527,9 @@ fn evaluate_on_this_thread(
         // copy to explain them.
         let reparsed = if errs.is_empty() { None } else { f.ast.clone() };
         for e in errs {
-            let d = errors::type_error(&e, crds.peek());
+            let d = errors::type_error(&e, crds.peek().as_deref());
             outcome.diagnostics.push(match &reparsed {
-                Some(ast) => analysis::refine_type_error(ast, &e, d, crds.peek()),
+                Some(ast) => analysis::refine_type_error(ast, &e, d, crds.peek().as_deref()),
                 None => d,
             });
         }
@@ -745,7 +746,7 @@ type TypecheckJob = (
     AstModule,
     starlark::environment::Globals,
     HashMap<String, Interface>,
-    Option<&'static skyc_schema::crd::CrdSet>,
+    Option<std::sync::Arc<crate::crds::CrdIndex>>,
     std::sync::mpsc::Sender<(Vec<starlark::Error>, Interface)>,
 );
 
@@ -765,7 +766,7 @@ fn typecheck_in_time(
     ast: AstModule,
     globals: &starlark::environment::Globals,
     loads: HashMap<String, Interface>,
-    crds: Option<&'static skyc_schema::crd::CrdSet>,
+    crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
     max_time: Duration,
 ) -> Option<(Vec<starlark::Error>, Interface)> {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -787,7 +788,7 @@ fn typecheck_in_time(
                 for (ast, globals, loads, crds, reply) in queue {
                     use crate::values::lazy_ns;
                     let paths = lazy_ns::k8s_paths(&ast);
-                    let crd_paths = crds.and_then(|_| lazy_ns::ns_paths(&ast, "crd"));
+                    let crd_paths = crds.as_ref().and_then(|_| lazy_ns::ns_paths(&ast, "crd"));
                     let (errs, _, interface, _) = lazy_ns::with_crds(crds, crd_paths, || {
                         lazy_ns::with_k8s_paths(paths, || ast.typecheck(&globals, &loads))
                     });
@@ -1133,8 +1134,8 @@ fn call_main<'v>(
                 .map(|t| t.id);
             // A kind that is not built in may be a custom resource: the CRDs are read now.
             let custom = || {
-                let set = crds.filter(|c| c.declared())?.get()?;
-                set.by_kind(&av, &kind).map(|v| v.ty)
+                let index = crds.filter(|c| c.declared())?.get()?;
+                index.by_kind(&av, &kind).map(|v| v.ty)
             };
             let Some(ty) = builtin.or_else(custom) else {
                 let kinds = crate::values::message::schema().kinds();
@@ -1143,18 +1144,19 @@ fn call_main<'v>(
                     .filter_map(|t| t.gvk.as_ref())
                     .map(|g| g.kind.clone())
                     .collect();
-                let set = crds.filter(|c| c.declared()).and_then(|c| c.get());
-                if let Some(set) = set {
-                    cands.extend(set.versions.iter().map(|v| v.kind.clone()));
-                }
+                let versions = crds
+                    .filter(|c| c.declared())
+                    .and_then(|c| c.get())
+                    .map(|index| index.versions())
+                    .unwrap_or_default();
+                cands.extend(versions.iter().map(|v| v.kind.clone()));
                 let mut d =
                     Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
                         .with_span(return_span.clone());
-                if let Some(v) = set.and_then(|s| s.versions.iter().find(|v| v.kind == kind)) {
-                    let served: Vec<String> = set
-                        .map(|s| s.kind_versions(&v.group, &v.kind))
-                        .unwrap_or_default()
+                if let Some(v) = versions.iter().find(|v| v.kind == kind) {
+                    let served: Vec<String> = versions
                         .iter()
+                        .filter(|x| x.group == v.group && x.kind == v.kind)
                         .map(|v| format!("`{}`", v.api_version()))
                         .collect();
                     d = d.with_help(format!("{kind} is declared as {}", served.join(", ")));
@@ -1167,7 +1169,9 @@ fn call_main<'v>(
                         .and_then(|t| t.gvk.clone())
                         .map(|g| g.api_version())
                         .or_else(|| {
-                            set.and_then(|set| set.versions.iter().find(|v| v.kind == s))
+                            versions
+                                .iter()
+                                .find(|v| v.kind == s)
                                 .map(|v| v.api_version())
                         });
                     d = d.with_help(format!(

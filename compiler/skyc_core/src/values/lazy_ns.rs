@@ -6,6 +6,7 @@
 
 use super::message::MessageCtor;
 use super::SkyError;
+use crate::crds::CrdIndex;
 use allocative::Allocative;
 use skyc_diag::{codes, did_you_mean};
 use skyc_schema::crd::CrdSet;
@@ -18,6 +19,7 @@ use starlark::values::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 /// A path such as `envoy.config.cluster.v3` or `envoy.config.cluster.v3.Cluster`.
@@ -377,7 +379,7 @@ impl fmt::Display for CrdNamespace {
 
 /// The CRD set of a file being typechecked, the paths below `crd` it names, and the type of
 /// `crd` built for them (once per file: the typechecker asks at every mention).
-type TypecheckCrds = Option<(&'static CrdSet, Option<BTreeSet<String>>, Option<Ty>)>;
+type TypecheckCrds = Option<(Arc<CrdIndex>, Option<BTreeSet<String>>, Option<Ty>)>;
 
 thread_local! {
     /// The CRD set of the file being typechecked and the paths below `crd` it names.
@@ -388,33 +390,37 @@ thread_local! {
 /// Runs `f` (the typechecker, on this thread) with `crd` typed from `set`, only for `paths`
 /// when given (see [`ns_paths`]).
 pub(crate) fn with_crds<R>(
-    set: Option<&'static CrdSet>,
+    index: Option<Arc<CrdIndex>>,
     paths: Option<BTreeSet<String>>,
     f: impl FnOnce() -> R,
 ) -> R {
-    CRDS.with(|c| *c.borrow_mut() = set.map(|s| (s, paths, None)));
+    CRDS.with(|c| *c.borrow_mut() = index.map(|i| (i, paths, None)));
     let r = f();
     CRDS.with(|c| *c.borrow_mut() = None);
     r
 }
 
-/// The `crd` namespace of `set`: constructors of the kinds (every version), for the paths
+/// The `crd` namespace of `sets`: constructors of their kinds (every version), for the paths
 /// below `crd` that pass `keep`.
 fn crd_globals(
-    set: &'static CrdSet,
+    sets: &[&'static CrdSet],
     keep: impl Fn(&str) -> bool,
 ) -> (starlark::environment::Globals, FrozenValue) {
-    let types = set.versions.iter().filter_map(|v| {
+    let mut versions: Vec<&'static skyc_schema::crd::CrdVersion> =
+        sets.iter().flat_map(|s| s.versions.iter()).collect();
+    versions.sort_by(|a, b| (&a.group, &a.kind, &a.version).cmp(&(&b.group, &b.kind, &b.version)));
+    let types = versions.into_iter().filter_map(|v| {
         let t = skyc_schema::lookup(v.ty);
         Some((t.path.strip_prefix("crd.")?, v.ty))
     });
     namespace_globals("crd", types, keep)
 }
 
-/// The paths of every constructor and namespace in `set` (for "did you mean").
-pub(crate) fn crd_candidates(set: &CrdSet) -> BTreeSet<String> {
+/// The paths of every constructor and namespace of the project's CRDs (for "did you mean";
+/// builds every file).
+pub(crate) fn crd_candidates(index: &CrdIndex) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for v in &set.versions {
+    for v in index.versions() {
         let mut p = skyc_schema::lookup(v.ty).path.as_str();
         out.insert(p.to_string());
         while let Some((ns, _)) = p.rsplit_once('.') {
@@ -440,11 +446,11 @@ impl<'v> StarlarkValue<'v> for CrdNamespace {
     fn typechecker_ty(&self) -> Option<Ty> {
         let ty = CRDS.with(|c| {
             let mut c = c.borrow_mut();
-            let (set, paths, ty) = c.as_mut()?;
+            let (index, paths, ty) = c.as_mut()?;
             let ty = ty.get_or_insert_with(|| {
                 let (_globals, ns) = match paths {
-                    Some(paths) => crd_globals(set, |rel| named_by(paths, rel)),
-                    None => crd_globals(set, |_| true),
+                    Some(paths) => crd_globals(&index.sets_for(paths), |rel| named_by(paths, rel)),
+                    None => crd_globals(&index.sets(), |_| true),
                 };
                 Ty::of_value(ns.to_value())
             });
@@ -460,11 +466,11 @@ impl<'v> StarlarkValue<'v> for CrdNamespace {
         args: &Arguments<'v, '_>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> starlark::Result<Value<'v>> {
-        let set = eval
+        let index = eval
             .extra
             .and_then(|e| e.downcast_ref::<super::EvalContext>())
-            .and_then(|c| c.crds);
-        let Some(set) = set else {
+            .and_then(|c| c.crds.clone());
+        let Some(index) = index else {
             return Err(SkyError::new(
                 codes::SKY0208,
                 format!(
@@ -475,8 +481,8 @@ impl<'v> StarlarkValue<'v> for CrdNamespace {
             .with_help("list the CRD files in sky.toml: `[crds] paths = [\"crds/\"]`")
             .into());
         };
-        let Some(v) = set.by_path(&self.prefix) else {
-            let cands = crd_candidates(set);
+        let Some(v) = index.by_path(&self.prefix) else {
+            let cands = crd_candidates(&index);
             let help = match did_you_mean(&self.prefix, cands.iter().map(String::as_str)) {
                 Some(p) => format!("did you mean `{p}`?"),
                 None => "`skyc doc crd` lists the project's custom resources".to_string(),

@@ -74,7 +74,7 @@ pub struct EvalContext {
     /// Project settings from `sky.toml` (`mesh.envoy_image`, …).
     pub(crate) settings: std::collections::BTreeMap<String, String>,
     /// The project's custom resources, when the compilation loaded them (`crd.…`).
-    pub(crate) crds: Option<&'static skyc_schema::crd::CrdSet>,
+    pub(crate) crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
 }
 
 /// Runs `f` with the diagnostics it records pointing at `span` (when given) instead of the

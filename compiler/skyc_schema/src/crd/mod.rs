@@ -15,11 +15,11 @@ pub use validate::{validate, Finding, FindingKind};
 use crate::{Field, FieldType, Gvk, MessageType, Schema, SchemaId, TypeId};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::OnceLock;
 
 /// The first id a CRD set gets; K8S and ENVOY come before.
-const FIRST_ID: u8 = 2;
+const FIRST_ID: u16 = 2;
 /// Deeper schemas are free-form below this depth (real CRDs stay far below it).
 const MAX_DEPTH: usize = 64;
 
@@ -581,16 +581,20 @@ fn required_set(node: &Json) -> HashSet<&str> {
         .unwrap_or_default()
 }
 
-static NEXT: AtomicU8 = AtomicU8::new(FIRST_ID);
+static NEXT: AtomicU16 = AtomicU16::new(FIRST_ID);
+/// The most schemas a process can have: as many as a type id's 12 bits of schema.
+const MAX_SETS: usize = 1 << 12;
 #[allow(clippy::declare_interior_mutable_const)]
 const EMPTY: OnceLock<&'static CrdSet> = OnceLock::new();
-static SETS: [OnceLock<&'static CrdSet>; 256] = [EMPTY; 256];
+static SETS: [OnceLock<&'static CrdSet>; MAX_SETS] = [EMPTY; MAX_SETS];
 
-/// An id for a new set, or `None` when a process has registered 254 sets already (an editor
-/// session that edited its CRD files that often).
+/// An id for a new set, or `None` when a process has registered 4,094 sets already (an
+/// editor session that edited its CRD files that often).
 pub fn next_id() -> Option<SchemaId> {
     let n = NEXT
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_add(1))
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            ((n as usize) < MAX_SETS).then_some(n + 1)
+        })
         .ok()?;
     Some(SchemaId(n))
 }

@@ -96,16 +96,7 @@ pub fn doc(symbol: &str, format: Format) -> Result<String, (String, String)> {
     }
     if let Some((parent, field)) = symbol.rsplit_once('.') {
         if let Some(t) = s.by_path(parent) {
-            return match t.field(field) {
-                Some((_, f)) => Ok(field_doc(t, f, format)),
-                None => Err((
-                    format!("{} has no field `{field}`", t.path),
-                    match did_you_mean(field, t.fields.iter().map(|f| f.name.as_str())) {
-                        Some(m) => format!("did you mean `{}.{m}`?", t.path),
-                        None => format!("`skyc doc {}` lists its fields", t.path),
-                    },
-                )),
-            };
+            return field_or_suggestion(t, field, format);
         }
     }
     let prefix = format!("{}.", symbol.trim_end_matches('.'));
@@ -165,16 +156,7 @@ fn crd_doc(
     }
     if let Some((parent, field)) = symbol.rsplit_once('.') {
         if let Some(t) = index.type_by_path(parent) {
-            return match t.field(field) {
-                Some((_, f)) => Ok(field_doc(t, f, format)),
-                None => Err((
-                    format!("{} has no field `{field}`", t.path),
-                    match did_you_mean(field, t.fields.iter().map(|f| f.name.as_str())) {
-                        Some(m) => format!("did you mean `{}.{m}`?", t.path),
-                        None => format!("`skyc doc {}` lists its fields", t.path),
-                    },
-                )),
-            };
+            return field_or_suggestion(t, field, format);
         }
     }
     // A namespace: the kinds under it (their nested types have no constructors).
@@ -322,6 +304,24 @@ Versions: {}.
         }
     }
     out
+}
+
+/// The documentation of field `field` of `t`, or the closest field's name.
+fn field_or_suggestion(
+    t: &skyc_schema::MessageType,
+    field: &str,
+    format: Format,
+) -> Result<String, (String, String)> {
+    match t.field(field) {
+        Some((_, f)) => Ok(field_doc(t, f, format)),
+        None => Err((
+            format!("{} has no field `{field}`", t.path),
+            match did_you_mean(field, t.fields.iter().map(|f| f.name.as_str())) {
+                Some(m) => format!("did you mean `{}.{m}`?", t.path),
+                None => format!("`skyc doc {}` lists its fields", t.path),
+            },
+        )),
+    }
 }
 
 fn is_envoy(root: &str) -> bool {

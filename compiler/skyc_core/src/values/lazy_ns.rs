@@ -2,7 +2,7 @@
 //! (which starlark's compiler also does ahead of time, when it compiles a function body) just
 //! extends the path; calling the value decodes the Envoy schema and runs the constructor of
 //! that path. A file that never calls an Envoy constructor never pays for the schema (1,600
-//! message types).
+//! message types). `crd`, the project's custom resources, works the same way (see [`Root`]).
 
 use super::message::MessageCtor;
 use super::SkyError;
@@ -22,10 +22,24 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::OnceLock;
 
-/// A path such as `envoy.config.cluster.v3` or `envoy.config.cluster.v3.Cluster`.
+/// A path such as `envoy.config.cluster.v3` or `envoy.config.cluster.v3.Cluster`, or one
+/// under `crd`.
 #[derive(Debug, Clone, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
 pub struct LazyNamespace {
     pub(crate) prefix: String,
+    pub(crate) root: Root,
+}
+
+/// Which constructors a [`LazyNamespace`] leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Allocative)]
+pub enum Root {
+    /// Envoy's protobuf messages (`envoy.…`), from its descriptors, decoded on first call.
+    Envoy,
+    /// The project's custom resources, `crd.<group>.<version>.<Kind>` (the group with `_` for
+    /// `.` and `-`: `crd.monitoring_coreos_com.v1.ServiceMonitor`), resolved against the
+    /// CRDs of the running compilation ([`super::EvalContext::crds`]); the typechecker sees
+    /// the constructors the file names, typed from the CRDs being compiled ([`with_crds`]).
+    Crd,
 }
 
 starlark_simple_value!(LazyNamespace);
@@ -58,6 +72,7 @@ impl<'v> StarlarkValue<'v> for LazyNamespace {
     fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
         Some(heap.alloc(LazyNamespace {
             prefix: format!("{}.{attribute}", self.prefix),
+            root: self.root,
         }))
     }
 
@@ -66,12 +81,18 @@ impl<'v> StarlarkValue<'v> for LazyNamespace {
     }
 
     fn dir_attr(&self) -> Vec<String> {
-        self.children()
+        match self.root {
+            Root::Envoy => self.children(),
+            Root::Crd => Vec::new(),
+        }
     }
 
     fn typechecker_ty(&self) -> Option<Ty> {
-        // Resolved when called; the constructors check their fields then.
-        Some(Ty::any())
+        match self.root {
+            // Resolved when called; the constructors check their fields then.
+            Root::Envoy => Some(Ty::any()),
+            Root::Crd => Some(crd_ty()),
+        }
     }
 
     fn invoke(
@@ -80,6 +101,9 @@ impl<'v> StarlarkValue<'v> for LazyNamespace {
         args: &Arguments<'v, '_>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> starlark::Result<Value<'v>> {
+        if self.root == Root::Crd {
+            return invoke_crd(&self.prefix, me, args, eval);
+        }
         let schema = &skyc_schema::envoy::envoy().schema;
         match schema.by_path(&self.prefix) {
             Some(t) => MessageCtor::new(t.id).invoke(me, args, eval),
@@ -359,24 +383,6 @@ pub(crate) fn count_word(text: &str, word: &str) -> usize {
         .count()
 }
 
-/// `crd`: the constructors of the project's custom resources, `crd.<group>.<version>.<Kind>`
-/// (the group with `_` for `.` and `-`: `crd.monitoring_coreos_com.v1.ServiceMonitor`).
-/// Attribute access extends the path; calling resolves it against the CRDs of the running
-/// compilation ([`super::EvalContext::crds`]). The typechecker sees the constructors the file
-/// names, typed from the CRD set being compiled ([`with_crds`]).
-#[derive(Debug, Clone, ProvidesStaticType, NoSerialize, StarlarkPagablePanic, Allocative)]
-pub struct CrdNamespace {
-    pub(crate) prefix: String,
-}
-
-starlark_simple_value!(CrdNamespace);
-
-impl fmt::Display for CrdNamespace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.prefix)
-    }
-}
-
 /// The CRD set of a file being typechecked, the paths below `crd` it names, and the type of
 /// `crd` built for them (once per file: the typechecker asks at every mention).
 type TypecheckCrds = Option<(Arc<CrdIndex>, Option<BTreeSet<String>>, Option<Ty>)>;
@@ -431,72 +437,58 @@ pub(crate) fn crd_candidates(index: &CrdIndex) -> BTreeSet<String> {
     out
 }
 
-#[starlark_value(type = "namespace")]
-impl<'v> StarlarkValue<'v> for CrdNamespace {
-    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
-        Some(heap.alloc(CrdNamespace {
-            prefix: format!("{}.{attribute}", self.prefix),
-        }))
-    }
-
-    fn has_attr(&self, _attribute: &str, _heap: Heap<'v>) -> bool {
-        true
-    }
-
-    fn typechecker_ty(&self) -> Option<Ty> {
-        let ty = CRDS.with(|c| {
-            let mut c = c.borrow_mut();
-            let (index, paths, ty) = c.as_mut()?;
-            let ty = ty.get_or_insert_with(|| {
-                let (_globals, ns) = match paths {
-                    Some(paths) => crd_globals(&index.sets_for(paths), |rel| named_by(paths, rel)),
-                    None => crd_globals(&index.sets(), |_| true),
-                };
-                Ty::of_value(ns.to_value())
-            });
-            Some(ty.clone())
-        });
-        // Without CRDs the loader has reported the missing declaration already.
-        Some(ty.unwrap_or_else(Ty::any))
-    }
-
-    fn invoke(
-        &self,
-        me: Value<'v>,
-        args: &Arguments<'v, '_>,
-        eval: &mut Evaluator<'v, '_, '_>,
-    ) -> starlark::Result<Value<'v>> {
-        let index = eval
-            .extra
-            .and_then(|e| e.downcast_ref::<super::EvalContext>())
-            .and_then(|c| c.crds.clone());
-        let Some(index) = index else {
-            return Err(SkyError::new(
-                codes::SKY0208,
-                format!(
-                    "there is no custom resource `{}`: the project declares no CRDs",
-                    self.prefix
-                ),
-            )
-            .with_help("list the CRD files in sky.toml: `[crds] paths = [\"crds/\"]`")
-            .into());
-        };
-        let Some(v) = index.by_path(&self.prefix) else {
-            let cands = crd_candidates(&index);
-            let help = match did_you_mean(&self.prefix, cands.iter().map(String::as_str)) {
-                Some(p) => format!("did you mean `{p}`?"),
-                None => "`skyc doc crd` lists the project's custom resources".to_string(),
+/// The type of `crd` for the typechecker: the constructors the file being checked names, from
+/// the CRDs being compiled (built once per file); anything when the project declares none
+/// (calling then says so).
+fn crd_ty() -> Ty {
+    let ty = CRDS.with(|c| {
+        let mut c = c.borrow_mut();
+        let (index, paths, ty) = c.as_mut()?;
+        let ty = ty.get_or_insert_with(|| {
+            let (_globals, ns) = match paths {
+                Some(paths) => crd_globals(&index.sets_for(paths), |rel| named_by(paths, rel)),
+                None => crd_globals(&index.sets(), |_| true),
             };
-            return Err(SkyError::new(
-                codes::SKY0208,
-                format!("there is no custom resource `{}`", self.prefix),
-            )
-            .with_help(help)
-            .into());
+            Ty::of_value(ns.to_value())
+        });
+        Some(ty.clone())
+    });
+    ty.unwrap_or_else(Ty::any)
+}
+
+/// Calls the constructor of the custom resource at `path`.
+fn invoke_crd<'v>(
+    path: &str,
+    me: Value<'v>,
+    args: &Arguments<'v, '_>,
+    eval: &mut Evaluator<'v, '_, '_>,
+) -> starlark::Result<Value<'v>> {
+    let index = eval
+        .extra
+        .and_then(|e| e.downcast_ref::<super::EvalContext>())
+        .and_then(|c| c.crds.clone());
+    let Some(index) = index else {
+        return Err(SkyError::new(
+            codes::SKY0208,
+            format!("there is no custom resource `{path}`: the project declares no CRDs"),
+        )
+        .with_help("list the CRD files in sky.toml: `[crds] paths = [\"crds/\"]`")
+        .into());
+    };
+    let Some(v) = index.by_path(path) else {
+        let cands = crd_candidates(&index);
+        let help = match did_you_mean(path, cands.iter().map(String::as_str)) {
+            Some(p) => format!("did you mean `{p}`?"),
+            None => "`skyc doc crd` lists the project's custom resources".to_string(),
         };
-        let _ = me;
-        MessageCtor::new(v.ty).invoke(me, args, eval)
-    }
+        return Err(SkyError::new(
+            codes::SKY0208,
+            format!("there is no custom resource `{path}`"),
+        )
+        .with_help(help)
+        .into());
+    };
+    MessageCtor::new(v.ty).invoke(me, args, eval)
 }
 
 #[cfg(test)]

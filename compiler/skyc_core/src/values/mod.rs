@@ -339,12 +339,14 @@ pub fn globals() -> Globals {
                 "envoy",
                 lazy_ns::LazyNamespace {
                     prefix: "envoy".into(),
+                    root: lazy_ns::Root::Envoy,
                 },
             );
             b.set(
                 "crd",
-                lazy_ns::CrdNamespace {
+                lazy_ns::LazyNamespace {
                     prefix: "crd".into(),
+                    root: lazy_ns::Root::Crd,
                 },
             );
             b.build()

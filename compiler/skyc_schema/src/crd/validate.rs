@@ -116,6 +116,11 @@ fn fits(t: &str, v: &Json) -> bool {
 }
 
 impl Validator {
+    /// A [`FindingKind::Constraint`] finding.
+    fn constraint(&mut self, path: &str, message: String, help: impl Into<String>) {
+        self.push(FindingKind::Constraint, path, message, help);
+    }
+
     fn push(&mut self, kind: FindingKind, path: &str, message: String, help: impl Into<String>) {
         self.out.push(Finding {
             kind,
@@ -210,8 +215,7 @@ impl Validator {
         let len = text.chars().count() as u64;
         if let Some(min) = s.get("minLength").and_then(Json::as_u64) {
             if len < min {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!("`{path}` must be at least {min} characters long, got {len}"),
                     format!("the schema sets minLength: {min}"),
@@ -220,8 +224,7 @@ impl Validator {
         }
         if let Some(max) = s.get("maxLength").and_then(Json::as_u64) {
             if len > max {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!("`{path}` must be at most {max} characters long, got {len}"),
                     format!("the schema sets maxLength: {max}"),
@@ -231,8 +234,7 @@ impl Validator {
         if let Some(pattern) = s.get("pattern").and_then(Json::as_str) {
             if let Some(re) = regex(pattern) {
                 if !re.is_match(text) {
-                    self.push(
-                        FindingKind::Constraint,
+                    self.constraint(
                         path,
                         format!(
                             "`{path}` does not match the pattern `{pattern}`: {}",
@@ -245,8 +247,7 @@ impl Validator {
         }
         if let Some(format) = s.get("format").and_then(Json::as_str) {
             if let Some(why) = format_problem(format, text) {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!("`{path}` is not a valid {format}: {why}"),
                     format_help(format),
@@ -266,8 +267,7 @@ impl Validator {
                 (x < min, "at least")
             };
             if bad {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!("`{path}` must be {word} {}, got {shown}", num(min)),
                     format!("use a value {word} {}", num(min)),
@@ -281,8 +281,7 @@ impl Validator {
                 (x > max, "at most")
             };
             if bad {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!("`{path}` must be {word} {}, got {shown}", num(max)),
                     format!("use a value {word} {}", num(max)),
@@ -291,8 +290,7 @@ impl Validator {
         }
         if let Some(m) = s.get("multipleOf").and_then(Json::as_f64) {
             if m > 0.0 && ((x / m) - (x / m).round()).abs() > 1e-9 {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!("`{path}` must be a multiple of {}, got {shown}", num(m)),
                     format!("use a multiple of {}", num(m)),
@@ -306,8 +304,7 @@ impl Validator {
         };
         if let Some((lo, hi, name)) = range {
             if x < lo || x > hi {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!("`{path}` is {name}; {shown} is out of range"),
                     format!("use a value between {} and {}", num(lo), num(hi)),
@@ -320,8 +317,7 @@ impl Validator {
         let n = items.len() as u64;
         if let Some(min) = s.get("minItems").and_then(Json::as_u64) {
             if n < min {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!(
                         "`{path}` must have at least {min} item{}, got {n}",
@@ -333,8 +329,7 @@ impl Validator {
         }
         if let Some(max) = s.get("maxItems").and_then(Json::as_u64) {
             if n > max {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!(
                         "`{path}` must have at most {max} item{}, got {n}",
@@ -348,8 +343,7 @@ impl Validator {
         if flag(s, "uniqueItems") || list_type == Some("set") {
             for (i, x) in items.iter().enumerate() {
                 if let Some(j) = items[..i].iter().position(|y| y == x) {
-                    self.push(
-                        FindingKind::Constraint,
+                    self.constraint(
                         &format!("{path}[{i}]"),
                         format!("`{path}[{i}]` repeats `{path}[{j}]`: the items of `{path}` must be unique"),
                         "remove the duplicate",
@@ -379,8 +373,7 @@ impl Validator {
                             })
                             .collect::<Vec<_>>()
                             .join(", ");
-                        self.push(
-                            FindingKind::Constraint,
+                        self.constraint(
                             &format!("{path}[{i}]"),
                             format!("`{path}[{i}]` has the same key ({shown}) as `{path}[{j}]`"),
                             format!(
@@ -435,8 +428,7 @@ impl Validator {
             for k in ["apiVersion", "kind"] {
                 if obj.get(k).and_then(Json::as_str).is_none_or(str::is_empty) {
                     let p = join(path, k);
-                    self.push(
-                        FindingKind::Constraint,
+                    self.constraint(
                         &p,
                         format!("`{path}` is an embedded object and needs `{k}`"),
                         "an embedded resource has its own apiVersion and kind, e.g. \"v1\" and \"ConfigMap\"",
@@ -447,8 +439,7 @@ impl Validator {
         let count = obj.len() as u64;
         if let Some(min) = s.get("minProperties").and_then(Json::as_u64) {
             if count < min {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!(
                         "`{path}` must have at least {min} entr{}, got {count}",
@@ -460,8 +451,7 @@ impl Validator {
         }
         if let Some(max) = s.get("maxProperties").and_then(Json::as_u64) {
             if count > max {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!(
                         "`{path}` must have at most {max} entr{}, got {count}",
@@ -541,8 +531,7 @@ impl Validator {
                 .map(|b| self.branch(b, v, path, depth + 1))
                 .collect();
             if !results.is_empty() && results.iter().all(|r| !r.is_empty()) {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!(
                         "`{}` matches none of the {} alternatives its schema allows (anyOf)",
@@ -562,8 +551,7 @@ impl Validator {
                 .filter(|&i| results[i].is_empty())
                 .collect();
             if passing.is_empty() && !results.is_empty() {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!(
                         "`{}` matches none of the {} alternatives its schema allows (oneOf)",
@@ -573,8 +561,7 @@ impl Validator {
                     alternatives(one, &results),
                 );
             } else if passing.len() > 1 {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!(
                         "`{}` matches {} of the alternatives its schema allows, but may match only one (oneOf)",
@@ -594,8 +581,7 @@ impl Validator {
         }
         if let Some(not) = s.get("not") {
             if self.branch(not, v, path, depth + 1).is_empty() {
-                self.push(
-                    FindingKind::Constraint,
+                self.constraint(
                     path,
                     format!(
                         "`{}` matches what its schema forbids (not: {})",

@@ -303,6 +303,7 @@ pub fn import(data: &[u8]) -> Summary {
         image: (flags & 1 == 0).then(|| "registry.internal/jobs:1".to_string()),
         no_stdlib: flags & 2 != 0,
         keep_server_fields: flags & 4 != 0,
+        crds: None,
     };
     let input = Input {
         name: "input.yaml",

@@ -89,6 +89,7 @@ fn corpus_round_trips() {
                 no_stdlib: false,
                 // The contract is exact: every field of the YAML comes back.
                 keep_server_fields: true,
+                crds: None,
             },
         );
         let errors: Vec<_> = result.diagnostics.iter().filter(|d| d.is_error()).collect();
@@ -142,6 +143,7 @@ fn import_render_import_renders_the_same() {
             image: Some("registry.internal/jobs:2026.11.1".into()),
             no_stdlib: false,
             keep_server_fields: false,
+            crds: None,
         };
         let first = import(
             &[Input {

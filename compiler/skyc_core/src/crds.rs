@@ -120,6 +120,14 @@ pub struct CrdIndex {
     problems: Mutex<Vec<Diagnostic>>,
 }
 
+impl std::fmt::Debug for CrdIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.files.iter().map(|x| &x.name))
+            .finish()
+    }
+}
+
 struct IndexedFile {
     name: String,
     text: Arc<str>,
@@ -281,6 +289,11 @@ impl CrdIndex {
             .collect();
         v.sort_by(|a, b| (&a.group, &a.kind, &a.version).cmp(&(&b.group, &b.kind, &b.version)));
         v
+    }
+
+    /// Every CRD file: display name and text.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &Arc<str>)> {
+        self.files.iter().map(|f| (f.name.as_str(), &f.text))
     }
 
     /// The display names of the files parsed and built so far.

@@ -10,6 +10,32 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The CRDs of the project the imported file will belong to: the one around `-o FILE`, or
+/// around the working directory.
+fn project_crds(
+    output: Option<&std::path::Path>,
+) -> (Option<Arc<skyc_core::CrdIndex>>, Vec<Diagnostic>) {
+    let Ok(cwd) = std::env::current_dir() else {
+        return (None, Vec::new());
+    };
+    let anchor = match output {
+        Some(o) => cwd.join(o),
+        None => cwd.join("imported.sky"),
+    };
+    let root = skyc_core::DiskWorld::find_root(&anchor);
+    let Ok(text) = std::fs::read_to_string(root.join("sky.toml")) else {
+        return (None, Vec::new());
+    };
+    let config = match skyc_core::Config::parse("sky.toml", &text) {
+        Ok(c) => c,
+        Err(d) => return (None, vec![d]),
+    };
+    match skyc_core::DiskWorld::new(&root, Some(&cwd)) {
+        Ok(world) => skyc_core::load_crds(&world, &config),
+        Err(_) => (None, Vec::new()),
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// YAML files: Kubernetes objects (multi-document, `List`s) or cron entries
@@ -67,13 +93,26 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         .iter()
         .map(|(name, text)| Input { name, text })
         .collect();
+    let (crds, mut crd_problems) = project_crds(args.output.as_deref());
     let opts = ImportOptions {
         image: args.image.clone(),
         no_stdlib: args.no_stdlib,
         keep_server_fields: args.keep_server_fields,
+        crds: crds.clone(),
     };
-    let result = import(&inputs, &opts);
-    let sources: BTreeMap<String, Arc<str>> = texts.into_iter().collect();
+    let mut result = import(&inputs, &opts);
+    let mut sources: BTreeMap<String, Arc<str>> = texts.into_iter().collect();
+    if let Some(index) = &crds {
+        // Problems of the CRD files that the import parsed (for the kinds it met).
+        crd_problems.extend(index.take_problems());
+        for (name, text) in index.files() {
+            sources.insert(name.to_string(), text.clone());
+        }
+    }
+    if crd_problems.iter().any(Diagnostic::is_error) {
+        result.source.clear();
+    }
+    result.diagnostics.extend(crd_problems);
     print_diagnostics(&result.diagnostics, &sources, quiet);
     if result.diagnostics.iter().any(Diagnostic::is_error) {
         return Exit::Findings;

@@ -39,6 +39,8 @@ pub struct ImportOptions {
     /// Keep the fields the API server sets (`status`, `metadata.uid`, …), as in the output of
     /// `kubectl get -o yaml`; by default they are dropped, with a warning (SKY0711).
     pub keep_server_fields: bool,
+    /// The project's CRDs: custom resources of these kinds become `crd.…` constructor calls.
+    pub crds: Option<std::sync::Arc<crate::CrdIndex>>,
 }
 
 /// The result: the `.sky` source (empty when there are errors) and the diagnostics.
@@ -178,13 +180,14 @@ pub fn import(inputs: &[Input], opts: &ImportOptions) -> Imported {
         .flat_map(|(_, items, _, _)| items.iter())
         .filter(|i| matches!(i, Item::Object(_)))
         .count();
-    let count = match verify_round_trip(&source, &expected, uses_cron_yaml) {
-        Ok(n) => n,
-        Err(d) => {
-            diags.push(d);
-            0
-        }
-    };
+    let count =
+        match verify_round_trip_with(&source, &expected, uses_cron_yaml, opts.crds.as_deref()) {
+            Ok(n) => n,
+            Err(d) => {
+                diags.push(d);
+                0
+            }
+        };
     Imported {
         source: if diags.iter().any(Diagnostic::is_error) {
             String::new()
@@ -315,7 +318,15 @@ fn object(
         &stripped
     };
     let schema = &k8s().schema;
-    let Some(ty) = schema.by_kind(api_version, kind) else {
+    let builtin = schema.by_kind(api_version, kind);
+    let custom = match builtin {
+        None => opts
+            .crds
+            .as_ref()
+            .and_then(|index| index.by_kind(api_version, kind)),
+        Some(_) => None,
+    };
+    let Some(ty) = builtin.or_else(|| custom.map(|v| skyc_schema::lookup(v.ty))) else {
         let at = get(root, "kind").unwrap_or(root);
         let kinds: Vec<String> = schema
             .kinds()
@@ -324,9 +335,10 @@ fn object(
             .filter(|g| g.kind == kind)
             .map(|g| g.api_version())
             .collect();
-        let help = if kinds.is_empty() {
-            "skyc imports the built-in kinds of Kubernetes; custom resources need their CRD"
-                .to_string()
+        let help = if kinds.is_empty() && opts.crds.is_some() {
+            "the project's CRDs (`[crds] paths` in sky.toml) do not declare it either".to_string()
+        } else if kinds.is_empty() {
+            "skyc imports the built-in kinds of Kubernetes, and custom resources whose CRD the project declares (`[crds] paths` in sky.toml)".to_string()
         } else {
             format!("`{kind}` is served as apiVersion {}", kinds.join(", "))
         };
@@ -348,6 +360,10 @@ fn object(
     let mut node = root.clone();
     quantities_as_text(&mut node, &FieldType::Message(ty.id));
     let json = to_json(&node);
+    if let Some(v) = custom {
+        custom_resource(input, root, node, v, json, items, diags);
+        return;
+    }
     match k8s().lower(ty.id, json) {
         Some(Ok(json)) => items.push(Item::Object(Obj {
             ty,
@@ -370,6 +386,109 @@ fn object(
             .with_span(node_span(input, root))
             .with_help("import only top-level kinds"),
         ),
+    }
+}
+
+/// A custom resource, checked against its CRD version's schema (the problems at their YAML
+/// lines, with the codes `skyc render` gives them) and in the form `skyc render` writes it.
+fn custom_resource(
+    input: &Input,
+    root: &Node,
+    node: Node,
+    v: &'static skyc_schema::crd::CrdVersion,
+    mut json: Json,
+    items: &mut Vec<Item>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    use skyc_schema::crd::FindingKind;
+    let ty = skyc_schema::lookup(v.ty);
+    let before = diags.len();
+    for f in skyc_schema::crd::validate(&v.schema, &json) {
+        let code = match f.kind {
+            FindingKind::WrongType => codes::SKY0705,
+            FindingKind::UnknownField => codes::SKY0704,
+            FindingKind::Enum => codes::SKY0205,
+            FindingKind::Required => codes::SKY0206,
+            FindingKind::Constraint => codes::SKY0414,
+        };
+        let message = match f.kind {
+            FindingKind::Required => {
+                format!("{} is missing required field `{}`", ty.display, f.path)
+            }
+            _ => f.message,
+        };
+        // A missing field is reported at the object that lacks it.
+        let at = node_at(root, &f.path);
+        diags.push(
+            Diagnostic::new(code, format!("{}: {message}", ty.display))
+                .with_span(node_span(input, at))
+                .with_field_path(&f.path)
+                .with_help(f.help),
+        );
+    }
+    if !v.served {
+        diags.push(
+            Diagnostic::new(
+                codes::SKY0416,
+                format!(
+                    "{} is not served: its CRD declares `served: false`",
+                    ty.display
+                ),
+            )
+            .with_span(node_span(input, get(root, "apiVersion").unwrap_or(root)))
+            .with_help("import objects of a served version"),
+        );
+    }
+    if diags.len() > before {
+        return;
+    }
+    if let Some(meta) = json.get_mut("metadata") {
+        match skyc_schema::k8s::lower_object_meta(std::mem::take(meta)) {
+            Ok(m) => *meta = m,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::new(
+                        codes::SKY0705,
+                        format!(
+                            "the metadata of {} is not a valid ObjectMeta: {e}",
+                            ty.display
+                        ),
+                    )
+                    .with_span(node_span(input, get(root, "metadata").unwrap_or(root)))
+                    .with_help("fix the value the message names"),
+                );
+                return;
+            }
+        }
+    }
+    let json = crate::lower::conventional_order(schema_order(&FieldType::Message(ty.id), json));
+    items.push(Item::Object(Obj { ty, node, json }));
+}
+
+/// `json` with the fields of every message in it in schema order, as rendering writes a
+/// message (free-form values and maps keep their order).
+fn schema_order(ty: &FieldType, json: Json) -> Json {
+    match (ty, json) {
+        (FieldType::Message(id), Json::Object(mut obj)) => {
+            let t = skyc_schema::lookup(*id);
+            let mut out = Map::new();
+            for f in &t.fields {
+                if let Some(v) = obj.shift_remove(&f.name) {
+                    out.insert(f.name.clone(), schema_order(&f.ty, v));
+                }
+            }
+            out.extend(obj);
+            Json::Object(out)
+        }
+        (FieldType::List(item), Json::Array(a)) => {
+            Json::Array(a.into_iter().map(|x| schema_order(item, x)).collect())
+        }
+        (FieldType::Map(item), Json::Object(o)) => Json::Object(
+            o.into_iter()
+                .map(|(k, x)| (k, schema_order(item, x)))
+                .collect(),
+        ),
+        (_, json) => json,
     }
 }
 
@@ -1034,7 +1153,10 @@ fn constructor(out: &mut String, o: &Obj, comments: &mut Comments) {
     let Value::Map(entries) = &o.node.value else {
         unreachable!("objects are mappings")
     };
-    for e in entries {
+    // A field named like a keyword (a custom resource's `from`) cannot be a keyword argument:
+    // those are passed as `**{...}`, last.
+    let named = |e: &&yaml::Entry| is_identifier(&e.key);
+    for e in entries.iter().filter(named) {
         if e.key == "apiVersion" || e.key == "kind" || e.value.value == Value::Null {
             continue;
         }
@@ -1045,9 +1167,43 @@ fn constructor(out: &mut String, o: &Obj, comments: &mut Comments) {
         out.push(',');
         printer::finish_line(out, &e.value, comments);
     }
+    let quoted: Vec<&yaml::Entry> = entries
+        .iter()
+        .filter(|e| !named(e) && e.value.value != Value::Null)
+        .collect();
+    if !quoted.is_empty() {
+        out.push_str("            **{\n");
+        for e in quoted {
+            let before = comments.take_before(e.key_pos.line, false);
+            printer::write_comments(out, &before, 16);
+            let key = printer::string(&e.key);
+            let _ = write!(out, "                {key}: ");
+            printer::value(out, &e.value, 16, key.len() + 2, comments);
+            out.push(',');
+            printer::finish_line(out, &e.value, comments);
+        }
+        out.push_str("            }\n");
+    }
     let rest = comments.take_before(o.node.end.line, false);
     printer::write_comments(out, &rest, 12);
     out.push_str("        ),\n");
+}
+
+/// Whether `name` can be a keyword argument: an identifier that is not a Starlark keyword
+/// (or a word the dialect reserves).
+fn is_identifier(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+        "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
+        "lambda", "load", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+        "with", "yield",
+    ];
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name)
 }
 
 fn cron_call(out: &mut String, n: &Node, comments: &mut Comments) {
@@ -1076,8 +1232,32 @@ pub fn verify_round_trip(
     expected: &[Json],
     has_cron: bool,
 ) -> Result<usize, Diagnostic> {
-    let world = MemoryWorld::new([("imported.sky", source)]);
-    let out = crate::compile(&world, "imported.sky", &Options::default());
+    verify_round_trip_with(source, expected, has_cron, None)
+}
+
+/// [`verify_round_trip`] in a project with the CRD files of `crds`.
+pub fn verify_round_trip_with(
+    source: &str,
+    expected: &[Json],
+    has_cron: bool,
+    crds: Option<&crate::CrdIndex>,
+) -> Result<usize, Diagnostic> {
+    let mut world = MemoryWorld::new([("imported.sky", source)]);
+    let mut opts = Options::default();
+    if let Some(index) = crds {
+        for (i, (name, text)) in index.files().enumerate() {
+            let base = name.rsplit('/').next().unwrap_or(name);
+            world.files.insert(format!("crds/{i}_{base}"), text.clone());
+        }
+        let toml = "[crds]\npaths = [\"crds\"]\n";
+        world
+            .files
+            .insert("sky.toml".into(), std::sync::Arc::from(toml));
+        if let Ok(config) = crate::Config::parse("sky.toml", toml) {
+            opts.config = config;
+        }
+    }
+    let out = crate::compile(&world, "imported.sky", &opts);
     let bug = "this is a bug in `skyc import`; please report it with the YAML (`--no-stdlib` may avoid it)";
     if out.has_errors() {
         let first = out

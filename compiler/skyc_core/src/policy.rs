@@ -80,6 +80,7 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
                 crate::eval::ExtraArg::Ctx,
                 true,
                 opts,
+                evaluated.crds.clone(),
             );
             out.prints.extend(call.prints);
             // Problems a policy's own typed constructors found (a bad field in a message it

@@ -77,7 +77,16 @@ pub fn run_tests(world: &dyn World, file: &str, opts: &Options) -> TestFile {
             } else {
                 ExtraArg::None
             };
-            let call = call_function(&module, &display, &name, &[], extra, false, opts);
+            let call = call_function(
+                &module,
+                &display,
+                &name,
+                &[],
+                extra,
+                false,
+                opts,
+                evaluated.crds.clone(),
+            );
             let duration = start.elapsed();
             let mut errors: Vec<Diagnostic> = call
                 .result

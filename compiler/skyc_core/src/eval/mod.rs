@@ -96,6 +96,9 @@ pub struct PendingObject {
 
 pub(crate) struct Evaluated {
     pub outcome: Outcome,
+    /// The project's CRDs, if the compilation read them (functions called later, such as
+    /// tests and policies, construct custom resources with them).
+    pub crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
     pub pending: Vec<PendingObject>,
     /// The project files the entry loads, with their frozen modules, in dependency order
     /// (skycfg's test protocol runs their `test_*` functions too).
@@ -471,6 +474,7 @@ fn evaluate_on_this_thread(
         return (
             Evaluated {
                 outcome,
+                crds: crds.peek(),
                 pending: vec![],
                 loaded: vec![],
             },
@@ -542,6 +546,7 @@ fn evaluate_on_this_thread(
         return (
             Evaluated {
                 outcome,
+                crds: crds.peek(),
                 pending: vec![],
                 loaded: vec![],
             },
@@ -640,6 +645,7 @@ fn evaluate_on_this_thread(
     (
         Evaluated {
             outcome,
+            crds: crds.peek(),
             pending,
             loaded,
         },
@@ -1444,6 +1450,7 @@ pub(crate) enum ExtraArg {
 /// (each becomes plain Starlark data) and then the `extra` argument. With `want_result`, the
 /// returned value is converted to JSON (a value that is not data is SKY0651); otherwise it is
 /// dropped.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn call_function(
     module: &FrozenModule,
     file: &str,
@@ -1452,9 +1459,10 @@ pub(crate) fn call_function(
     extra: ExtraArg,
     want_result: bool,
     opts: &Options,
+    crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
 ) -> FunctionCall {
     on_big_stack(|| {
-        call_function_on_this_thread(module, file, name, args, extra, want_result, opts)
+        call_function_on_this_thread(module, file, name, args, extra, want_result, opts, crds)
     })
 }
 
@@ -1467,12 +1475,14 @@ fn call_function_on_this_thread(
     extra: ExtraArg,
     want_result: bool,
     opts: &Options,
+    crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
 ) -> FunctionCall {
     let limits = Limits::resolve(opts);
     crate::memory::set_limit(limits.max_heap);
     let ctx = EvalContext {
         max_alloc: limits.max_heap,
         settings: opts.config.settings(),
+        crds,
         ..EvalContext::default()
     };
     let f = match module.get(name) {

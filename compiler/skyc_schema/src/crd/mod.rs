@@ -3,10 +3,11 @@
 //! ([`validate`]).
 //!
 //! The loader reads and parses the CRD files (this crate does no I/O) and hands the documents
-//! to [`CrdSet::build`]. A set is registered once ([`register`]) under a [`SchemaId`] of its
-//! own, so its types are found by id like the built-in ones ([`crate::lookup`]). Types are
-//! built for every served and unserved version; a version without a schema of its own uses the
-//! CRD's top-level `spec.validation` (apiextensions v1beta1).
+//! of one file to [`CrdSet::build`]. A set is registered once ([`register`]) under a
+//! [`SchemaId`] of its own, so its types are found by id like the built-in ones
+//! ([`crate::lookup`]). Types are built for every served and unserved version; a version
+//! without a schema of its own uses the CRD's top-level `spec.validation` (apiextensions
+//! v1beta1).
 
 mod validate;
 

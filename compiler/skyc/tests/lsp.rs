@@ -282,3 +282,83 @@ fn formatting_a_document() {
     assert!(message.starts_with("SKY0201: main.sky:"), "{message}");
     s.shutdown();
 }
+
+const GADGETS: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+spec:
+  group: example.com
+  names: {kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              color:
+                description: The gadget's colour.
+                type: string
+";
+
+const GADGET_MAIN: &str = r#"def main(ctx):
+    return [crd.example_com.v1.Gadget(metadata = {"name": "g"}, spec = {"colour": "red"})]
+"#;
+
+/// A project with a CRD: diagnostics, hover and completion know its custom resources.
+#[test]
+fn custom_resources_in_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("sky.toml"), "[crds]\npaths = [\"crds\"]\n").unwrap();
+    std::fs::create_dir(root.join("crds")).unwrap();
+    std::fs::write(root.join("crds/gadgets.yaml"), GADGETS).unwrap();
+    let main = root.join("main.sky");
+    std::fs::write(&main, GADGET_MAIN).unwrap();
+    let main_uri = uri(&main);
+
+    let mut s = Server::start(env!("CARGO_BIN_EXE_skyc"), &[]);
+    s.initialize(&root);
+    s.open(&main_uri, GADGET_MAIN);
+
+    let diags = s.diagnostics(&main_uri);
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "SKY0203")
+        .unwrap_or_else(|| panic!("no SKY0203 in {diags:#?}"));
+    assert!(d["message"].as_str().unwrap().contains("colour"), "{d}");
+
+    let r = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": main_uri}, "position": at(GADGET_MAIN, "crd.", 4)}),
+    );
+    assert_eq!(labels(&r), ["example_com"], "{r}");
+    let r = s.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": main_uri}, "position": at(GADGET_MAIN, "\"colour\"", 0)}),
+    );
+    assert!(labels(&r).iter().any(|l| l == "color"), "{r}");
+
+    let fixed = GADGET_MAIN.replace("colour", "color");
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main_uri, "version": 2}, "contentChanges": [{"text": fixed}]}),
+    );
+    let diags = s.diagnostics(&main_uri);
+    assert!(
+        !diags.iter().any(|d| d["severity"] == 1),
+        "errors after the fix: {diags:#?}"
+    );
+    let r = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main_uri}, "position": at(&fixed, "\"color\"", 2)}),
+    );
+    assert!(
+        r["result"]["contents"].to_string().contains("colour"),
+        "{r}"
+    );
+    s.shutdown();
+}

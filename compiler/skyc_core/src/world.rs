@@ -73,11 +73,9 @@ pub trait World: Sync {
         Vec::new()
     }
     /// The files under a project directory, recursively, whose names end in one of
-    /// `extensions` (root-relative paths, sorted); empty when it does not exist.
-    fn list_files(&self, dir: &str, extensions: &[&str]) -> Vec<String> {
-        let _ = (dir, extensions);
-        Vec::new()
-    }
+    /// `extensions` (root-relative paths, sorted); empty when it does not exist. (No default:
+    /// a world that cannot list would silently hide a project's CRD directories.)
+    fn list_files(&self, dir: &str, extensions: &[&str]) -> Vec<String>;
 }
 
 /// Why a load path was refused. Each maps to a diagnostic code.

@@ -98,6 +98,10 @@ impl World for Overlay {
     fn list_sky(&self, dir: &str) -> Vec<String> {
         self.disk.list_sky(dir)
     }
+
+    fn list_files(&self, dir: &str, extensions: &[&str]) -> Vec<String> {
+        self.disk.list_files(dir, extensions)
+    }
 }
 
 /// Runs the pipeline on one file: the whole pipeline for entry files (with `main`), the top

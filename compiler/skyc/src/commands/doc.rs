@@ -597,6 +597,10 @@ fn overview(format: Format) -> String {
                     let _ = writeln!(out, "{}", wrap(&line, "  ", "      ", 100));
                 }
             }
+            let _ = writeln!(
+                out,
+                "\nCustom resources: `skyc doc crd`, in a project that declares CRDs (`[crds] paths` in sky.toml)."
+            );
         }
         Format::Markdown => {
             let _ = writeln!(out, "# skyc doc\n\n## Stdlib functions\n");
@@ -619,6 +623,10 @@ fn overview(format: Format) -> String {
             for ns in &envoy {
                 let _ = writeln!(out, "- `{ns}`");
             }
+            let _ = writeln!(
+                out,
+                "\n## Custom resources\n\n`skyc doc crd`, in a project that declares CRDs (`[crds] paths` in sky.toml)."
+            );
         }
     }
     out

@@ -108,29 +108,36 @@ fn crds_declared_but_not_used_are_never_read() {
     }
 }
 
-/// Looking up one kind parses only the file that declares it; the rest of the corpus is only
-/// read and indexed (each document as far as its group and kind).
+/// Looking up one kind parses only the document that declares it; the rest of the corpus is
+/// only read and indexed (each document as far as its group and kind).
 #[test]
-fn one_kind_builds_one_file() {
+fn one_kind_builds_one_document() {
     let (world, opts) = project(&[]);
     let index = skyc_core::load_crds(&world, &opts.config).0.unwrap();
-    assert!(index.built_files().is_empty());
+    assert!(index.built().is_empty());
     let v = index
         .by_kind("monitoring.coreos.com/v1", "ServiceMonitor")
         .unwrap();
     assert_eq!(v.kind, "ServiceMonitor");
     assert_eq!(
-        index.built_files(),
-        ["crds/monitoring.coreos.com_servicemonitors.yaml"]
+        index.built(),
+        ["crds/monitoring.coreos.com_servicemonitors.yaml:1"]
     );
     let t = index
         .type_by_path("crd.cert_manager_io.v1.CertificateSpec")
         .unwrap();
     assert_eq!(t.display, "cert-manager.io/v1 CertificateSpec");
-    assert_eq!(index.built_files().len(), 2);
-    // A kind no file has: every indexed file is looked at, none is parsed.
+    assert_eq!(index.built().len(), 2);
+    // One of the 52 CRDs of Istio's file (its second document), with its line there.
+    let v = index
+        .by_kind("networking.istio.io/v1alpha3", "DestinationRule")
+        .unwrap();
+    assert_eq!((v.file.as_str(), v.line), ("crds/istio_crd-10.yaml", 23));
+    assert_eq!(index.built().len(), 3, "{:?}", index.built());
+    // A kind no file has: every indexed document is looked at, none is parsed.
     assert!(index.by_kind("example.com/v1", "Nothing").is_none());
-    assert_eq!(index.built_files().len(), 2);
+    assert_eq!(index.built().len(), 3);
+    assert!(index.take_problems().is_empty());
 }
 
 #[test]

@@ -4,10 +4,11 @@
 //!
 //! Reading is cheap; parsing is not (a large CRD is hundreds of kilobytes of YAML). So the
 //! files are indexed first: each document is read only as far as its `spec.group` and
-//! `spec.names.kind` ([`scan_document`]), and a file is parsed and built into a [`CrdSet`] only
-//! when one of its kinds is looked up ([`CrdIndex`]). A set is built once per process for the
-//! same file contents and registered with `skyc_schema`, so its types are found by id like the
-//! built-in ones.
+//! `spec.names.kind` ([`scan_document`]), and a document is parsed and built into a [`CrdSet`]
+//! only when its kind is looked up ([`CrdIndex`]; a document that cannot be indexed, or a JSON
+//! file, is built when a lookup finds nothing among the indexed ones). A set is built once per
+//! process for the same contents and registered with `skyc_schema`, so its types are found by
+//! id like the built-in ones.
 
 use crate::world::{ReadError, World};
 use skyc_diag::{codes, Diagnostic, Span};
@@ -112,9 +113,13 @@ impl<'w> CrdSource<'w> {
     }
 }
 
-/// The project's CRD files, each parsed and built only when one of its kinds is looked up.
+/// The project's CRD files, each document parsed and built only when its kind is looked up.
 /// Shared by the evaluation (the `crd` namespace) and the typechecker's thread.
 pub struct CrdIndex {
+    /// The files read (display name, text).
+    texts: Vec<(String, Arc<str>)>,
+    /// What is built on demand: each CRD document of a YAML file, or a whole file that could
+    /// not be indexed by documents.
     files: Vec<IndexedFile>,
     /// SKY0110 findings of the files built so far, not yet taken.
     problems: Mutex<Vec<Diagnostic>>,
@@ -123,16 +128,20 @@ pub struct CrdIndex {
 impl std::fmt::Debug for CrdIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.files.iter().map(|x| &x.name))
+            .entries(self.texts.iter().map(|x| &x.0))
             .finish()
     }
 }
 
+/// One unit the index builds: a document of a file, or a whole file.
 struct IndexedFile {
     name: String,
     text: Arc<str>,
-    /// (group, kind) of every CRD in the file; `None` when a document did not tell them
-    /// early (the file is then built when a lookup finds nothing in the indexed files).
+    /// The document's bytes in `text` and the line it starts on (`0..len` and 1 for a file).
+    range: std::ops::Range<usize>,
+    line: usize,
+    /// (group, kind) of the CRD; `None` when the document did not tell them early (it is then
+    /// built when a lookup finds nothing among the indexed ones).
     kinds: Option<Vec<(String, String)>>,
     built: OnceLock<Option<&'static CrdSet>>,
 }
@@ -143,9 +152,20 @@ impl CrdIndex {
         let mut seen: HashMap<(String, String), String> = HashMap::new();
         let mut indexed = Vec::new();
         for (_, name, text) in files {
-            let kinds = scan_file(name, text);
-            if let Some(kinds) = &kinds {
-                for (line, group, kind) in kinds {
+            let unit = |range: std::ops::Range<usize>, line, kinds| IndexedFile {
+                name: name.clone(),
+                text: text.clone(),
+                range,
+                line,
+                kinds,
+                built: OnceLock::new(),
+            };
+            if name.ends_with(".json") {
+                indexed.push(unit(0..text.len(), 1, None));
+                continue;
+            }
+            for (range, line, found) in scan_file(text) {
+                if let Some((group, kind)) = &found {
                     let key = (group.clone(), kind.clone());
                     if let Some(first) = seen.get(&key) {
                         out.push(
@@ -153,23 +173,22 @@ impl CrdIndex {
                                 codes::SKY0110,
                                 format!("{group} {kind} is declared twice (first in {first})"),
                             )
-                            .with_span(span_at(name, text, *line, 1))
+                            .with_span(span_at(name, text, line, 1))
                             .with_help("declare each CRD once in the files `[crds] paths` lists"),
                         );
-                    } else {
-                        seen.insert(key, name.clone());
+                        continue;
                     }
+                    seen.insert(key, format!("{name}:{line}"));
                 }
+                indexed.push(unit(range, line, found.map(|k| vec![k])));
             }
-            indexed.push(IndexedFile {
-                name: name.clone(),
-                text: text.clone(),
-                kinds: kinds.map(|k| k.into_iter().map(|(_, g, k)| (g, k)).collect()),
-                built: OnceLock::new(),
-            });
         }
         (
             CrdIndex {
+                texts: files
+                    .iter()
+                    .map(|(_, name, text)| (name.clone(), text.clone()))
+                    .collect(),
                 files: indexed,
                 problems: Mutex::new(Vec::new()),
             },
@@ -181,7 +200,7 @@ impl CrdIndex {
     fn set(&self, i: usize) -> Option<&'static CrdSet> {
         let f = &self.files[i];
         *f.built.get_or_init(|| {
-            let (set, problems) = build(&f.name, &f.text);
+            let (set, problems) = build(&f.name, &f.text[f.range.clone()], f.line);
             let mut found = self.problems.lock().unwrap_or_else(|e| e.into_inner());
             for (file, line, column, message, help) in problems {
                 found.push(
@@ -293,15 +312,15 @@ impl CrdIndex {
 
     /// Every CRD file: display name and text.
     pub fn files(&self) -> impl Iterator<Item = (&str, &Arc<str>)> {
-        self.files.iter().map(|f| (f.name.as_str(), &f.text))
+        self.texts.iter().map(|(name, text)| (name.as_str(), text))
     }
 
-    /// The display names of the files parsed and built so far.
-    pub fn built_files(&self) -> Vec<&str> {
+    /// The documents parsed and built so far, as `file:line`.
+    pub fn built(&self) -> Vec<String> {
         self.files
             .iter()
             .filter(|f| f.built.get().is_some())
-            .map(|f| f.name.as_str())
+            .map(|f| format!("{}:{}", f.name, f.line))
             .collect()
     }
 
@@ -406,13 +425,12 @@ fn toml_span(world: &dyn World, path: &str) -> Option<Span> {
     ))
 }
 
-/// (line, group, kind) of every CRD in a YAML file, each document read only as far as its
-/// group and kind; `None` when a document does not give them (not a CRD, broken YAML, the
-/// keys in an unusual place) or the file is JSON.
-fn scan_file(name: &str, text: &str) -> Option<Vec<(usize, String, String)>> {
-    if name.ends_with(".json") {
-        return None;
-    }
+/// The documents of a YAML file with content: (bytes, first line, (group, kind)), each read
+/// only as far as its group and kind; `None` for a document that does not give them (not a
+/// CRD, broken YAML, the keys in an unusual place).
+type Scanned = (std::ops::Range<usize>, usize, Option<(String, String)>);
+
+fn scan_file(text: &str) -> Vec<Scanned> {
     let mut out = Vec::new();
     for (line, chunk) in split_documents(text) {
         let has_content = chunk.lines().any(|l| {
@@ -422,10 +440,11 @@ fn scan_file(name: &str, text: &str) -> Option<Vec<(usize, String, String)>> {
         if !has_content {
             continue;
         }
-        let (group, kind) = scan_document(chunk)?;
-        out.push((line, group, kind));
+        // The chunk is a slice of `text`.
+        let start = chunk.as_ptr() as usize - text.as_ptr() as usize;
+        out.push((start..start + chunk.len(), line, scan_document(chunk)));
     }
-    Some(out)
+    out
 }
 
 /// The `spec.group` and `spec.names.kind` of a CustomResourceDefinition document, read from
@@ -517,11 +536,11 @@ type Problem = (String, usize, usize, String, String);
 /// editor compiles the same project many times).
 type Built = (Option<&'static CrdSet>, Vec<Problem>);
 
-/// The set of one CRD file (display name, text).
-fn build(name: &str, text: &str) -> Built {
+/// The set of one CRD document, or a whole file (display name, text, the line it starts on).
+fn build(name: &str, text: &str, line: usize) -> Built {
     static BUILT: OnceLock<Mutex<HashMap<u64, Built>>> = OnceLock::new();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (name, text).hash(&mut h);
+    (name, text, line).hash(&mut h);
     let key = h.finish();
     let built = BUILT.get_or_init(Default::default);
     if let Some(b) = built.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
@@ -529,8 +548,14 @@ fn build(name: &str, text: &str) -> Built {
     }
     let mut problems = Vec::new();
     let docs = match parse_documents(name, text) {
-        Ok(d) => d,
-        Err(p) => {
+        Ok(mut d) => {
+            for doc in &mut d {
+                doc.line += line - 1;
+            }
+            d
+        }
+        Err(mut p) => {
+            p.1 += line - 1;
             problems.push(p);
             Vec::new()
         }

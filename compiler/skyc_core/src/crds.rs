@@ -78,6 +78,7 @@ impl<'w> CrdSource<'w> {
 
     /// Puts what reading and building found (if the CRDs were read) and the outcome does
     /// not have yet into the outcome: diagnostics, the files read, `sky.toml` for excerpts.
+    /// Called again later, it adds only what is new.
     pub(crate) fn report(&self, outcome: &mut crate::Outcome) {
         let Some(loaded) = self.loaded.get() else {
             return;
@@ -92,15 +93,8 @@ impl<'w> CrdSource<'w> {
         if let Some((name, text)) = &loaded.config {
             outcome.sources.insert(name.clone(), text.clone());
         }
-        self.add_files(outcome);
-    }
-
-    /// Adds the CRD files read (if any) to the files the compilation read: the check cache
-    /// and `--format json` list them, and diagnostics show excerpts of them.
-    pub(crate) fn add_files(&self, outcome: &mut crate::Outcome) {
-        let Some(loaded) = self.loaded.get() else {
-            return;
-        };
+        // The CRD files read join the files the compilation read (the check cache and
+        // `--format json` list them, and diagnostics show excerpts of them), once.
         if self.files_added.replace(true) {
             return;
         }
@@ -330,18 +324,29 @@ impl CrdIndex {
     }
 }
 
-/// The CRD files `paths` names (files as given, directories listed), root-relative, in order,
-/// without reading them (for `skyc deps`). Paths that do not exist are left out.
+/// A file a declared path stands for, with its text when it was read already.
+type Declared = (String, Option<Arc<str>>);
+
+/// The files a declared path stands for: itself, read, when it is a file; the CRD files under
+/// it (not read yet) when it is a directory.
+fn expand(world: &dyn World, path: &str) -> Result<Vec<Declared>, ReadError> {
+    match world.read(path) {
+        Ok(text) => Ok(vec![(path.to_string(), Some(text))]),
+        Err(ReadError::NotAFile) => Ok(world
+            .list_files(path, EXTENSIONS)
+            .into_iter()
+            .map(|f| (f, None))
+            .collect()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The CRD files `paths` names (files as given, directories listed), root-relative, in order
+/// (for `skyc deps`). Paths that do not exist are left out.
 pub(crate) fn files(world: &dyn World, paths: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for p in paths {
-        let p = p.trim_end_matches('/');
-        let found = match world.read(p) {
-            Ok(_) => vec![p.to_string()],
-            Err(ReadError::NotAFile) => world.list_files(p, EXTENSIONS),
-            Err(_) => Vec::new(),
-        };
-        for f in found {
+        for (f, _) in expand(world, p.trim_end_matches('/')).unwrap_or_default() {
             if !out.contains(&f) {
                 out.push(f);
             }
@@ -352,53 +357,34 @@ pub(crate) fn files(world: &dyn World, paths: &[String]) -> Vec<String> {
 
 fn load(world: &dyn World, paths: &[String]) -> Loaded {
     let mut out = Loaded::default();
-    let mut files: Vec<String> = Vec::new();
     for p in paths {
         let p = p.trim_end_matches('/');
-        match world.read(p) {
-            Ok(text) => {
-                if !files.contains(&p.to_string()) {
-                    files.push(p.to_string());
-                    out.files.push((p.to_string(), world.display_name(p), text));
-                }
-            }
-            Err(ReadError::NotAFile) => {
-                let found = world.list_files(p, EXTENSIONS);
-                if found.is_empty() {
-                    let at = toml_span(world, p);
-                    if let (Some(span), Ok(text)) = (&at, world.read("sky.toml")) {
-                        out.config = Some((span.file.clone(), text));
-                    }
-                    out.diagnostics.push(
-                        Diagnostic::new(
-                            codes::SKY0110,
-                            format!("the CRD directory `{p}` holds no .yaml, .yml or .json file"),
-                        )
-                        .with_span_opt(at)
-                        .with_help(
-                            "put the CRD files there, or remove the path from `[crds] paths`",
-                        ),
-                    );
-                }
-                for f in found {
-                    if files.contains(&f) {
-                        continue;
-                    }
-                    match world.read(&f) {
-                        Ok(text) => {
-                            files.push(f.clone());
-                            out.files.push((f.clone(), world.display_name(&f), text));
-                        }
-                        Err(e) => out.diagnostics.push(unreadable(world, &f, e, None)),
-                    }
-                }
-            }
+        let found = match expand(world, p) {
+            Ok(found) => found,
             Err(e) => {
-                let at = toml_span(world, p);
-                if let (Some(span), Ok(text)) = (&at, world.read("sky.toml")) {
-                    out.config = Some((span.file.clone(), text));
-                }
+                let at = toml_span(world, p, &mut out.config);
                 out.diagnostics.push(unreadable(world, p, e, at));
+                continue;
+            }
+        };
+        if found.is_empty() {
+            let at = toml_span(world, p, &mut out.config);
+            out.diagnostics.push(
+                Diagnostic::new(
+                    codes::SKY0110,
+                    format!("the CRD directory `{p}` holds no .yaml, .yml or .json file"),
+                )
+                .with_span_opt(at)
+                .with_help("put the CRD files there, or remove the path from `[crds] paths`"),
+            );
+        }
+        for (f, text) in found {
+            if out.files.iter().any(|(read, _, _)| *read == f) {
+                continue;
+            }
+            match text.map_or_else(|| world.read(&f), Ok) {
+                Ok(text) => out.files.push((f.clone(), world.display_name(&f), text)),
+                Err(e) => out.diagnostics.push(unreadable(world, &f, e, None)),
             }
         }
     }
@@ -410,19 +396,22 @@ fn load(world: &dyn World, paths: &[String]) -> Loaded {
     out
 }
 
-/// Where `[crds] paths` names `path` in `sky.toml`, for diagnostics about it.
-fn toml_span(world: &dyn World, path: &str) -> Option<Span> {
+/// Where `[crds] paths` names `path` in `sky.toml`, for diagnostics about it; `config` keeps
+/// the text of `sky.toml` for their excerpts.
+fn toml_span(
+    world: &dyn World,
+    path: &str,
+    config: &mut Option<(String, Arc<str>)>,
+) -> Option<Span> {
     let text = world.read("sky.toml").ok()?;
     let quoted = format!("\"{path}\"");
     let at = text
         .find("[crds]")
         .and_then(|t| text[t..].find(&quoted).map(|i| t + i))?;
-    Some(Span::from_offsets(
-        world.display_name("sky.toml"),
-        &text,
-        at,
-        at + quoted.len(),
-    ))
+    let name = world.display_name("sky.toml");
+    let span = Span::from_offsets(&name, &text, at, at + quoted.len());
+    *config = Some((name, text));
+    Some(span)
 }
 
 /// The documents of a YAML file with content: (bytes, first line, (group, kind)), each read

@@ -542,7 +542,6 @@ fn evaluate_on_this_thread(
     outcome.timings.add("typecheck", started.elapsed());
     if outcome.has_errors() {
         crds.report(&mut outcome);
-        crds.add_files(&mut outcome);
         return (
             Evaluated {
                 outcome,
@@ -628,7 +627,6 @@ fn evaluate_on_this_thread(
         }
     }
     crds.report(&mut outcome);
-    crds.add_files(&mut outcome);
     if outcome.has_errors() {
         pending.clear();
     }
@@ -1140,7 +1138,7 @@ fn call_main<'v>(
                 .map(|t| t.id);
             // A kind that is not built in may be a custom resource: the CRDs are read now.
             let custom = || {
-                let index = crds.filter(|c| c.declared())?.get()?;
+                let index = crds?.get()?;
                 index.by_kind(&av, &kind).map(|v| v.ty)
             };
             let Some(ty) = builtin.or_else(custom) else {
@@ -1151,7 +1149,6 @@ fn call_main<'v>(
                     .map(|g| g.kind.clone())
                     .collect();
                 let versions = crds
-                    .filter(|c| c.declared())
                     .and_then(|c| c.get())
                     .map(|index| index.versions())
                     .unwrap_or_default();

@@ -40,45 +40,33 @@ fn message(e: &starlark::Error) -> String {
     }
 }
 
-/// A diagnostic for a parse or typecheck error (with the given code).
+/// A diagnostic for a parse error (with the given code).
 pub(crate) fn to_diagnostic(e: &starlark::Error, code: &'static CodeInfo) -> Diagnostic {
-    let mut d = Diagnostic::new(code, message(e)).with_span_opt(e.span().map(to_span));
-    if code.code == "SKY0202" {
-        if let Some((message, help)) = unknown_k8s_member(e) {
-            d.message = message;
-            return d.with_help(help);
-        }
-        d = d.with_help("fix the call or the annotation; types are checked before the file runs");
-    }
-    d
+    Diagnostic::new(code, message(e)).with_span_opt(e.span().map(to_span))
 }
 
-/// A typechecker error as a diagnostic, with the `crd` namespace of `crds` for "there is no
-/// `crd.…`" messages.
+/// A typechecker error as a diagnostic (SKY0202); a missing member of `k8s` or of `crd` (the
+/// project's custom resources, `crds`) is named by its path, with the closest that exists.
 pub(crate) fn type_error(e: &starlark::Error, crds: Option<&crate::crds::CrdIndex>) -> Diagnostic {
     let d = to_diagnostic(e, codes::SKY0202);
-    let Some((prefix, attr)) = missing_attribute(e) else {
-        return d;
-    };
-    if prefix != "crd" && !prefix.starts_with("crd.") {
-        return d;
+    match unknown_member(e, crds) {
+        Some((message, help)) => Diagnostic::new(codes::SKY0202, message)
+            .with_span_opt(d.span)
+            .with_help(help),
+        None => {
+            d.with_help("fix the call or the annotation; types are checked before the file runs")
+        }
     }
-    let path = format!("{prefix}.{attr}");
-    let cands = crds
-        .map(crate::values::lazy_ns::crd_candidates)
-        .unwrap_or_default();
-    let help = match skyc_diag::did_you_mean(&path, cands.iter().map(String::as_str)) {
-        Some(s) => format!("did you mean `{s}`?"),
-        None => "`skyc doc crd` lists the project's custom resources; a CRD is declared in sky.toml (`[crds] paths`)".to_string(),
-    };
-    Diagnostic::new(codes::SKY0202, format!("there is no `{path}`"))
-        .with_span_opt(d.span)
-        .with_help(help)
 }
 
-/// For "attribute not available on the type `namespace(…)`": the dotted path before the
-/// attribute, and the attribute.
-fn missing_attribute(e: &starlark::Error) -> Option<(String, String)> {
+/// For the typechecker's "attribute not available on the type `namespace(…)`" at a `k8s.…`
+/// or `crd.…` path: a message naming the path, and the closest existing constructor or
+/// namespace. (Starlark's own message spells out the namespace's type, which for `k8s` is
+/// either hundreds of constructors or, typed for one file, only those the file names.)
+fn unknown_member(
+    e: &starlark::Error,
+    crds: Option<&crate::crds::CrdIndex>,
+) -> Option<(String, String)> {
     let msg = message(e);
     let attr = msg.strip_prefix("The attribute `")?.split('`').next()?;
     if !msg.contains("is not available on the type `namespace(") {
@@ -91,32 +79,28 @@ fn missing_attribute(e: &starlark::Error) -> Option<(String, String)> {
         .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
         .map_or(0, |i| i + 1);
     let prefix = before[start..].strip_suffix('.')?;
-    Some((prefix.to_string(), attr.to_string()))
-}
-
-/// For the typechecker's "attribute not available on the type `namespace(…)`" at a
-/// `k8s.…` path: a message naming the path, and the closest existing constructor or
-/// namespace. (Starlark's own message spells out the namespace's type, which for `k8s` is
-/// either hundreds of constructors or, typed for one file, only those the file names.)
-fn unknown_k8s_member(e: &starlark::Error) -> Option<(String, String)> {
-    let (prefix, attr) = missing_attribute(e)?;
-    if prefix != "k8s" && !prefix.starts_with("k8s.") {
-        return None;
-    }
+    let root = prefix.split('.').next().unwrap_or(prefix);
+    let (candidates, otherwise) = match root {
+        "k8s" => (
+            crate::values::lazy_ns::with_namespaces(
+                crate::values::message::schema()
+                    .types()
+                    .iter()
+                    .map(|t| t.path.as_str()),
+            ),
+            format!("`skyc doc {prefix}` lists what is there"),
+        ),
+        "crd" => (
+            crds.map(crate::values::lazy_ns::crd_candidates)
+                .unwrap_or_default(),
+            "`skyc doc crd` lists the project's custom resources; a CRD is declared in sky.toml (`[crds] paths`)".to_string(),
+        ),
+        _ => return None,
+    };
     let path = format!("{prefix}.{attr}");
-    let schema = crate::values::message::schema();
-    let mut candidates: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    for t in schema.types() {
-        let mut p = t.path.as_str();
-        candidates.insert(p);
-        while let Some((ns, _)) = p.rsplit_once('.') {
-            candidates.insert(ns);
-            p = ns;
-        }
-    }
     let help = match skyc_diag::did_you_mean(&path, candidates.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
-        None => format!("`skyc doc {prefix}` lists what is there"),
+        None => otherwise,
     };
     Some((format!("there is no `{path}`"), help))
 }

@@ -423,14 +423,24 @@ fn crd_globals(
 }
 
 /// The paths of every constructor and namespace of the project's CRDs (for "did you mean";
-/// builds every file).
-pub(crate) fn crd_candidates(index: &CrdIndex) -> BTreeSet<String> {
+/// builds every document).
+pub(crate) fn crd_candidates(index: &CrdIndex) -> BTreeSet<&'static str> {
+    with_namespaces(
+        index
+            .versions()
+            .into_iter()
+            .map(|v| skyc_schema::lookup(v.ty).path.as_str()),
+    )
+}
+
+/// `paths` and every namespace on the way to them (`k8s.apps.v1.Deployment` gives also
+/// `k8s.apps.v1`, `k8s.apps` and `k8s`): what a path written in a file may be meant as.
+pub(crate) fn with_namespaces<'a>(paths: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
     let mut out = BTreeSet::new();
-    for v in index.versions() {
-        let mut p = skyc_schema::lookup(v.ty).path.as_str();
-        out.insert(p.to_string());
+    for mut p in paths {
+        out.insert(p);
         while let Some((ns, _)) = p.rsplit_once('.') {
-            out.insert(ns.to_string());
+            out.insert(ns);
             p = ns;
         }
     }
@@ -477,7 +487,7 @@ fn invoke_crd<'v>(
     };
     let Some(v) = index.by_path(path) else {
         let cands = crd_candidates(&index);
-        let help = match did_you_mean(path, cands.iter().map(String::as_str)) {
+        let help = match did_you_mean(path, cands.iter().copied()) {
             Some(p) => format!("did you mean `{p}`?"),
             None => "`skyc doc crd` lists the project's custom resources".to_string(),
         };

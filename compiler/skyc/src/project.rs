@@ -337,6 +337,25 @@ pub fn entry(path: &Path) -> Result<Entry, EntryError> {
 
 use skyc_core::World;
 
+/// The custom resources of the project around `file` (the nearest `sky.toml` above it, which
+/// need not exist yet): the index (`None` without `sky.toml` or `[crds] paths`), and the
+/// problems of reading `sky.toml` and the CRD files.
+pub fn project_crds(file: &Path) -> (Option<Arc<skyc_core::CrdIndex>>, Vec<Diagnostic>) {
+    let root = DiskWorld::find_root(file);
+    let Ok(text) = std::fs::read_to_string(root.join("sky.toml")) else {
+        return (None, Vec::new());
+    };
+    let config = match Config::parse("sky.toml", &text) {
+        Ok(c) => c,
+        Err(d) => return (None, vec![d]),
+    };
+    let cwd = std::env::current_dir().ok();
+    match DiskWorld::new(&root, cwd.as_deref()) {
+        Ok(world) => skyc_core::load_crds(&world, &config),
+        Err(_) => (None, Vec::new()),
+    }
+}
+
 /// Checks `--cluster NAME` before anything is compiled: a DNS label, and one of the clusters
 /// that each entry's project declares in `sky.toml` (a project that declares none takes any
 /// name). Entries that cannot be set up are left to `compile_all` to report. On a bad name,

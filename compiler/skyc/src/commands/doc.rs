@@ -129,24 +129,6 @@ fn crd_doc(
     symbol: &str,
     format: Format,
 ) -> Result<String, (String, String)> {
-    let problem = |index: &skyc_core::CrdIndex| {
-        index
-            .take_problems()
-            .into_iter()
-            .find(|d| d.is_error())
-            .map(|d| {
-                let at = d
-                    .span
-                    .as_ref()
-                    .map(|s| format!(" ({}:{}:{})", s.file, s.start.line, s.start.column))
-                    .unwrap_or_default();
-                (
-                    format!("{}{at}", d.message),
-                    d.help
-                        .unwrap_or_else(|| "`skyc check` shows the problem".into()),
-                )
-            })
-    };
     if let Some(t) = index.type_by_path(symbol) {
         let mut out = type_doc(t, format);
         if let Some(v) = index.by_path(symbol) {
@@ -161,8 +143,8 @@ fn crd_doc(
     }
     // A namespace: the kinds under it (their nested types have no constructors).
     let versions = index.versions();
-    if let Some(p) = problem(index) {
-        return Err(p);
+    if let Some(d) = index.take_problems().into_iter().find(|d| d.is_error()) {
+        return Err(as_error(d));
     }
     let prefix = format!("{}.", symbol.trim_end_matches('.'));
     let kinds: Vec<&skyc_schema::MessageType> = versions
@@ -189,46 +171,39 @@ fn crd_doc(
 /// The custom resources of the project around the working directory (`[crds] paths` in the
 /// `sky.toml` found there or above).
 fn project_crds() -> Result<std::sync::Arc<skyc_core::CrdIndex>, (String, String)> {
-    let cwd = std::env::current_dir().map_err(|e| {
-        (
-            format!("cannot read the working directory: {e}"),
-            String::new(),
-        )
-    })?;
-    let root = skyc_core::DiskWorld::find_root(&cwd.join("sky.toml"));
-    let no_crds = || {
+    let here = std::env::current_dir()
+        .map_err(|e| {
+            (
+                format!("cannot read the working directory: {e}"),
+                String::new(),
+            )
+        })?
+        .join("sky.toml");
+    let (index, problems) = crate::project::project_crds(&here);
+    if let Some(d) = problems.into_iter().find(|d| d.is_error()) {
+        return Err(as_error(d));
+    }
+    index.ok_or_else(|| {
+        let root = skyc_core::DiskWorld::find_root(&here);
         (
             format!("the project at {} declares no CRDs", root.display()),
             "list the CRD files in sky.toml, `[crds] paths = [\"crds/\"]`, and run `skyc doc crd` in the project".to_string(),
         )
-    };
-    let text = std::fs::read_to_string(root.join("sky.toml")).map_err(|_| no_crds())?;
-    let config = skyc_core::Config::parse("sky.toml", &text).map_err(|d| {
-        (
-            d.message,
-            "fix sky.toml (`skyc check` shows where)".to_string(),
-        )
-    })?;
-    let world = skyc_core::DiskWorld::new(&root, Some(&cwd)).map_err(|e| {
-        (
-            format!("cannot open {}: {e}", root.display()),
-            String::new(),
-        )
-    })?;
-    let (set, problems) = skyc_core::load_crds(&world, &config);
-    if let Some(d) = problems.into_iter().find(|d| d.is_error()) {
-        let at = d
-            .span
-            .as_ref()
-            .map(|s| format!(" ({}:{}:{})", s.file, s.start.line, s.start.column))
-            .unwrap_or_default();
-        return Err((
-            format!("{}{at}", d.message),
-            d.help
-                .unwrap_or_else(|| "`skyc check` shows the problem".into()),
-        ));
-    }
-    set.ok_or_else(no_crds)
+    })
+}
+
+/// A problem with the project's CRDs as `skyc doc`'s error: the message with where, and help.
+fn as_error(d: skyc_diag::Diagnostic) -> (String, String) {
+    let at = d
+        .span
+        .as_ref()
+        .map(|s| format!(" ({}:{}:{})", s.file, s.start.line, s.start.column))
+        .unwrap_or_default();
+    (
+        format!("{}{at}", d.message),
+        d.help
+            .unwrap_or_else(|| "`skyc check` shows the problem".into()),
+    )
 }
 
 /// The versions of a custom resource's kind: which is stored, served, deprecated; and the

@@ -7,34 +7,8 @@ use skyc_core::import::{import, ImportOptions, Input};
 use skyc_diag::{codes, Diagnostic};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The CRDs of the project the imported file will belong to: the one around `-o FILE`, or
-/// around the working directory.
-fn project_crds(
-    output: Option<&std::path::Path>,
-) -> (Option<Arc<skyc_core::CrdIndex>>, Vec<Diagnostic>) {
-    let Ok(cwd) = std::env::current_dir() else {
-        return (None, Vec::new());
-    };
-    let anchor = match output {
-        Some(o) => cwd.join(o),
-        None => cwd.join("imported.sky"),
-    };
-    let root = skyc_core::DiskWorld::find_root(&anchor);
-    let Ok(text) = std::fs::read_to_string(root.join("sky.toml")) else {
-        return (None, Vec::new());
-    };
-    let config = match skyc_core::Config::parse("sky.toml", &text) {
-        Ok(c) => c,
-        Err(d) => return (None, vec![d]),
-    };
-    match skyc_core::DiskWorld::new(&root, Some(&cwd)) {
-        Ok(world) => skyc_core::load_crds(&world, &config),
-        Err(_) => (None, Vec::new()),
-    }
-}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -93,7 +67,11 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         .iter()
         .map(|(name, text)| Input { name, text })
         .collect();
-    let (crds, mut crd_problems) = project_crds(args.output.as_deref());
+    // The CRDs of the project the imported file will belong to: the one around `-o FILE`,
+    // or around the working directory.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let anchor = cwd.join(args.output.as_deref().unwrap_or(Path::new("imported.sky")));
+    let (crds, mut crd_problems) = crate::project::project_crds(&anchor);
     let opts = ImportOptions {
         image: args.image.clone(),
         no_stdlib: args.no_stdlib,

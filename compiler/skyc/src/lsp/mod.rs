@@ -311,12 +311,7 @@ fn project_crds(uri: &str, text: &str) -> Option<std::sync::Arc<skyc_core::CrdIn
     if !text.contains("crd") {
         return None;
     }
-    let path = file_of(uri)?;
-    let root = skyc_core::DiskWorld::find_root(&path);
-    let toml = std::fs::read_to_string(root.join("sky.toml")).ok()?;
-    let config = skyc_core::Config::parse("sky.toml", &toml).ok()?;
-    let world = skyc_core::DiskWorld::new(&root, None).ok()?;
-    skyc_core::load_crds(&world, &config).0
+    crate::project::project_crds(&file_of(uri)?).0
 }
 
 /// Formatting, and hover and completion for typed constructors, answered without the inner

@@ -689,27 +689,26 @@ fn lower_custom(
             ),
             FindingKind::Constraint => (codes::SKY0414, f.message),
         };
-        let span = match (f.kind, json_pointer(&json, &f.path)) {
+        let value = json_pointer(&json, &f.path);
+        let span = match (f.kind, value) {
             (FindingKind::Required, _) => p.origins.span_of_parent(&f.path),
             // A string is found by its literal in the source, anything else by the key that
             // holds it, where that is unambiguous.
             (_, Some(Json::String(value))) => p.origins.span_at_literal(&f.path, value),
-            _ => f
-                .path
-                .split(['.', '['])
+            _ => steps(&f.path)
+                .iter()
                 .rev()
-                .filter(|k| !k.is_empty() && !k.ends_with(']'))
-                .find_map(|k| p.origins.literal_at(&f.path, k))
+                .find_map(|step| match step {
+                    Step::Field(name) => p.origins.literal_at(&f.path, name),
+                    _ => None,
+                })
                 .or_else(|| p.origins.span_at(&f.path)),
         };
         let last = f.path.rsplit(['.', '[']).next().unwrap_or(&f.path);
         let help = match f.kind {
             FindingKind::UnknownField | FindingKind::Enum => {
                 let word = if f.kind == FindingKind::Enum {
-                    json_pointer(&json, &f.path)
-                        .and_then(Json::as_str)
-                        .unwrap_or(last)
-                        .to_string()
+                    value.and_then(Json::as_str).unwrap_or(last).to_string()
                 } else {
                     last.to_string()
                 };
@@ -767,27 +766,67 @@ fn lower_custom(
     finish(p, json, Vec::new(), clusters, objects, diagnostics);
 }
 
-/// The value at a field path such as `spec.endpoints[0].port` or `labels["a"]`.
-fn json_pointer<'a>(json: &'a Json, path: &str) -> Option<&'a Json> {
-    let mut at = json;
+/// One step of a field path: a field (`spec`), a list index (`[0]`) or a map key
+/// (`["app"]`).
+#[derive(Debug, PartialEq)]
+pub(crate) enum Step<'a> {
+    Field(&'a str),
+    Index(usize),
+    Key(String),
+}
+
+/// The steps of a field path such as `spec.endpoints[0].port` or `metadata.labels["app"]`, as
+/// diagnostics write them; the steps up to one that does not parse.
+pub(crate) fn steps(path: &str) -> Vec<Step<'_>> {
+    let mut out = Vec::new();
     let mut rest = path;
     while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
-            let key = &r[..end];
-            at = match key.parse::<usize>() {
-                Ok(i) => at.get(i)?,
-                Err(_) => at.get(serde_json::from_str::<String>(key).ok()?)?,
+        rest = rest.trim_start_matches('.');
+        if let Some(r) = rest.strip_prefix("[\"") {
+            // A quoted key: up to the first unescaped `"`, which `]` must follow; unescaped
+            // when it is valid JSON.
+            let mut escaped = false;
+            let close = r.char_indices().find(|&(_, c)| {
+                let end = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                end
+            });
+            let Some(end) = close
+                .map(|(i, _)| i)
+                .filter(|&i| r[i + 1..].starts_with(']'))
+            else {
+                break;
             };
-            rest = &r[end + 1..];
+            let quoted = &rest[1..end + 3];
+            out.push(Step::Key(
+                serde_json::from_str(quoted).unwrap_or_else(|_| r[..end].to_string()),
+            ));
+            rest = &r[end + 2..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let Some((i, after)) = r
+                .split_once(']')
+                .and_then(|(n, after)| Some((n.parse().ok()?, after)))
+            else {
+                break;
+            };
+            out.push(Step::Index(i));
+            rest = after;
         } else {
-            let r = rest.strip_prefix('.').unwrap_or(rest);
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            at = at.get(&r[..end])?;
-            rest = &r[end..];
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            out.push(Step::Field(&rest[..end]));
+            rest = &rest[end..];
         }
     }
-    Some(at)
+    out
+}
+
+/// The value at a field path (see [`steps`]).
+fn json_pointer<'a>(json: &'a Json, path: &str) -> Option<&'a Json> {
+    steps(path).iter().try_fold(json, |at, step| match step {
+        Step::Field(name) => at.get(name),
+        Step::Key(key) => at.get(key.as_str()),
+        Step::Index(i) => at.get(i),
+    })
 }
 
 /// Checks an Envoy document at `path` of its object (protoc-gen-validate rules and
@@ -1067,4 +1106,36 @@ pub(crate) fn conventional_order(json: Json) -> Json {
     }
     out.extend(obj);
     Json::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{json_pointer, steps, Step};
+
+    #[test]
+    fn field_paths_read_as_steps() {
+        assert_eq!(
+            steps(r#"spec.endpoints[0].labels["a.b\"]c"].x"#),
+            [
+                Step::Field("spec"),
+                Step::Field("endpoints"),
+                Step::Index(0),
+                Step::Field("labels"),
+                Step::Key("a.b\"]c".into()),
+                Step::Field("x"),
+            ]
+        );
+        // Up to a step that does not parse.
+        assert_eq!(steps("a[x].b"), [Step::Field("a")]);
+        let json = serde_json::json!({"spec": {"ports": [{"name": "http"}], "labels": {"a.b": 1}}});
+        assert_eq!(
+            json_pointer(&json, "spec.ports[0].name"),
+            Some(&json["spec"]["ports"][0]["name"])
+        );
+        assert_eq!(
+            json_pointer(&json, "spec.labels[\"a.b\"]"),
+            Some(&serde_json::json!(1))
+        );
+        assert_eq!(json_pointer(&json, "spec.ports[1]"), None);
+    }
 }

@@ -848,33 +848,14 @@ fn validate_inputs(
 /// The node at a field path (`spec.template.spec.containers[0]`, `metadata.labels["app"]`), or
 /// the deepest node on the way that exists.
 fn node_at<'a>(root: &'a Node, path: &str) -> &'a Node {
+    use crate::lower::Step;
     let mut cur = root;
-    let mut rest = path;
-    while !rest.is_empty() {
-        rest = rest.trim_start_matches('.');
-        let next = if let Some(r) = rest.strip_prefix("[\"") {
-            // A quoted key (Rust's debug form): up to the closing `"]`.
-            let Some(end) = r.find("\"]") else {
-                break;
-            };
-            let key = &r[..end];
-            rest = &r[end + 2..];
-            get(cur, key)
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let Some(end) = r.find(']') else {
-                break;
-            };
-            let index = r[..end].parse::<usize>().ok();
-            rest = &r[end + 1..];
-            match (&cur.value, index) {
-                (Value::Seq(items), Some(i)) => items.get(i),
-                _ => None,
-            }
-        } else {
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            let key = &rest[..end];
-            rest = &rest[end..];
-            get(cur, key)
+    for step in crate::lower::steps(path) {
+        let next = match (&step, &cur.value) {
+            (Step::Field(name), _) => get(cur, name),
+            (Step::Key(key), _) => get(cur, key),
+            (Step::Index(i), Value::Seq(items)) => items.get(*i),
+            (Step::Index(_), _) => None,
         };
         match next {
             Some(n) => cur = n,

@@ -171,12 +171,6 @@ impl CrdSet {
         self.versions.iter().find(|v| v.ty == ty)
     }
 
-    /// The version of the constructor path `crd.<group>.<version>.<Kind>`.
-    pub fn by_path(&self, path: &str) -> Option<&CrdVersion> {
-        let t = self.schema.by_path(path)?;
-        self.by_type(t.id)
-    }
-
     /// The versions of the kind `kind` of `group`.
     pub fn kind_versions(&self, group: &str, kind: &str) -> Vec<&CrdVersion> {
         self.versions

@@ -19,6 +19,19 @@ fn at(text: &str, needle: &str, delta: usize) -> Value {
     json!({"line": line, "character": col})
 }
 
+/// A project in a temporary directory with `files` (path, text), and its root (resolved, as
+/// the server names files).
+fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    for (path, text) in files {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    (dir, root)
+}
+
 const MAIN: &str = r#"load("@stdlib//service.sky", "service")
 
 def main(ctx):
@@ -40,12 +53,8 @@ def main(ctx):
 
 #[test]
 fn an_editor_session() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    std::fs::write(root.join("sky.toml"), "").unwrap();
-    let main = root.join("main.sky");
-    std::fs::write(&main, MAIN).unwrap();
-    let main_uri = uri(&main);
+    let (_dir, root) = project(&[("sky.toml", ""), ("main.sky", MAIN)]);
+    let main_uri = uri(&root.join("main.sky"));
 
     let mut s = Server::start(env!("CARGO_BIN_EXE_skyc"), &[]);
     s.initialize(&root);
@@ -223,13 +232,9 @@ fn a_crash_in_one_request_does_not_kill_the_server() {
 
 #[test]
 fn formatting_a_document() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    std::fs::write(root.join("sky.toml"), "").unwrap();
     let messy = "load( '@stdlib//service.sky','service' )\ndef main( ctx ) :\n  # the web tier\n  return [service(name='web',owner='team',image='registry.example.com/web:1.0.0')]\n";
-    let path = root.join("main.sky");
-    std::fs::write(&path, messy).unwrap();
-    let file = uri(&path);
+    let (_dir, root) = project(&[("sky.toml", ""), ("main.sky", messy)]);
+    let file = uri(&root.join("main.sky"));
     let mut s = Server::start(env!("CARGO_BIN_EXE_skyc"), &[]);
     let init = s.initialize(&root);
     assert_eq!(
@@ -256,7 +261,7 @@ fn formatting_a_document() {
     let formatted = edits[0]["newText"].as_str().unwrap().to_string();
     let cli = std::process::Command::new(env!("CARGO_BIN_EXE_skyc"))
         .args(["fmt", "-"])
-        .stdin(std::fs::File::open(&path).unwrap())
+        .stdin(std::fs::File::open(root.join("main.sky")).unwrap())
         .output()
         .unwrap();
     assert!(cli.status.success(), "{cli:?}");
@@ -311,14 +316,12 @@ const GADGET_MAIN: &str = r#"def main(ctx):
 /// A project with a CRD: diagnostics, hover and completion know its custom resources.
 #[test]
 fn custom_resources_in_the_editor() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    std::fs::write(root.join("sky.toml"), "[crds]\npaths = [\"crds\"]\n").unwrap();
-    std::fs::create_dir(root.join("crds")).unwrap();
-    std::fs::write(root.join("crds/gadgets.yaml"), GADGETS).unwrap();
-    let main = root.join("main.sky");
-    std::fs::write(&main, GADGET_MAIN).unwrap();
-    let main_uri = uri(&main);
+    let (_dir, root) = project(&[
+        ("sky.toml", "[crds]\npaths = [\"crds\"]\n"),
+        ("crds/gadgets.yaml", GADGETS),
+        ("main.sky", GADGET_MAIN),
+    ]);
+    let main_uri = uri(&root.join("main.sky"));
 
     let mut s = Server::start(env!("CARGO_BIN_EXE_skyc"), &[]);
     s.initialize(&root);

@@ -147,6 +147,7 @@ pub const EXAMPLES: &[(&str, &[VarSet])] = &[
         &[&[("environment", "qa")], &[("environment", "prod")]],
     ),
     ("raw-k8s", &[&[]]),
+    ("custom-resources", &[&[]]),
     ("cron", &[&[]]),
     (
         "mesh",

@@ -20,6 +20,7 @@ const CASES: &[(&str, &str, &[&str])] = &[
     ("cron", "main.sky", &[]),
     ("migration", "main.sky", &[]),
     ("raw-k8s", "main.sky", &[]),
+    ("custom-resources", "main.sky", &[]),
     ("skycfg/k8s", "main.cfg", &[]),
 ];
 

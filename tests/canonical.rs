@@ -41,9 +41,10 @@ fn check(name: &str, objects: &[skyc_core::Object]) {
     // snapshots show the rest).
     let builtin = |o: &&skyc_core::Object| k8s().schema.by_kind(&o.api_version, &o.kind).is_some();
     for o in objects.iter().filter(|o| !o.is_xds()).filter(builtin) {
+        let json = o.json();
         assert_eq!(
-            serde_json::to_string(&o.json).unwrap(),
-            through_struct(&o.api_version, &o.kind, &o.json),
+            serde_json::to_string(&json).unwrap(),
+            through_struct(&o.api_version, &o.kind, &json),
             "{name}: {} {} differs from its k8s-openapi form",
             o.kind,
             o.name

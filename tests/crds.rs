@@ -179,7 +179,7 @@ fn every_corpus_crd_builds_and_every_constructor_typechecks() {
         .insert("every.sky".into(), Arc::from(src.as_str()));
     let out = compile(&world, "every.sky", &opts);
     assert!(!out.has_errors(), "{:#?}", out.diagnostics);
-    assert_eq!(out.objects[0].json["spec"]["hosts"][0], "a");
+    assert_eq!(out.objects[0].json()["spec"]["hosts"][0], "a");
 }
 
 /// The features of the OpenAPI schemas of CRDs that skyc handles are all in the test data:
@@ -307,7 +307,7 @@ fn the_validator_agrees_with_jsonschema() {
         .iter()
         .map(|o| {
             let file = crd_of(&o.kind).to_string_lossy().to_string();
-            (file, o.api_version.clone(), o.json.clone())
+            (file, o.api_version.clone(), o.json())
         })
         .collect();
     let base = json!({"size": 3, "parts": [{"name": "a"}]});

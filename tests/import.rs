@@ -100,10 +100,10 @@ fn corpus_round_trips() {
         let want = pyyaml(&path);
         if want.iter().all(is_cron_entry) {
             // Cron entries become cron_job(...): one CronJob per entry, with its fields.
-            let crons: Vec<&Json> = objects
+            let crons: Vec<Json> = objects
                 .iter()
                 .filter(|o| o.kind == "CronJob")
-                .map(|o| &o.json)
+                .map(skyc_core::Object::json)
                 .collect();
             assert_eq!(crons.len(), want.len(), "{name}");
             for (entry, cron) in want.iter().zip(crons) {
@@ -119,7 +119,7 @@ fn corpus_round_trips() {
                 assert_eq!(entry["command"], container["command"]);
             }
         } else {
-            let got: Vec<Json> = objects.iter().map(|o| o.json.clone()).collect();
+            let got: Vec<Json> = objects.iter().map(skyc_core::Object::json).collect();
             assert_eq!(got.len(), want.len(), "{name}: object count");
             for (g, w) in got.iter().zip(&want) {
                 assert_eq!(g, w, "{name}: an object differs from the YAML");
@@ -291,7 +291,10 @@ fn tampered_source_fails_the_round_trip_check() {
         &ImportOptions::default(),
     );
     assert!(result.diagnostics.is_empty(), "{:#?}", result.diagnostics);
-    let objects: Vec<Json> = render(&result.source).into_iter().map(|o| o.json).collect();
+    let objects: Vec<Json> = render(&result.source)
+        .iter()
+        .map(skyc_core::Object::json)
+        .collect();
     assert_eq!(verify_round_trip(&result.source, &objects, false), Ok(1));
     let tampered = result.source.replace("\"blue\"", "\"green\"");
     let err = verify_round_trip(&tampered, &objects, false).unwrap_err();

@@ -54,7 +54,7 @@ fn envoy_example_renders_resources_envoy_accepts() {
             .iter()
             .filter(|o| o.kind == kind)
             .map(|o| {
-                let mut j = o.json.clone();
+                let mut j = o.json();
                 j.as_object_mut().unwrap().shift_remove("@type");
                 j
             })

@@ -9,36 +9,74 @@
 
 use mimalloc::MiMalloc;
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 pub struct Counting;
 
-static ALLOCATED: AtomicU64 = AtomicU64::new(0);
-thread_local! {
-    /// Bytes this thread allocated minus bytes it freed (a block freed by another thread than
-    /// the one that allocated it moves the count between them). Const-initialized, without
-    /// destructor: safe to touch from inside the allocator.
-    static THREAD_NET: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+/// The bytes the process holds, as far as the threads have reported them (see [`Local`]).
+/// Signed: a thread may report freeing memory that another has not reported yet.
+static ALLOCATED: AtomicI64 = AtomicI64::new(0);
+
+/// What one thread has allocated and freed.
+struct Local {
+    /// Net bytes allocated by this thread (the per-evaluation-thread limits read it).
+    net: Cell<i64>,
+    /// Net bytes not yet added to [`ALLOCATED`]: a thread reports in steps of [`REPORT`] at
+    /// least, because every thread updating one shared counter at every allocation makes the
+    /// cores fight over its cache line (two threads lowering and converting objects at once
+    /// ran slower than one).
+    unreported: Cell<i64>,
 }
+
+thread_local! {
+    static LOCAL: Local = const {
+        Local {
+            net: Cell::new(0),
+            unreported: Cell::new(0),
+        }
+    };
+}
+
+/// The step in which threads report to [`ALLOCATED`]: the cap is checked that late at most,
+/// per thread (a few MiB with every thread behind, against limits of hundreds of MiB).
+const REPORT: i64 = 256 << 10;
+
 static CAP: AtomicU64 = AtomicU64::new(u64::MAX);
-/// Off for the language server: an editor session must survive a runaway file.
 static ENFORCE: AtomicBool = AtomicBool::new(true);
 
 impl Counting {
-    /// Counts `size` more bytes; stops the process when that crosses the cap.
     #[inline]
-    fn grow(size: usize) {
-        let _ = THREAD_NET.try_with(|n| n.set(n.get().wrapping_add(size as i64)));
-        let now = ALLOCATED.fetch_add(size as u64, Ordering::Relaxed) + size as u64;
-        if now > CAP.load(Ordering::Relaxed) {
-            over_cap();
+    fn count(delta: i64) {
+        let report = LOCAL.try_with(|l| {
+            l.net.set(l.net.get().wrapping_add(delta));
+            let pending = l.unreported.get().wrapping_add(delta);
+            if pending.abs() < REPORT {
+                l.unreported.set(pending);
+                0
+            } else {
+                l.unreported.set(0);
+                pending
+            }
+        });
+        // Without its thread-local state (a thread being torn down), a thread reports at once.
+        let report = report.unwrap_or(delta);
+        if report != 0 {
+            let now = ALLOCATED.fetch_add(report, Ordering::Relaxed) + report;
+            if report > 0 && now > 0 && now as u64 > CAP.load(Ordering::Relaxed) {
+                over_cap();
+            }
         }
     }
 
     #[inline]
+    fn grow(size: usize) {
+        Counting::count(size as i64);
+    }
+
+    #[inline]
     fn shrink(size: usize) {
-        let _ = THREAD_NET.try_with(|n| n.set(n.get().wrapping_sub(size as i64)));
-        ALLOCATED.fetch_sub(size as u64, Ordering::Relaxed);
+        Counting::count(-(size as i64));
     }
 }
 
@@ -82,11 +120,11 @@ struct Meter;
 
 impl skyc_core::memory::Meter for Meter {
     fn allocated(&self) -> u64 {
-        ALLOCATED.load(Ordering::Relaxed)
+        ALLOCATED.load(Ordering::Relaxed).max(0) as u64
     }
 
     fn thread_allocated(&self) -> i64 {
-        THREAD_NET.try_with(|n| n.get()).unwrap_or(0)
+        LOCAL.try_with(|l| l.net.get()).unwrap_or(0)
     }
 
     fn set_cap(&self, cap: u64) {

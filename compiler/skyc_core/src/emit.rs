@@ -107,7 +107,7 @@ pub fn stream(objects: &[Object], format: Format) -> String {
                 if i > 0 {
                     out.push_str("---\n");
                 }
-                out.push_str(&to_yaml(&o.json));
+                out.push_str(&to_yaml(&o.json()));
             }
             out
         }
@@ -131,23 +131,13 @@ fn json_list(objects: &[Object]) -> String {
         if first {
             out.extend_from_slice(HEAD.as_bytes());
         }
-        let mut one = Vec::with_capacity(4096);
         for (i, o) in objects.iter().enumerate() {
             out.extend_from_slice(if first && i == 0 {
                 b"\n    "
             } else {
                 b",\n    "
             });
-            one.clear();
-            serde_json::to_writer_pretty(&mut one, &o.json).expect("JSON serializes");
-            // JSON strings hold no raw newline: every one here ends a line of the item.
-            let mut rest = one.as_slice();
-            while let Some(at) = rest.iter().position(|&b| b == b'\n') {
-                out.extend_from_slice(&rest[..=at]);
-                out.extend_from_slice(b"    ");
-                rest = &rest[at + 1..];
-            }
-            out.extend_from_slice(rest);
+            pretty(o.json_text(), 2, &mut out);
         }
         out
     }
@@ -163,6 +153,63 @@ fn json_list(objects: &[Object]) -> String {
     );
     out.extend_from_slice(b"\n  ]\n}\n");
     String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Writes compact JSON (as `serde_json` writes it: no whitespace outside strings) the way
+/// `serde_json`'s pretty printer does, at a depth of `depth` levels of two spaces (a test
+/// checks the bytes are the same).
+fn pretty(compact: &str, depth: usize, out: &mut Vec<u8>) {
+    let bytes = compact.as_bytes();
+    let mut depth = depth;
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        out.resize(out.len() + 2 * depth, b' ');
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' => {
+                // A string, copied as it is: it ends at the first quote not escaped.
+                let start = i;
+                i += 1;
+                while bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                out.extend_from_slice(&bytes[start..=i]);
+            }
+            b'{' | b'[' => {
+                let close = if b == b'{' { b'}' } else { b']' };
+                if bytes.get(i + 1) == Some(&close) {
+                    out.extend_from_slice(&[b, close]);
+                    i += 1;
+                } else {
+                    out.push(b);
+                    depth += 1;
+                    newline(out, depth);
+                }
+            }
+            b'}' | b']' => {
+                depth -= 1;
+                newline(out, depth);
+                out.push(b);
+            }
+            b',' => {
+                out.push(b',');
+                newline(out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => {
+                // A number or a literal: up to the next structural byte.
+                let start = i;
+                while i + 1 < bytes.len() && !matches!(bytes[i + 1], b',' | b'}' | b']') {
+                    i += 1;
+                }
+                out.extend_from_slice(&bytes[start..=i]);
+            }
+        }
+        i += 1;
+    }
 }
 
 /// One xDS resource for a control plane, taken from an Envoy bootstrap.
@@ -236,7 +283,7 @@ pub fn xds_resources(objects: &[Object]) -> Vec<XdsResource> {
                 node: String::new(),
                 kind,
                 name: o.name.clone(),
-                json: o.json.clone(),
+                json: o.json(),
             });
         }
     }
@@ -377,7 +424,15 @@ pub fn directory_with_xds(
         if files.iter().any(|(p, _)| *p == path) {
             return Err(format!("two objects would be written to `{path}`"));
         }
-        let bytes = encode(&o.json, format);
+        let bytes = match format {
+            Format::Json => {
+                let mut out = Vec::with_capacity(o.json_text().len() * 2);
+                pretty(o.json_text(), 0, &mut out);
+                out.push(b'\n');
+                out
+            }
+            Format::Yaml => encode(&o.json(), format),
+        };
         let sha = hex(&Sha256::digest(&bytes));
         let mut entry = json!({
             "apiVersion": o.api_version,
@@ -447,33 +502,61 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A ConfigMap-like object with what the pretty printer must get right: empty and nested
+    /// containers, strings holding JSON's structural characters, quotes, backslashes and
+    /// escapes, numbers of every form, literals.
+    fn tricky(i: usize) -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": format!("c{i}"), "labels": {}},
+            "data": {
+                "text": "two\nlines",
+                "list": "[]",
+                "n": i,
+                "json": "{\"a\": [1, {\"b\": \"c,d:e}\"}]}",
+                "slashes": "\\\\\"\\",
+                "quote": "\"",
+                "end\\": "\\",
+                "unicode": "é\u{1F600}\u{7}\t",
+            },
+            "extra": [[], [1, {"a": []}], {}, [[{}]], -3, 2.5, 1e300, -0.0, true, false, null, ""],
+        })
+    }
+
     #[test]
     fn the_json_list_is_what_serde_json_writes() {
-        let object = |i: usize| crate::Object {
-            api_version: "v1".into(),
-            kind: "ConfigMap".into(),
-            name: format!("c{i}"),
-            namespace: None,
-            json: serde_json::json!({
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {"name": format!("c{i}"), "labels": {}},
-                "data": {"text": "two\nlines", "list": "[]", "n": i},
-                "extra": [[], [1, {"a": []}], {}],
-            }),
-            envoy_documents: Vec::new(),
-            clusters: Vec::new(),
-        };
+        let object =
+            |i: usize| crate::Object::new("v1".into(), "ConfigMap".into(), &tricky(i), Vec::new());
         // Empty, short, and long enough to be written by two threads.
         for n in [0, 1, 3, 300, 301] {
             let objects: Vec<crate::Object> = (0..n).map(object).collect();
-            let items: Vec<&serde_json::Value> = objects.iter().map(|o| &o.json).collect();
+            let items: Vec<serde_json::Value> = (0..n).map(tricky).collect();
             let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
             let want = serde_json::to_string_pretty(&list).unwrap() + "\n";
             assert_eq!(
                 super::stream(&objects, super::Format::Json),
                 want,
                 "{n} objects"
+            );
+        }
+    }
+
+    #[test]
+    fn pretty_json_is_what_serde_json_writes() {
+        for v in [
+            tricky(7),
+            serde_json::json!({}),
+            serde_json::json!([]),
+            serde_json::json!("a\"b"),
+            serde_json::json!(-12),
+            serde_json::json!([{"a": {"b": [[], {}, "}"]}}]),
+        ] {
+            let mut out = Vec::new();
+            super::pretty(&serde_json::to_string(&v).unwrap(), 0, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string_pretty(&v).unwrap()
             );
         }
     }

@@ -76,13 +76,18 @@ pub struct LimitOverrides {
 }
 
 /// One rendered object: canonical JSON in Kubernetes key order.
+///
+/// The JSON is kept as compact text ([`Object::json_text`]), parsed again where a tree is
+/// needed ([`Object::json`]): ten thousand objects as `serde_json::Value` trees take ten times
+/// the memory of their text, and a render touching that much fresh memory spends a large
+/// share of its time in the kernel handing out pages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
     pub api_version: String,
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
-    pub json: serde_json::Value,
+    json: Box<str>,
     /// Envoy configurations embedded in the object as text, e.g. a ConfigMap's
     /// `data["envoy.yaml"]` (tests hand them to `envoy --mode validate`; `--envoy xds` turns
     /// bootstraps into xDS resources).
@@ -93,10 +98,48 @@ pub struct Object {
 }
 
 impl Object {
+    /// An object whose metadata (name, namespace) and clusters are read from `json`.
+    pub fn new(
+        api_version: String,
+        kind: String,
+        json: &serde_json::Value,
+        envoy_documents: Vec<EnvoyDocument>,
+    ) -> Object {
+        let meta = json.get("metadata");
+        let text = |key: &str| {
+            meta.and_then(|m| m.get(key))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
+        Object {
+            api_version,
+            kind,
+            name: text("name").unwrap_or_default(),
+            namespace: text("namespace"),
+            json: serde_json::to_string(json)
+                .expect("a JSON value serializes")
+                .into(),
+            envoy_documents,
+            clusters: clusters::of(json),
+        }
+    }
+
+    /// The object as a JSON tree (parsed from its text at every call: keep the result when
+    /// it is needed more than once).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.json).expect("the text was written by serde_json")
+    }
+
+    /// The object as compact JSON text, keys in Kubernetes order.
+    pub fn json_text(&self) -> &str {
+        &self.json
+    }
+
     /// Whether this is an Envoy xDS resource that `main` returned (a Listener, a Cluster…)
-    /// rather than a Kubernetes object: it carries its protobuf `@type`.
+    /// rather than a Kubernetes object: it carries its protobuf `@type` (always its first
+    /// key).
     pub fn is_xds(&self) -> bool {
-        self.json.get("@type").is_some()
+        self.json.starts_with("{\"@type\":")
     }
 
     /// Whether the object runs in `cluster` (`skyc render --cluster NAME`).
@@ -259,16 +302,18 @@ pub fn compile(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
 fn compile_here(world: &dyn World, entry: &str, opts: &Options) -> Outcome {
     let mut out = eval::evaluate(world, entry, opts);
     if !out.outcome.has_errors() {
-        let pending = std::mem::take(&mut out.pending);
-        let lowered = out.outcome.timings.time("lower", || {
-            lower::lower(pending, &opts.config.clusters.names)
-        });
+        let lowered = out
+            .lowered
+            .take()
+            .unwrap_or_else(|| lower::Lowered::new(opts.lint));
+        out.outcome.timings.add("lower", lowered.lowering);
         out.outcome.diagnostics.extend(lowered.diagnostics);
         let mut objects = lowered.objects;
-        let found = out
-            .outcome
+        let start = std::time::Instant::now();
+        let found = validate::check_all(&objects, lowered.findings);
+        out.outcome
             .timings
-            .time("validate", || validate::validate(&objects));
+            .add("validate", lowered.validating + start.elapsed());
         out.outcome.diagnostics.extend(found);
         if opts.lint && !out.outcome.has_errors() {
             let start = std::time::Instant::now();

@@ -19,7 +19,7 @@ use std::fmt::{self, Write as _};
 
 /// Where each message inside an object was built, by field path ("" is the object itself).
 #[derive(Debug, Clone, Default)]
-pub struct Origins(Vec<(String, Origin)>);
+pub struct Origins(Vec<(String, std::sync::Arc<Origin>)>);
 
 impl Origins {
     /// The best span for a finding at `path`: the innermost message on the path that knows
@@ -71,7 +71,7 @@ impl Origins {
                         .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
             })
             .max_by_key(|(p, _)| p.len())
-            .map(|(p, o)| (p.as_str(), o))
+            .map(|(p, o)| (p.as_str(), &**o))
     }
 
     /// The (file, 1-based line) places that a suppression comment may sit on for a finding at
@@ -406,6 +406,11 @@ pub struct LoweredObject {
     pub object: Object,
     pub ty: TypeId,
     pub span: Option<skyc_diag::Span>,
+    /// The object's JSON tree (`Object` keeps only its text). Like `origins`, kept only when
+    /// the lint rules and policies will read it (`skyc check`); `Null` otherwise.
+    pub json: Json,
+    /// Where the messages inside were built; empty unless kept (see `json`): findings after
+    /// the object's own checks then point at `span`.
     pub origins: Origins,
 }
 
@@ -439,70 +444,97 @@ impl LoweredObject {
     }
 }
 
+/// Lowered objects, what lowering found, and the findings of each object's own checks
+/// ([`crate::validate::check_one`]), which run as the object is lowered, while its JSON tree
+/// exists.
 pub(crate) struct Lowered {
     pub objects: Vec<LoweredObject>,
     pub diagnostics: Vec<Diagnostic>,
+    pub findings: Vec<crate::validate::Finding>,
+    /// Time spent in the objects' own checks (the rest was lowering).
+    pub validating: std::time::Duration,
+    /// Time spent lowering.
+    pub lowering: std::time::Duration,
+    /// Keep each object's JSON tree and origins ([`LoweredObject::json`]).
+    keep: bool,
 }
 
-/// Checks required fields and lowers every object through `k8s-openapi`. `clusters` are the
-/// clusters the project declares (empty: any), which objects' `skyc.dev/clusters` may name.
+impl Lowered {
+    pub(crate) fn new(keep: bool) -> Lowered {
+        Lowered {
+            objects: Vec::new(),
+            diagnostics: Vec::new(),
+            findings: Vec::new(),
+            validating: std::time::Duration::ZERO,
+            lowering: std::time::Duration::ZERO,
+            keep,
+        }
+    }
+
+    /// Takes a lowered object: runs its own checks on its tree, then keeps the tree and the
+    /// origins only if asked to.
+    fn accept(&mut self, mut obj: LoweredObject, json: Json) {
+        let start = std::time::Instant::now();
+        crate::validate::check_one(&obj, &json, &mut self.findings);
+        self.validating += start.elapsed();
+        if self.keep {
+            obj.json = json;
+        } else {
+            obj.origins = Origins::default();
+        }
+        self.objects.push(obj);
+    }
+
+    /// Lowers one object.
+    fn lower(&mut self, p: PendingObject, clusters: &[String]) {
+        let start = std::time::Instant::now();
+        let checking = self.validating;
+        lower_one(p, clusters, self);
+        self.lowering += start.elapsed() - (self.validating - checking);
+    }
+
+    fn finish(mut self) -> Lowered {
+        // The note that a kind's CEL rules were not checked is given once per kind.
+        let mut noted = std::collections::HashSet::new();
+        self.diagnostics
+            .retain(|d| d.code != codes::SKY0415.code || noted.insert(d.message.clone()));
+        self
+    }
+}
+
+/// Lowers the objects `produce` hands over as `main`'s result is converted, one at a time, so
+/// that only one object's JSON tree exists at once (the lowered objects keep their text):
+/// checks required fields, lowers each object through `k8s-openapi` and runs its own checks.
+/// `clusters` are the clusters the project declares (empty: any), which objects'
+/// `skyc.dev/clusters` may name. `keep`: see [`LoweredObject::json`].
 ///
-/// Objects are lowered independently: a long list is lowered in two halves at once
-/// ([`crate::par`]).
-pub(crate) fn lower(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
-    let len = pending.len();
-    let mut lowered = crate::par::by_halves(
-        pending,
-        len,
-        |mut first| {
-            let second = first.split_off(first.len() / 2);
-            (first, second)
-        },
-        |p, _| lower_all(p, clusters),
-        |mut a, b| {
-            a.objects.extend(b.objects);
-            a.diagnostics.extend(b.diagnostics);
-            a
-        },
-    );
-    // The note that a kind's CEL rules were not checked is given once per kind.
-    let mut noted = std::collections::HashSet::new();
-    lowered
-        .diagnostics
-        .retain(|d| d.code != codes::SKY0415.code || noted.insert(d.message.clone()));
-    lowered
-}
-
-fn lower_all(pending: Vec<PendingObject>, clusters: &[String]) -> Lowered {
-    let mut objects = Vec::new();
-    let mut diagnostics = Vec::new();
-    for p in pending {
-        lower_one(p, clusters, &mut objects, &mut diagnostics);
-    }
-    Lowered {
-        objects,
-        diagnostics,
-    }
-}
-
-fn lower_one(
-    mut p: PendingObject,
+/// Lowering on a second thread while the next objects are converted was measured slower
+/// (2026-12-04, N=10,000): the trees are then freed by another thread than the one that
+/// allocated them, which reuses that memory late and takes fresh pages meanwhile.
+pub(crate) fn stream(
     clusters: &[String],
-    objects: &mut Vec<LoweredObject>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+    keep: bool,
+    produce: impl FnOnce(&mut dyn FnMut(PendingObject)),
+) -> Lowered {
+    let mut out = Lowered::new(keep);
+    produce(&mut |p| out.lower(p, clusters));
+    out.finish()
+}
+
+fn lower_one(mut p: PendingObject, clusters: &[String], out: &mut Lowered) {
     if let Some(set) = skyc_schema::crd::registered(p.ty.source()) {
-        lower_custom(p, set, clusters, objects, diagnostics);
+        lower_custom(p, set, clusters, out);
         return;
     }
+    let diagnostics = &mut out.diagnostics;
     diagnostics.extend(missing_required(p.ty, &p.json, |path| {
         p.origins.span_of_parent(path).or_else(|| p.span.clone())
     }));
     let t = skyc_schema::lookup(p.ty);
     let mut json = std::mem::take(&mut p.json);
     if p.ty.source() == SchemaId::ENVOY {
-        if let Some(o) = lower_xds(&mut p, json, diagnostics) {
-            objects.push(o);
+        if let Some((o, json)) = lower_xds(&mut p, json, diagnostics) {
+            out.accept(o, json);
         }
         return;
     }
@@ -537,7 +569,7 @@ fn lower_one(
     };
     match lowered {
         Some(Ok(json)) => {
-            finish(p, json, envoy_documents, clusters, objects, diagnostics);
+            finish(p, json, envoy_documents, clusters, out);
         }
         Some(Err(e)) => diagnostics.push(
             Diagnostic::new(
@@ -563,24 +595,13 @@ fn finish(
     json: Json,
     envoy_documents: Vec<crate::EnvoyDocument>,
     clusters: &[String],
-    objects: &mut Vec<LoweredObject>,
-    diagnostics: &mut Vec<Diagnostic>,
+    out: &mut Lowered,
 ) {
     let json = conventional_order(json);
     let g = skyc_schema::lookup(p.ty)
         .gvk
         .clone()
         .expect("lowered objects are kinds");
-    let meta = json.get("metadata");
-    let name = meta
-        .and_then(|m| m.get("name"))
-        .and_then(Json::as_str)
-        .unwrap_or("")
-        .to_string();
-    let namespace = meta
-        .and_then(|m| m.get("namespace"))
-        .and_then(Json::as_str)
-        .map(str::to_string);
     if let Some(value) = crate::clusters::annotation(&json) {
         let path = crate::clusters::FIELD_PATH;
         let at = p
@@ -588,7 +609,7 @@ fn finish(
             .span_at_literal(path, value)
             .or_else(|| p.span.clone());
         for problem in crate::clusters::check(value, clusters) {
-            diagnostics.push(
+            out.diagnostics.push(
                 Diagnostic::new(problem.code, problem.message)
                     .with_span_opt(at.clone())
                     .with_field_path(path)
@@ -596,20 +617,14 @@ fn finish(
             );
         }
     }
-    objects.push(LoweredObject {
-        object: Object {
-            api_version: g.api_version(),
-            kind: g.kind.clone(),
-            name,
-            namespace,
-            clusters: crate::clusters::of(&json),
-            json,
-            envoy_documents,
-        },
+    let object = LoweredObject {
+        object: Object::new(g.api_version(), g.kind.clone(), &json, envoy_documents),
         ty: p.ty,
         span: p.span.clone(),
+        json: Json::Null,
         origins: std::mem::take(&mut p.origins),
-    });
+    };
+    out.accept(object, json);
 }
 
 /// Lowers a custom resource: the checks of its CRD version's schema
@@ -619,9 +634,9 @@ fn lower_custom(
     mut p: PendingObject,
     set: &skyc_schema::crd::CrdSet,
     clusters: &[String],
-    objects: &mut Vec<LoweredObject>,
-    diagnostics: &mut Vec<Diagnostic>,
+    out: &mut Lowered,
 ) {
+    let diagnostics = &mut out.diagnostics;
     use skyc_schema::crd::FindingKind;
     let t = skyc_schema::lookup(p.ty);
     let Some(v) = set.by_type(p.ty) else {
@@ -763,7 +778,7 @@ fn lower_custom(
             }
         }
     }
-    finish(p, json, Vec::new(), clusters, objects, diagnostics);
+    finish(p, json, Vec::new(), clusters, out);
 }
 
 /// One step of a field path: a field (`spec`), a list index (`[0]`) or a map key
@@ -877,7 +892,7 @@ fn lower_xds(
     p: &mut PendingObject,
     json: Json,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<LoweredObject> {
+) -> Option<(LoweredObject, Json)> {
     let t = skyc_schema::lookup(p.ty);
     // Lowering set the message aside as an embedded Envoy document (it was not inside an
     // Envoy document): take it back.
@@ -921,20 +936,19 @@ fn lower_xds(
         out.extend(fields);
     }
     let (package, kind) = t.name.rsplit_once('.').unwrap_or(("", &t.name));
-    Some(LoweredObject {
-        object: Object {
-            api_version: package.to_string(),
-            kind: kind.to_string(),
-            name,
-            namespace: None,
-            json: Json::Object(out),
-            envoy_documents: Vec::new(),
-            clusters: Vec::new(),
+    let json = Json::Object(out);
+    let mut object = Object::new(package.to_string(), kind.to_string(), &json, Vec::new());
+    object.name = name;
+    Some((
+        LoweredObject {
+            object,
+            ty: p.ty,
+            span: p.span.clone(),
+            json: Json::Null,
+            origins: std::mem::take(&mut p.origins),
         },
-        ty: p.ty,
-        span: p.span.clone(),
-        origins: std::mem::take(&mut p.origins),
-    })
+        json,
+    ))
 }
 
 /// Puts the rendered text of an embedded document where its placeholder is.

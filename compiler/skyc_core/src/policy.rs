@@ -76,7 +76,7 @@ pub(crate) fn run(world: &dyn World, objects: &[LoweredObject], opts: &Options) 
                 &module,
                 &display,
                 "check",
-                std::slice::from_ref(&obj.object.json),
+                std::slice::from_ref(&obj.json),
                 crate::eval::ExtraArg::Ctx,
                 true,
                 opts,

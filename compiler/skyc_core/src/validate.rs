@@ -9,11 +9,13 @@ use std::collections::BTreeSet;
 
 struct Ctx<'a> {
     obj: &'a LoweredObject,
-    out: Vec<Finding>,
+    /// The object's JSON tree.
+    json: &'a Json,
+    out: &'a mut Vec<Finding>,
 }
 
 /// One finding in one object, before findings with the same cause are merged.
-struct Finding {
+pub(crate) struct Finding {
     code: &'static CodeInfo,
     msg: String,
     path: String,
@@ -30,7 +32,7 @@ impl Ctx<'_> {
             msg,
             path: path.to_string(),
             help: help.to_string(),
-            span: match string_at(&o.json, path) {
+            span: match string_at(self.json, path) {
                 Some(v) => self.obj.span_at_literal(path, v),
                 None => self.obj.span_at(path),
             },
@@ -78,8 +80,27 @@ fn merge(findings: Vec<Finding>) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Runs every rule over every object.
+/// Runs every rule over every object (parsing each object's JSON: the pipeline runs
+/// [`check_one`] as it lowers, while the tree exists, and then [`check_all`]).
 pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
+    let mut findings = Vec::new();
+    for obj in objects {
+        check_one(obj, &obj.object.json(), &mut findings);
+    }
+    check_all(objects, findings)
+}
+
+/// One object's own checks (`json` is its tree), adding to `out`.
+pub(crate) fn check_one(obj: &LoweredObject, json: &Json, out: &mut Vec<Finding>) {
+    if obj.is_xds() {
+        return;
+    }
+    check_object(&mut Ctx { obj, json, out });
+}
+
+/// The checks across objects (duplicates), and the findings of each object's own checks
+/// ([`check_one`]), merged where they have one cause.
+pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     // Objects with the same key are duplicates when some cluster would run both (an object
     // without clusters runs in every cluster); variants for disjoint clusters are not.
@@ -87,29 +108,6 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     type Seen<'a> = Vec<(&'a [String], Option<Span>)>;
     let mut seen: std::collections::HashMap<(&str, &str, &str, &str), Seen> =
         std::collections::HashMap::with_capacity(objects.len());
-    // Each object's own checks, in two halves at once for a long list ([`crate::par`]).
-    let check_all = |objects: &[LoweredObject], _| {
-        let mut findings = Vec::new();
-        for obj in objects.iter().filter(|o| !o.is_xds()) {
-            let mut c = Ctx {
-                obj,
-                out: Vec::new(),
-            };
-            check_object(&mut c);
-            findings.extend(c.out);
-        }
-        findings
-    };
-    let findings = crate::par::by_halves(
-        objects,
-        objects.len(),
-        |o| o.split_at(o.len() / 2),
-        check_all,
-        |mut a, b| {
-            a.extend(b);
-            a
-        },
-    );
     for obj in objects {
         let o = &obj.object;
         let group = o.api_version.split_once('/').map_or("", |(g, _)| g);
@@ -156,12 +154,16 @@ pub(crate) fn items<'a>(v: &'a Json, key: &str) -> std::slice::Iter<'a, Json> {
 /// The pod specs of an object with their field paths: a Pod's spec, a workload's template, a
 /// CronJob's job template.
 pub(crate) fn pod_specs(o: &LoweredObject) -> Vec<(String, &Json)> {
-    let j = &o.object.json;
+    pod_specs_of(&o.object.kind, &o.json)
+}
+
+/// [`pod_specs`] of an object of `kind` whose tree is `j`.
+fn pod_specs_of<'a>(kind: &str, j: &'a Json) -> Vec<(String, &'a Json)> {
     let at = |p: &str| {
         j.pointer(p)
             .map(|v| (p.trim_start_matches('/').replace('/', "."), v))
     };
-    let found = match o.object.kind.as_str() {
+    let found = match kind {
         "Pod" => at("/spec"),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             at("/spec/template/spec")
@@ -187,7 +189,7 @@ const DNS_LABEL_KINDS: &[&str] = &["Service", "Namespace"];
 
 fn check_object(c: &mut Ctx) {
     let obj = c.obj;
-    let json = &obj.object.json;
+    let json = c.json;
     let kind = &obj.object.kind;
     let meta = json.get("metadata").unwrap_or(&Json::Null);
     match meta.get("name").and_then(Json::as_str) {
@@ -285,7 +287,7 @@ fn check_object(c: &mut Ctx) {
         "Service" => check_service(c, spec),
         _ => {}
     }
-    for (path, ps) in pod_specs(obj) {
+    for (path, ps) in pod_specs_of(kind, json) {
         check_pod_spec(c, ps, &path);
     }
 }

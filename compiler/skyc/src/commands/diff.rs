@@ -234,7 +234,7 @@ fn render_at_rev(
         r.outcomes
             .into_iter()
             .flat_map(|o| o.objects)
-            .map(|o| o.json)
+            .map(|o| o.json())
             .collect::<Vec<_>>()
     };
     Ok((objs(old), objs(new)))

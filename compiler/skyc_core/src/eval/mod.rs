@@ -99,7 +99,9 @@ pub(crate) struct Evaluated {
     /// The project's CRDs, if the compilation read them (functions called later, such as
     /// tests and policies, construct custom resources with them).
     pub crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
-    pub pending: Vec<PendingObject>,
+    /// The objects `main` returned, lowered as they were converted (`None` unless `main`
+    /// ran).
+    pub lowered: Option<crate::lower::Lowered>,
     /// The project files the entry loads, with their frozen modules, in dependency order
     /// (skycfg's test protocol runs their `test_*` functions too).
     pub loaded: Vec<(String, FrozenModule)>,
@@ -475,7 +477,7 @@ fn evaluate_on_this_thread(
             Evaluated {
                 outcome,
                 crds: crds.peek(),
-                pending: vec![],
+                lowered: None,
                 loaded: vec![],
             },
             None,
@@ -546,7 +548,7 @@ fn evaluate_on_this_thread(
             Evaluated {
                 outcome,
                 crds: crds.peek(),
-                pending: vec![],
+                lowered: None,
                 loaded: vec![],
             },
             None,
@@ -557,7 +559,7 @@ fn evaluate_on_this_thread(
     let started = Instant::now();
     let deadline = Instant::now() + limits.max_time;
     let mut frozen: HashMap<FileId, FrozenModule> = HashMap::new();
-    let mut pending = Vec::new();
+    let mut lowered = None;
     for id in &loader.order {
         if let Some(m) = StdlibCache::get(StdlibCache::MODULES, id) {
             frozen.insert(id.clone(), m);
@@ -571,6 +573,7 @@ fn evaluate_on_this_thread(
             &limits,
             deadline,
             is_entry,
+            opts.lint,
             &vars,
             &opts.config,
             &globals,
@@ -589,6 +592,7 @@ fn evaluate_on_this_thread(
                 &limits,
                 Instant::now() + limits.max_time,
                 is_entry,
+                opts.lint,
                 &vars,
                 &opts.config,
                 &globals,
@@ -606,14 +610,14 @@ fn evaluate_on_this_thread(
                 }
             }
         }
-        if diagnostics.is_empty() && result.objects.is_empty() {
+        if diagnostics.is_empty() && result.lowered.is_none() {
             if let Some(m) = &result.module {
                 StdlibCache::keep(StdlibCache::MODULES, id, m);
             }
         }
         outcome.diagnostics.extend(diagnostics);
         if is_entry {
-            pending = result.objects;
+            lowered = result.lowered;
             break;
         }
         match result.module {
@@ -628,9 +632,17 @@ fn evaluate_on_this_thread(
     }
     crds.report(&mut outcome);
     if outcome.has_errors() {
-        pending.clear();
+        lowered = None;
     }
-    outcome.timings.add("evaluate", started.elapsed());
+    // Objects are lowered as they are converted: that time is the lower and validate stages'.
+    let lowering = lowered
+        .as_ref()
+        .map_or(Duration::ZERO, |l: &crate::lower::Lowered| {
+            l.lowering + l.validating
+        });
+    outcome
+        .timings
+        .add("evaluate", started.elapsed().saturating_sub(lowering));
     let module = frozen.remove(&entry_id);
     let loaded = loader
         .order
@@ -644,7 +656,7 @@ fn evaluate_on_this_thread(
         Evaluated {
             outcome,
             crds: crds.peek(),
-            pending,
+            lowered,
             loaded,
         },
         module,
@@ -838,7 +850,7 @@ fn is_limit(d: &Diagnostic) -> bool {
 struct ModuleResult {
     module: Option<FrozenModule>,
     diagnostics: Vec<Diagnostic>,
-    objects: Vec<PendingObject>,
+    lowered: Option<crate::lower::Lowered>,
     prints: Vec<String>,
 }
 
@@ -871,6 +883,7 @@ fn run_module(
     limits: &Limits,
     deadline: Instant,
     is_entry: bool,
+    keep: bool,
     vars: &BTreeMap<String, String>,
     config: &crate::Config,
     globals: &starlark::environment::Globals,
@@ -887,7 +900,7 @@ fn run_module(
             return ModuleResult {
                 module: None,
                 diagnostics: vec![errors::to_diagnostic(&e, codes::SKY0201)],
-                objects: vec![],
+                lowered: None,
                 prints: vec![],
             }
         }
@@ -915,7 +928,7 @@ fn run_module(
     let result = errors::catch_panic(|| {
         Module::with_temp_heap(|module| {
             let mut diagnostics = Vec::new();
-            let mut objects = Vec::new();
+            let mut lowered = None;
             let record_stmt = |at: FileSpanRef, _: bool, _: &mut Evaluator| {
                 if let Some(t) = trace {
                     *t.borrow_mut() = Some(at.to_file_span());
@@ -958,8 +971,9 @@ fn run_module(
                             config,
                             limits,
                             crds,
+                            keep,
                             &mut diagnostics,
-                            &mut objects,
+                            &mut lowered,
                         );
                         true
                     }
@@ -993,7 +1007,7 @@ fn run_module(
             ModuleResult {
                 module,
                 diagnostics,
-                objects,
+                lowered,
                 prints,
             }
         })
@@ -1002,7 +1016,7 @@ fn run_module(
     result.unwrap_or_else(|d| ModuleResult {
         module: None,
         diagnostics: vec![d.with_span(Span::from_offsets(&f.name, &f.text, 0, 0))],
-        objects: vec![],
+        lowered: None,
         prints: vec![],
     })
 }
@@ -1016,8 +1030,9 @@ fn call_main<'v>(
     config: &crate::Config,
     limits: &Limits,
     crds: Option<&crate::crds::CrdSource>,
+    keep: bool,
     diagnostics: &mut Vec<Diagnostic>,
-    objects: &mut Vec<PendingObject>,
+    lowered: &mut Option<crate::lower::Lowered>,
 ) {
     let file_start = Span::from_offsets(&f.name, &f.text, 0, 0);
     let Some(main) = module.get("main") else {
@@ -1074,129 +1089,34 @@ fn call_main<'v>(
     let return_span = return_span(f).unwrap_or(main_span);
     let mut items = Vec::new();
     flatten(result, &mut items, 0);
-    for item in items {
-        if item.is_none() {
-            continue;
-        }
-        if let Some(m) = Message::from_value(item) {
-            let t = m.message_type();
-            let ty = m.ty;
-            drop(m);
-            let xds = ty.source() == skyc_schema::SchemaId::ENVOY
-                && crate::emit::XDS_RESOURCE_TYPES
-                    .iter()
-                    .any(|(path, _)| *path == t.path);
-            if t.gvk.is_none() && !xds {
-                diagnostics.push(
+    let clusters = &config.clusters.names;
+    let convert = |objects: &mut dyn FnMut(PendingObject)| {
+        for item in items {
+            if item.is_none() {
+                continue;
+            }
+            if let Some(m) = Message::from_value(item) {
+                let t = m.message_type();
+                let ty = m.ty;
+                drop(m);
+                let xds = ty.source() == skyc_schema::SchemaId::ENVOY
+                    && crate::emit::XDS_RESOURCE_TYPES
+                        .iter()
+                        .any(|(path, _)| *path == t.path);
+                if t.gvk.is_none() && !xds {
+                    diagnostics.push(
                     Diagnostic::new(codes::SKY0308, format!("`main` returned a {}, which is not a top-level object", t.path))
                         .with_span(return_span.clone())
                         .with_help("return objects with an apiVersion and kind, such as k8s.apps.v1.Deployment(...), or Envoy xDS resources (Listener, Cluster, RouteConfiguration, ClusterLoadAssignment, Secret)"),
                 );
-                continue;
-            }
-            crate::values::message::normalize(eval, item, Some(return_span.clone()));
-            match crate::lower::to_json_with_origins(item) {
-                Ok((json, origins, embedded)) => objects.push(PendingObject {
-                    ty,
-                    json,
-                    span: origins.root().or(Some(return_span.clone())),
-                    origins,
-                    embedded,
-                }),
-                Err(e) => diagnostics.push(
-                    Diagnostic::new(e.code(codes::SKY0308), e.message)
-                        .with_span(return_span.clone()),
-                ),
-            }
-            continue;
-        }
-        if let Some(dict) = DictRef::from_value(item) {
-            let get = |k: &str| {
-                dict.iter()
-                    .find(|(kk, _)| kk.unpack_str() == Some(k))
-                    .and_then(|(_, v)| v.unpack_str())
-            };
-            let (av, kind) = (
-                get("apiVersion").map(str::to_string),
-                get("kind").map(str::to_string),
-            );
-            let entries: Vec<(String, Value)> = dict
-                .iter()
-                .filter_map(|(k, v)| k.unpack_str().map(|k| (k.to_string(), v)))
-                .collect();
-            drop(dict);
-            let (Some(av), Some(kind)) = (av, kind) else {
-                diagnostics.push(
-                    Diagnostic::new(codes::SKY0308, "`main` returned a dict without `apiVersion` and `kind`")
-                        .with_span(return_span.clone())
-                        .with_help("add apiVersion and kind, or use a typed constructor such as k8s.apps.v1.Deployment(...)"),
-                );
-                continue;
-            };
-            let builtin = crate::values::message::schema()
-                .by_kind(&av, &kind)
-                .map(|t| t.id);
-            // A kind that is not built in may be a custom resource: the CRDs are read now.
-            let custom = || {
-                let index = crds?.get()?;
-                index.by_kind(&av, &kind).map(|v| v.ty)
-            };
-            let Some(ty) = builtin.or_else(custom) else {
-                let kinds = crate::values::message::schema().kinds();
-                let mut cands: Vec<String> = kinds
-                    .iter()
-                    .filter_map(|t| t.gvk.as_ref())
-                    .map(|g| g.kind.clone())
-                    .collect();
-                let versions = crds
-                    .and_then(|c| c.get())
-                    .map(|index| index.versions())
-                    .unwrap_or_default();
-                cands.extend(versions.iter().map(|v| v.kind.clone()));
-                let mut d =
-                    Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
-                        .with_span(return_span.clone());
-                if let Some(v) = versions.iter().find(|v| v.kind == kind) {
-                    let served: Vec<String> = versions
-                        .iter()
-                        .filter(|x| x.group == v.group && x.kind == v.kind)
-                        .map(|v| format!("`{}`", v.api_version()))
-                        .collect();
-                    d = d.with_help(format!("{kind} is declared as {}", served.join(", ")));
-                } else if let Some(s) =
-                    skyc_diag::did_you_mean(&kind, cands.iter().map(String::as_str))
-                {
-                    let g = kinds
-                        .iter()
-                        .find(|t| t.gvk.as_ref().is_some_and(|g| g.kind == s))
-                        .and_then(|t| t.gvk.clone())
-                        .map(|g| g.api_version())
-                        .or_else(|| {
-                            versions
-                                .iter()
-                                .find(|v| v.kind == s)
-                                .map(|v| v.api_version())
-                        });
-                    d = d.with_help(format!(
-                        "did you mean `{s}` in `{}`?",
-                        g.unwrap_or_default()
-                    ));
-                } else if !crds.is_some_and(|c| c.declared()) && av.contains('.') {
-                    d = d.with_help("a custom resource needs its CRD: list the CRD files in sky.toml, `[crds] paths = [\"crds/\"]`");
+                    continue;
                 }
-                diagnostics.push(d);
-                continue;
-            };
-            let built =
-                crate::values::with_span_override(eval, Some(return_span.clone()), |eval| {
-                    Builder::new(eval).build(ty, &entries, "")
-                });
-            if let Some(v) = built {
-                match crate::lower::to_json_with_origins(v) {
-                    Ok((json, origins, embedded)) => objects.push(PendingObject {
+                crate::values::message::normalize(eval, item, Some(return_span.clone()));
+                match crate::lower::to_json_with_origins(item) {
+                    Ok((json, origins, embedded)) => objects(PendingObject {
                         ty,
                         json,
-                        span: Some(return_span.clone()),
+                        span: origins.root().or(Some(return_span.clone())),
                         origins,
                         embedded,
                     }),
@@ -1205,22 +1125,123 @@ fn call_main<'v>(
                             .with_span(return_span.clone()),
                     ),
                 }
+                continue;
             }
-            continue;
-        }
-        diagnostics.push(
-            Diagnostic::new(
-                codes::SKY0308,
-                format!(
-                    "`main` returned {} {}, which is not an object",
-                    item.get_type(),
-                    crate::values::repr(item)
+            if let Some(dict) = DictRef::from_value(item) {
+                let get = |k: &str| {
+                    dict.iter()
+                        .find(|(kk, _)| kk.unpack_str() == Some(k))
+                        .and_then(|(_, v)| v.unpack_str())
+                };
+                let (av, kind) = (
+                    get("apiVersion").map(str::to_string),
+                    get("kind").map(str::to_string),
+                );
+                let entries: Vec<(String, Value)> = dict
+                    .iter()
+                    .filter_map(|(k, v)| k.unpack_str().map(|k| (k.to_string(), v)))
+                    .collect();
+                drop(dict);
+                let (Some(av), Some(kind)) = (av, kind) else {
+                    diagnostics.push(
+                    Diagnostic::new(codes::SKY0308, "`main` returned a dict without `apiVersion` and `kind`")
+                        .with_span(return_span.clone())
+                        .with_help("add apiVersion and kind, or use a typed constructor such as k8s.apps.v1.Deployment(...)"),
+                );
+                    continue;
+                };
+                let builtin = crate::values::message::schema()
+                    .by_kind(&av, &kind)
+                    .map(|t| t.id);
+                // A kind that is not built in may be a custom resource: the CRDs are read now.
+                let custom = || {
+                    let index = crds?.get()?;
+                    index.by_kind(&av, &kind).map(|v| v.ty)
+                };
+                let Some(ty) = builtin.or_else(custom) else {
+                    let kinds = crate::values::message::schema().kinds();
+                    let mut cands: Vec<String> = kinds
+                        .iter()
+                        .filter_map(|t| t.gvk.as_ref())
+                        .map(|g| g.kind.clone())
+                        .collect();
+                    let versions = crds
+                        .and_then(|c| c.get())
+                        .map(|index| index.versions())
+                        .unwrap_or_default();
+                    cands.extend(versions.iter().map(|v| v.kind.clone()));
+                    let mut d =
+                        Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
+                            .with_span(return_span.clone());
+                    if let Some(v) = versions.iter().find(|v| v.kind == kind) {
+                        let served: Vec<String> = versions
+                            .iter()
+                            .filter(|x| x.group == v.group && x.kind == v.kind)
+                            .map(|v| format!("`{}`", v.api_version()))
+                            .collect();
+                        d = d.with_help(format!("{kind} is declared as {}", served.join(", ")));
+                    } else if let Some(s) =
+                        skyc_diag::did_you_mean(&kind, cands.iter().map(String::as_str))
+                    {
+                        let g = kinds
+                            .iter()
+                            .find(|t| t.gvk.as_ref().is_some_and(|g| g.kind == s))
+                            .and_then(|t| t.gvk.clone())
+                            .map(|g| g.api_version())
+                            .or_else(|| {
+                                versions
+                                    .iter()
+                                    .find(|v| v.kind == s)
+                                    .map(|v| v.api_version())
+                            });
+                        d = d.with_help(format!(
+                            "did you mean `{s}` in `{}`?",
+                            g.unwrap_or_default()
+                        ));
+                    } else if !crds.is_some_and(|c| c.declared()) && av.contains('.') {
+                        d = d.with_help("a custom resource needs its CRD: list the CRD files in sky.toml, `[crds] paths = [\"crds/\"]`");
+                    }
+                    diagnostics.push(d);
+                    continue;
+                };
+                let built =
+                    crate::values::with_span_override(eval, Some(return_span.clone()), |eval| {
+                        Builder::new(eval).build(ty, &entries, "")
+                    });
+                if let Some(v) = built {
+                    match crate::lower::to_json_with_origins(v) {
+                        Ok((json, origins, embedded)) => objects(PendingObject {
+                            ty,
+                            json,
+                            span: Some(return_span.clone()),
+                            origins,
+                            embedded,
+                        }),
+                        Err(e) => diagnostics.push(
+                            Diagnostic::new(e.code(codes::SKY0308), e.message)
+                                .with_span(return_span.clone()),
+                        ),
+                    }
+                }
+                continue;
+            }
+            diagnostics.push(
+                Diagnostic::new(
+                    codes::SKY0308,
+                    format!(
+                        "`main` returned {} {}, which is not an object",
+                        item.get_type(),
+                        crate::values::repr(item)
+                    ),
+                )
+                .with_span(return_span.clone())
+                .with_help(
+                    "return typed objects, dicts with apiVersion and kind, or lists of them",
                 ),
-            )
-            .with_span(return_span.clone())
-            .with_help("return typed objects, dicts with apiVersion and kind, or lists of them"),
-        );
-    }
+            );
+        }
+    };
+    *lowered = Some(crate::lower::stream(clusters, keep, convert));
 }
 
 fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {
@@ -1346,7 +1367,7 @@ pub fn stdlib_functions() -> Vec<StdlibFunction> {
     for id in &loader.order {
         let f = &loader.files[id];
         let r = run_module(
-            f, &frozen, &limits, deadline, false, &no_vars, &config, &globals, None, None,
+            f, &frozen, &limits, deadline, false, false, &no_vars, &config, &globals, None, None,
         );
         if let Some(m) = r.module {
             frozen.insert(id.clone(), m);

@@ -97,13 +97,14 @@ fn verify(c: Candidate, inputs: &[(usize, &Obj)]) -> Option<(Call, Vec<usize>)> 
     let mut used = Vec::new();
     let mut objects = Vec::new();
     for obj in &out.objects {
-        let k = key(&obj.json);
+        let json = obj.json();
+        let k = key(&json);
         let (n, input) = inputs.iter().find(|(_, o)| key(&o.json) == k)?;
-        if input.json != obj.json || used.contains(n) {
+        if input.json != json || used.contains(n) {
             return None;
         }
         used.push(*n);
-        objects.push(obj.json.clone());
+        objects.push(json);
     }
     let first_line = used
         .iter()

@@ -754,24 +754,11 @@ fn validate_inputs(
                 version: String::new(),
                 kind: String::new(),
             });
-            let meta = o.json.get("metadata");
-            let text = |key: &str| {
-                meta.and_then(|m| m.get(key))
-                    .and_then(Json::as_str)
-                    .map(str::to_string)
-            };
             crate::lower::LoweredObject {
-                object: crate::Object {
-                    api_version: gvk.api_version(),
-                    kind: gvk.kind,
-                    name: text("name").unwrap_or_default(),
-                    namespace: text("namespace"),
-                    json: o.json.clone(),
-                    envoy_documents: Vec::new(),
-                    clusters: crate::clusters::of(&o.json),
-                },
+                object: crate::Object::new(gvk.api_version(), gvk.kind, &o.json, Vec::new()),
                 ty: o.ty.id,
                 span: Some(node_span(input, &o.node)),
+                json: o.json.clone(),
                 origins: Default::default(),
             }
         })
@@ -787,7 +774,7 @@ fn validate_inputs(
         ));
     }
     for l in &lowered {
-        if let Some(value) = crate::clusters::annotation(&l.object.json) {
+        if let Some(value) = crate::clusters::annotation(&l.json) {
             for p in crate::clusters::check(value, &[]) {
                 out.push(
                     Diagnostic::new(p.code, p.message)
@@ -1253,7 +1240,7 @@ pub fn verify_round_trip_with(
         )
         .with_help(bug));
     }
-    let got: Vec<Json> = out.objects.iter().map(|o| o.json.clone()).collect();
+    let got: Vec<Json> = out.objects.iter().map(crate::Object::json).collect();
     let changes = crate::diff::diff(expected, &got);
     let real: Vec<_> = changes
         .into_iter()

@@ -14,7 +14,7 @@ fn check(o: &LoweredObject, _: &LintCtx) -> Vec<Hit> {
     if o.object.kind != "CronJob" {
         return Vec::new();
     }
-    let j = &o.object.json;
+    let j = &o.json;
     let mut out = Vec::new();
     if j.pointer("/spec/startingDeadlineSeconds").is_none() {
         out.push(Hit {

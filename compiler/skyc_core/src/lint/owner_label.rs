@@ -17,7 +17,6 @@ fn check(o: &LoweredObject, ctx: &LintCtx) -> Vec<Hit> {
     );
     let label = ctx.config.owner_label();
     let has = o
-        .object
         .json
         .pointer("/metadata/labels")
         .and_then(|l| l.get(label))

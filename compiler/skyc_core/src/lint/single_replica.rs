@@ -14,7 +14,7 @@ pub(crate) const RULE: Rule = Rule {
 pub(crate) const EXEMPTION: &str = "skyc.dev/single-replica";
 
 fn check(o: &LoweredObject, _: &LintCtx) -> Vec<Hit> {
-    let j = &o.object.json;
+    let j = &o.json;
     if !matches!(o.object.kind.as_str(), "Deployment" | "StatefulSet") {
         return Vec::new();
     }

@@ -32,7 +32,7 @@ use starlark::values::{
 use starlark_map::sorted_map::SortedMap;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The schema every message type id refers to.
 pub fn schema() -> &'static Schema {
@@ -179,7 +179,7 @@ pub struct MessageGen<T> {
     /// Where the message was built, for diagnostics found after evaluation.
     #[allocative(skip)]
     #[trace(static)]
-    pub(crate) origin: Option<Origin>,
+    pub(crate) origin: Option<Arc<Origin>>,
     /// Built through a `proto.package` type (skycfg's semantics): reading an unset message,
     /// list or map field creates it empty and sets it.
     #[trace(static)]
@@ -195,7 +195,7 @@ pub type FrozenMessage = MessageGen<FrozenData>;
 /// The user call site that built a message. `direct` is false when the constructor ran inside
 /// the stdlib: the site is then the user's call of the stdlib function, and field names in it
 /// are not the message's own.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     pub site: FileSpan,
     pub direct: bool,
@@ -241,7 +241,7 @@ impl<'v> MutableMessage<'v> {
     pub(crate) fn new(
         ty: TypeId,
         fields: Fields<'v>,
-        origin: Option<Origin>,
+        origin: Option<Arc<Origin>>,
         proto: bool,
         heap: Heap<'v>,
     ) -> MutableMessage<'v> {
@@ -263,7 +263,7 @@ impl<'v> MutableMessage<'v> {
 pub struct Message<'v> {
     pub value: Value<'v>,
     pub ty: TypeId,
-    pub origin: &'v Option<Origin>,
+    pub origin: &'v Option<Arc<Origin>>,
     pub proto: bool,
     fields: FieldsRef<'v, 'v>,
     mutable: Option<&'v MutableFields<'v>>,
@@ -737,7 +737,7 @@ pub(crate) struct Builder<'a, 'v, 'e, 'x> {
     heap: Heap<'v>,
     eval: Option<&'a mut Evaluator<'v, 'e, 'x>>,
     pub(crate) collected: Vec<Diagnostic>,
-    origin: Option<Origin>,
+    origin: Option<Arc<Origin>>,
     /// Messages built get skycfg's semantics (see [`MessageGen::proto`]).
     proto: bool,
     /// Protobuf field names may also be given in their JSON form (`connectTimeout` for
@@ -747,10 +747,8 @@ pub(crate) struct Builder<'a, 'v, 'e, 'x> {
 
 impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
     pub(crate) fn new(eval: &'a mut Evaluator<'v, 'e, 'x>) -> Self {
-        let overridden = eval
-            .extra
-            .and_then(|e| e.downcast_ref::<EvalContext>())
-            .is_some_and(|c| c.span_override.borrow().is_some());
+        let ctx = eval.extra.and_then(|e| e.downcast_ref::<EvalContext>());
+        let overridden = ctx.is_some_and(|c| c.span_override.borrow().is_some());
         let origin = if overridden {
             None
         } else {
@@ -758,10 +756,14 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             (!frames.is_empty()).then(|| {
                 // The innermost user call is the site; the rest led to it.
                 let site = frames.remove(0);
-                Origin {
+                let origin = Origin {
                     site,
                     direct: via_stdlib.is_none(),
                     callers: frames,
+                };
+                match ctx {
+                    Some(c) => c.origin(origin),
+                    None => Arc::new(origin),
                 }
             })
         };

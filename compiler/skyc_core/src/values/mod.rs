@@ -75,6 +75,24 @@ pub struct EvalContext {
     pub(crate) settings: std::collections::BTreeMap<String, String>,
     /// The project's custom resources, when the compilation loaded them (`crd.…`).
     pub(crate) crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
+    /// The origins of the messages built so far, each kept once: the messages built on one
+    /// line from one chain of calls (the same function called for every service) share it.
+    pub(crate) origins: RefCell<
+        std::collections::HashSet<std::sync::Arc<message::Origin>, foldhash::fast::FixedState>,
+    >,
+}
+
+impl EvalContext {
+    /// `origin`, shared with the messages built at the same place before.
+    pub(crate) fn origin(&self, origin: message::Origin) -> std::sync::Arc<message::Origin> {
+        let mut seen = self.origins.borrow_mut();
+        if let Some(o) = seen.get(&origin) {
+            return o.clone();
+        }
+        let o = std::sync::Arc::new(origin);
+        seen.insert(o.clone());
+        o
+    }
 }
 
 /// Runs `f` with the diagnostics it records pointing at `span` (when given) instead of the

@@ -100,59 +100,46 @@ fn yaml_value(
 
 /// A multi-document YAML stream (`---` between documents), or a JSON `v1/List`.
 pub fn stream(objects: &[Object], format: Format) -> String {
-    match format {
-        Format::Yaml => {
-            let mut out = String::new();
-            for (i, o) in objects.iter().enumerate() {
-                if i > 0 {
-                    out.push_str("---\n");
-                }
-                out.push_str(&to_yaml(&o.json()));
-            }
-            out
-        }
-        Format::Json => json_list(objects),
-    }
+    let mut out = Vec::new();
+    write_stream(objects, format, &mut out).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("YAML and JSON are written as UTF-8")
 }
 
-/// `{"apiVersion": "v1", "kind": "List", "items": [...]}`, pretty-printed as
-/// `serde_json::to_string_pretty` writes it (a test checks the bytes are the same). Each item
-/// is written on its own and indented to its depth, so a long list is written by two threads,
-/// one half each, put together in order.
-fn json_list(objects: &[Object]) -> String {
-    const HEAD: &str = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [";
-    if objects.is_empty() {
-        return format!("{HEAD}]\n}}\n");
-    }
-    // The items, each preceded by its separator and indented by four spaces; the first half
-    // starts with the list's head.
-    fn items(objects: &[Object], first: bool) -> Vec<u8> {
-        let mut out = Vec::with_capacity(objects.len() * 1024 + HEAD.len());
-        if first {
-            out.extend_from_slice(HEAD.as_bytes());
+/// [`stream`], written to `out` object by object: the whole text never exists at once (25 MB
+/// for ten thousand services, which the process would otherwise take as fresh memory at the
+/// end of a render). The JSON `v1/List` is pretty-printed as `serde_json::to_string_pretty`
+/// writes it (a test checks the bytes are the same).
+pub fn write_stream(
+    objects: &[Object],
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut one = Vec::with_capacity(8192);
+    match format {
+        Format::Yaml => {
+            for (i, o) in objects.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b"---\n")?;
+                }
+                out.write_all(to_yaml(&o.json()).as_bytes())?;
+            }
         }
-        for (i, o) in objects.iter().enumerate() {
-            out.extend_from_slice(if first && i == 0 {
-                b"\n    "
+        Format::Json => {
+            out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [")?;
+            for (i, o) in objects.iter().enumerate() {
+                one.clear();
+                one.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                pretty(o.json_text(), 2, &mut one);
+                out.write_all(&one)?;
+            }
+            out.write_all(if objects.is_empty() {
+                b"]\n}\n"
             } else {
-                b",\n    "
-            });
-            pretty(o.json_text(), 2, &mut out);
+                b"\n  ]\n}\n"
+            })?;
         }
-        out
     }
-    let mut out = crate::par::by_halves(
-        objects,
-        objects.len(),
-        |o| o.split_at(o.len() / 2),
-        items,
-        |mut a, b| {
-            a.extend_from_slice(&b);
-            a
-        },
-    );
-    out.extend_from_slice(b"\n  ]\n}\n");
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    Ok(())
 }
 
 /// Writes compact JSON (as `serde_json` writes it: no whitespace outside strings) the way
@@ -528,7 +515,7 @@ mod tests {
     fn the_json_list_is_what_serde_json_writes() {
         let object =
             |i: usize| crate::Object::new("v1".into(), "ConfigMap".into(), &tricky(i), Vec::new());
-        // Empty, short, and long enough to be written by two threads.
+        // Empty, short and long.
         for n in [0, 1, 3, 300, 301] {
             let objects: Vec<crate::Object> = (0..n).map(object).collect();
             let items: Vec<serde_json::Value> = (0..n).map(tricky).collect();

@@ -26,7 +26,6 @@ pub mod import;
 mod lint;
 pub mod lower;
 pub mod memory;
-mod par;
 pub mod policy;
 pub mod testrun;
 pub mod validate;

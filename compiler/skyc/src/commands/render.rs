@@ -109,13 +109,14 @@ fn emit_and_write(args: &Args, res: crate::project::Results, quiet: bool) -> Exi
     };
     match &args.out_dir {
         None => {
-            let text = if args.envoy == EnvoyOutput::Xds {
-                emit::xds_list(&xds)
+            // Written object by object: the whole text never exists at once.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let written = if args.envoy == EnvoyOutput::Xds {
+                out.write_all(emit::xds_list(&xds).as_bytes())
             } else {
-                emit::stream(&objects, format)
+                emit::write_stream(&objects, format, &mut out)
             };
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            match written.and_then(|_| out.flush()) {
                 Ok(()) => Exit::Ok,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
                 Err(e) => output_error(format!("cannot write to stdout: {e}")),

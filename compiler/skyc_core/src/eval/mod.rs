@@ -1090,6 +1090,7 @@ fn call_main<'v>(
     let mut items = Vec::new();
     flatten(result, &mut items, 0);
     let clusters = &config.clusters.names;
+    let expected = items.len();
     let convert = |objects: &mut dyn FnMut(PendingObject)| {
         for item in items {
             if item.is_none() {
@@ -1241,7 +1242,7 @@ fn call_main<'v>(
             );
         }
     };
-    *lowered = Some(crate::lower::stream(clusters, keep, convert));
+    *lowered = Some(crate::lower::stream(expected, clusters, keep, convert));
 }
 
 fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {

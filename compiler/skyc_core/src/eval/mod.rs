@@ -922,6 +922,8 @@ fn run_module(
         max_alloc: limits.max_heap,
         settings: config.settings(),
         crds: crds.and_then(|c| c.peek()),
+        // The lint rules read the calls that led to a message (suppressions), nothing else does.
+        site_only: !keep,
         ..EvalContext::default()
     };
     crate::memory::set_activity(Some(&f.name));

@@ -752,13 +752,24 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         let origin = if overridden {
             None
         } else {
-            let (mut frames, via_stdlib) = super::user_stack(eval);
+            // Called from user code, the site is the top of the stack.
+            let top = ctx
+                .filter(|c| c.site_only)
+                .and_then(|_| eval.call_stack_top_location())
+                .filter(|l| !super::is_stdlib(l.file.filename()));
+            let (mut frames, via_stdlib) = match top {
+                Some(site) => (vec![site], false),
+                None => {
+                    let (frames, note) = super::user_stack(eval);
+                    (frames, note.is_some())
+                }
+            };
             (!frames.is_empty()).then(|| {
                 // The innermost user call is the site; the rest led to it.
                 let site = frames.remove(0);
                 let origin = Origin {
                     site,
-                    direct: via_stdlib.is_none(),
+                    direct: !via_stdlib,
                     callers: frames,
                 };
                 match ctx {

@@ -75,6 +75,10 @@ pub struct EvalContext {
     pub(crate) settings: std::collections::BTreeMap<String, String>,
     /// The project's custom resources, when the compilation loaded them (`crd.…`).
     pub(crate) crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
+    /// Messages record only where they were built, not the calls that led there
+    /// ([`message::Origin::callers`], which only the lint rules read): finding those walks the
+    /// whole call stack at every constructor call.
+    pub(crate) site_only: bool,
     /// The origins of the messages built so far, each kept once: the messages built on one
     /// line from one chain of calls (the same function called for every service) share it.
     pub(crate) origins: RefCell<

@@ -288,7 +288,7 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJs
         if let Some(o) = &m.origin {
             c.origins.0.push((c.path.clone(), o.clone()));
         }
-        let mut obj = Map::new();
+        let mut obj = Map::with_capacity(m.field_count());
         for (field, val) in m.field_entries() {
             // A protobuf message (skycfg's semantics) has no empty repeated or map fields:
             // reading one creates it empty.
@@ -320,7 +320,7 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJs
             .map(Json::Array);
     }
     if let Some(d) = DictRef::from_value(v) {
-        let mut obj = Map::new();
+        let mut obj = Map::with_capacity(d.len());
         for (k, val) in d.iter() {
             let Some(k) = k.unpack_str() else {
                 return Err(format!(

@@ -311,6 +311,11 @@ impl<'v> Message<'v> {
     }
 
     /// The fields that are set, with their schema entries, in schema order.
+    /// How many fields are set.
+    pub fn field_count(&self) -> usize {
+        self.fields.keys.len()
+    }
+
     pub fn field_entries(&self) -> impl Iterator<Item = (&'static Field, Value<'v>)> + '_ {
         let t = self.message_type();
         self.fields

@@ -1130,6 +1130,35 @@ pub(crate) fn conventional_order(json: Json) -> Json {
 mod tests {
     use super::{json_pointer, steps, Step};
 
+    /// A render keeps no object's JSON tree or origins past its own checks (memory grows with
+    /// the output text only); `skyc check` keeps them for the lint rules and policies.
+    #[test]
+    fn trees_and_origins_are_kept_only_for_the_lint_rules() {
+        let world = crate::MemoryWorld::new([(
+            "main.sky",
+            "def main(ctx):\n    return [k8s.core.v1.ConfigMap(metadata = k8s.meta.v1.ObjectMeta(name = \"c%d\" % i)) for i in range(3)]\n",
+        )]);
+        for lint in [false, true] {
+            let opts = crate::Options {
+                lint,
+                ..Default::default()
+            };
+            let mut evaluated = crate::eval::evaluate(&world, "main.sky", &opts);
+            assert!(
+                !evaluated.outcome.has_errors(),
+                "{:?}",
+                evaluated.outcome.diagnostics
+            );
+            let lowered = evaluated.lowered.take().expect("main ran");
+            assert_eq!(lowered.objects.len(), 3);
+            for o in &lowered.objects {
+                assert_eq!(o.json.is_null(), !lint, "lint: {lint}");
+                assert_eq!(o.origins.root().is_none(), !lint, "lint: {lint}");
+                assert_eq!(o.object.json()["kind"], "ConfigMap");
+            }
+        }
+    }
+
     #[test]
     fn field_paths_read_as_steps() {
         assert_eq!(

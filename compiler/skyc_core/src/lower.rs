@@ -490,7 +490,9 @@ impl Lowered {
         let start = std::time::Instant::now();
         let checking = self.validating;
         lower_one(p, clusters, self);
-        self.lowering += start.elapsed() - (self.validating - checking);
+        self.lowering += start
+            .elapsed()
+            .saturating_sub(self.validating.saturating_sub(checking));
     }
 
     fn finish(mut self) -> Lowered {
@@ -520,7 +522,9 @@ pub(crate) fn stream(
 ) -> Lowered {
     let mut out = Lowered::new(keep);
     // Grown step by step, the list would be copied a dozen times for ten thousand objects.
-    out.objects.reserve_exact(expected);
+    // `main` may return a long list of things that are not objects (each an error): at most
+    // 65,536 entries are reserved ahead.
+    out.objects.reserve_exact(expected.min(1 << 16));
     produce(&mut |p| out.lower(p, clusters));
     out.finish()
 }

@@ -1095,156 +1095,168 @@ fn call_main<'v>(
     let expected = items.len();
     let convert = |objects: &mut dyn FnMut(PendingObject)| {
         for item in items {
-            if item.is_none() {
-                continue;
-            }
-            if let Some(m) = Message::from_value(item) {
-                let t = m.message_type();
-                let ty = m.ty;
-                drop(m);
-                let xds = ty.source() == skyc_schema::SchemaId::ENVOY
-                    && crate::emit::XDS_RESOURCE_TYPES
-                        .iter()
-                        .any(|(path, _)| *path == t.path);
-                if t.gvk.is_none() && !xds {
-                    diagnostics.push(
-                    Diagnostic::new(codes::SKY0308, format!("`main` returned a {}, which is not a top-level object", t.path))
-                        .with_span(return_span.clone())
-                        .with_help("return objects with an apiVersion and kind, such as k8s.apps.v1.Deployment(...), or Envoy xDS resources (Listener, Cluster, RouteConfiguration, ClusterLoadAssignment, Secret)"),
-                );
-                    continue;
-                }
-                crate::values::message::normalize(eval, item, Some(return_span.clone()));
-                match crate::lower::to_json_with_origins(item) {
-                    Ok((json, origins, embedded)) => objects(PendingObject {
-                        ty,
-                        json,
-                        span: origins.root().or(Some(return_span.clone())),
-                        origins,
-                        embedded,
-                    }),
-                    Err(e) => diagnostics.push(
-                        Diagnostic::new(e.code(codes::SKY0308), e.message)
-                            .with_span(return_span.clone()),
-                    ),
-                }
-                continue;
-            }
-            if let Some(dict) = DictRef::from_value(item) {
-                let get = |k: &str| {
-                    dict.iter()
-                        .find(|(kk, _)| kk.unpack_str() == Some(k))
-                        .and_then(|(_, v)| v.unpack_str())
-                };
-                let (av, kind) = (
-                    get("apiVersion").map(str::to_string),
-                    get("kind").map(str::to_string),
-                );
-                let entries: Vec<(String, Value)> = dict
-                    .iter()
-                    .filter_map(|(k, v)| k.unpack_str().map(|k| (k.to_string(), v)))
-                    .collect();
-                drop(dict);
-                let (Some(av), Some(kind)) = (av, kind) else {
-                    diagnostics.push(
-                    Diagnostic::new(codes::SKY0308, "`main` returned a dict without `apiVersion` and `kind`")
-                        .with_span(return_span.clone())
-                        .with_help("add apiVersion and kind, or use a typed constructor such as k8s.apps.v1.Deployment(...)"),
-                );
-                    continue;
-                };
-                let builtin = crate::values::message::schema()
-                    .by_kind(&av, &kind)
-                    .map(|t| t.id);
-                // A kind that is not built in may be a custom resource: the CRDs are read now.
-                let custom = || {
-                    let index = crds?.get()?;
-                    index.by_kind(&av, &kind).map(|v| v.ty)
-                };
-                let Some(ty) = builtin.or_else(custom) else {
-                    let kinds = crate::values::message::schema().kinds();
-                    let mut cands: Vec<String> = kinds
-                        .iter()
-                        .filter_map(|t| t.gvk.as_ref())
-                        .map(|g| g.kind.clone())
-                        .collect();
-                    let versions = crds
-                        .and_then(|c| c.get())
-                        .map(|index| index.versions())
-                        .unwrap_or_default();
-                    cands.extend(versions.iter().map(|v| v.kind.clone()));
-                    let mut d =
-                        Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
-                            .with_span(return_span.clone());
-                    if let Some(v) = versions.iter().find(|v| v.kind == kind) {
-                        let served: Vec<String> = versions
-                            .iter()
-                            .filter(|x| x.group == v.group && x.kind == v.kind)
-                            .map(|v| format!("`{}`", v.api_version()))
-                            .collect();
-                        d = d.with_help(format!("{kind} is declared as {}", served.join(", ")));
-                    } else if let Some(s) =
-                        skyc_diag::did_you_mean(&kind, cands.iter().map(String::as_str))
-                    {
-                        let g = kinds
-                            .iter()
-                            .find(|t| t.gvk.as_ref().is_some_and(|g| g.kind == s))
-                            .and_then(|t| t.gvk.clone())
-                            .map(|g| g.api_version())
-                            .or_else(|| {
-                                versions
-                                    .iter()
-                                    .find(|v| v.kind == s)
-                                    .map(|v| v.api_version())
-                            });
-                        d = d.with_help(format!(
-                            "did you mean `{s}` in `{}`?",
-                            g.unwrap_or_default()
-                        ));
-                    } else if !crds.is_some_and(|c| c.declared()) && av.contains('.') {
-                        d = d.with_help("a custom resource needs its CRD: list the CRD files in sky.toml, `[crds] paths = [\"crds/\"]`");
-                    }
-                    diagnostics.push(d);
-                    continue;
-                };
-                let built =
-                    crate::values::with_span_override(eval, Some(return_span.clone()), |eval| {
-                        Builder::new(eval).build(ty, &entries, "")
-                    });
-                if let Some(v) = built {
-                    match crate::lower::to_json_with_origins(v) {
-                        Ok((json, origins, embedded)) => objects(PendingObject {
-                            ty,
-                            json,
-                            span: Some(return_span.clone()),
-                            origins,
-                            embedded,
-                        }),
-                        Err(e) => diagnostics.push(
-                            Diagnostic::new(e.code(codes::SKY0308), e.message)
-                                .with_span(return_span.clone()),
-                        ),
-                    }
-                }
-                continue;
-            }
-            diagnostics.push(
-                Diagnostic::new(
-                    codes::SKY0308,
-                    format!(
-                        "`main` returned {} {}, which is not an object",
-                        item.get_type(),
-                        crate::values::repr(item)
-                    ),
-                )
-                .with_span(return_span.clone())
-                .with_help(
-                    "return typed objects, dicts with apiVersion and kind, or lists of them",
-                ),
-            );
+            convert_item(eval, item, &return_span, crds, objects, diagnostics);
         }
     };
     *lowered = Some(crate::lower::stream(expected, clusters, keep, convert));
+}
+
+/// Converts one item of `main`'s result (a typed object, or a plain dict of a known kind) and
+/// hands it to `objects`, or reports why it is not an object.
+fn convert_item<'v>(
+    eval: &mut Evaluator<'v, '_, '_>,
+    item: Value<'v>,
+    return_span: &Span,
+    crds: Option<&crate::crds::CrdSource>,
+    objects: &mut dyn FnMut(PendingObject),
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if item.is_none() {
+        return;
+    }
+    if let Some(m) = Message::from_value(item) {
+        let t = m.message_type();
+        let ty = m.ty;
+        drop(m);
+        let xds = ty.source() == skyc_schema::SchemaId::ENVOY
+            && crate::emit::XDS_RESOURCE_TYPES
+                .iter()
+                .any(|(path, _)| *path == t.path);
+        if t.gvk.is_none() && !xds {
+            diagnostics.push(
+                Diagnostic::new(codes::SKY0308, format!("`main` returned a {}, which is not a top-level object", t.path))
+                    .with_span(return_span.clone())
+                    .with_help("return objects with an apiVersion and kind, such as k8s.apps.v1.Deployment(...), or Envoy xDS resources (Listener, Cluster, RouteConfiguration, ClusterLoadAssignment, Secret)"),
+            );
+            return;
+        }
+        crate::values::message::normalize(eval, item, Some(return_span.clone()));
+        hand_over(item, ty, true, return_span, objects, diagnostics);
+        return;
+    }
+    if let Some(dict) = DictRef::from_value(item) {
+        let get = |k: &str| {
+            dict.iter()
+                .find(|(kk, _)| kk.unpack_str() == Some(k))
+                .and_then(|(_, v)| v.unpack_str())
+        };
+        let (av, kind) = (
+            get("apiVersion").map(str::to_string),
+            get("kind").map(str::to_string),
+        );
+        let entries: Vec<(String, Value)> = dict
+            .iter()
+            .filter_map(|(k, v)| k.unpack_str().map(|k| (k.to_string(), v)))
+            .collect();
+        drop(dict);
+        let (Some(av), Some(kind)) = (av, kind) else {
+            diagnostics.push(
+                Diagnostic::new(codes::SKY0308, "`main` returned a dict without `apiVersion` and `kind`")
+                    .with_span(return_span.clone())
+                    .with_help("add apiVersion and kind, or use a typed constructor such as k8s.apps.v1.Deployment(...)"),
+            );
+            return;
+        };
+        let builtin = crate::values::message::schema()
+            .by_kind(&av, &kind)
+            .map(|t| t.id);
+        // A kind that is not built in may be a custom resource: the CRDs are read now.
+        let custom = || {
+            let index = crds?.get()?;
+            index.by_kind(&av, &kind).map(|v| v.ty)
+        };
+        let Some(ty) = builtin.or_else(custom) else {
+            let kinds = crate::values::message::schema().kinds();
+            let mut cands: Vec<String> = kinds
+                .iter()
+                .filter_map(|t| t.gvk.as_ref())
+                .map(|g| g.kind.clone())
+                .collect();
+            let versions = crds
+                .and_then(|c| c.get())
+                .map(|index| index.versions())
+                .unwrap_or_default();
+            cands.extend(versions.iter().map(|v| v.kind.clone()));
+            let mut d = Diagnostic::new(codes::SKY0208, format!("unknown kind `{kind}` in `{av}`"))
+                .with_span(return_span.clone());
+            if let Some(v) = versions.iter().find(|v| v.kind == kind) {
+                let served: Vec<String> = versions
+                    .iter()
+                    .filter(|x| x.group == v.group && x.kind == v.kind)
+                    .map(|v| format!("`{}`", v.api_version()))
+                    .collect();
+                d = d.with_help(format!("{kind} is declared as {}", served.join(", ")));
+            } else if let Some(s) = skyc_diag::did_you_mean(&kind, cands.iter().map(String::as_str))
+            {
+                let g = kinds
+                    .iter()
+                    .find(|t| t.gvk.as_ref().is_some_and(|g| g.kind == s))
+                    .and_then(|t| t.gvk.clone())
+                    .map(|g| g.api_version())
+                    .or_else(|| {
+                        versions
+                            .iter()
+                            .find(|v| v.kind == s)
+                            .map(|v| v.api_version())
+                    });
+                d = d.with_help(format!(
+                    "did you mean `{s}` in `{}`?",
+                    g.unwrap_or_default()
+                ));
+            } else if !crds.is_some_and(|c| c.declared()) && av.contains('.') {
+                d = d.with_help("a custom resource needs its CRD: list the CRD files in sky.toml, `[crds] paths = [\"crds/\"]`");
+            }
+            diagnostics.push(d);
+            return;
+        };
+        let built = crate::values::with_span_override(eval, Some(return_span.clone()), |eval| {
+            Builder::new(eval).build(ty, &entries, "")
+        });
+        if let Some(v) = built {
+            hand_over(v, ty, false, return_span, objects, diagnostics);
+        }
+        return;
+    }
+    diagnostics.push(
+        Diagnostic::new(
+            codes::SKY0308,
+            format!(
+                "`main` returned {} {}, which is not an object",
+                item.get_type(),
+                crate::values::repr(item)
+            ),
+        )
+        .with_span(return_span.clone())
+        .with_help("return typed objects, dicts with apiVersion and kind, or lists of them"),
+    );
+}
+
+/// Converts `v`, an object `main` returned as a value of type `ty`, and hands it to `objects`,
+/// or reports why it cannot be converted. Its span is where its constructor was called when
+/// `at_constructor` (else `main`'s return, which is also the fallback).
+fn hand_over(
+    v: Value,
+    ty: TypeId,
+    at_constructor: bool,
+    return_span: &Span,
+    objects: &mut dyn FnMut(PendingObject),
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    match crate::lower::to_json_with_origins(v) {
+        Ok((json, origins, embedded)) => objects(PendingObject {
+            ty,
+            json,
+            span: origins
+                .root()
+                .filter(|_| at_constructor)
+                .or(Some(return_span.clone())),
+            origins,
+            embedded,
+        }),
+        Err(e) => diagnostics.push(
+            Diagnostic::new(e.code(codes::SKY0308), e.message).with_span(return_span.clone()),
+        ),
+    }
 }
 
 fn flatten<'v>(v: Value<'v>, out: &mut Vec<Value<'v>>, depth: usize) {

@@ -1106,7 +1106,10 @@ fn canonicalize_in(ty: &FieldType, v: &mut Json) -> bool {
             }
             None => true,
         },
-        FieldType::Time | FieldType::Bytes => v.is_null(),
+        // Free-form JSON that the struct types strictly (a CRD's `additionalProperties`)
+        // keeps there only the fields the struct knows: the struct's form is the rendered one,
+        // as `skyc import` writes it.
+        FieldType::Time | FieldType::Bytes | FieldType::Json => v.is_null(),
         FieldType::Quantity => !v.is_number(),
         // The structs hold these as `f64`, which writes `1` as `1.0`.
         FieldType::Number => v.as_number().is_none_or(|n| n.is_f64()),

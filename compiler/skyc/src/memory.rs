@@ -18,9 +18,12 @@ pub struct Counting;
 /// Signed: a thread may report freeing memory that another has not reported yet.
 static ALLOCATED: AtomicI64 = AtomicI64::new(0);
 
-/// What one thread has allocated and freed.
+/// What one thread has allocated and freed. Const-initialized, without destructor: safe to
+/// touch from inside the allocator.
 struct Local {
-    /// Net bytes allocated by this thread (the per-evaluation-thread limits read it).
+    /// Bytes this thread allocated minus bytes it freed (a block freed by another thread than
+    /// the one that allocated it moves the count between them); the per-evaluation-thread
+    /// limits read it.
     net: Cell<i64>,
     /// Net bytes not yet added to [`ALLOCATED`]: a thread reports in steps of [`REPORT`] at
     /// least, because every thread updating one shared counter at every allocation makes the
@@ -43,10 +46,13 @@ thread_local! {
 const REPORT: i64 = 256 << 10;
 
 static CAP: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Off for the language server: an editor session must survive a runaway file.
 static ENFORCE: AtomicBool = AtomicBool::new(true);
 
 impl Counting {
     #[inline]
+    /// Counts `delta` more bytes (negative: freed); stops the process when what the thread
+    /// reports crosses the cap.
     fn count(delta: i64) {
         let report = LOCAL.try_with(|l| {
             l.net.set(l.net.get().wrapping_add(delta));

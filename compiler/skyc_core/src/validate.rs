@@ -80,12 +80,17 @@ fn merge(findings: Vec<Finding>) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Runs every rule over every object (parsing each object's JSON: the pipeline runs
-/// [`check_one`] as it lowers, while the tree exists, and then [`check_all`]).
+/// Runs every rule over every object, on its kept tree ([`LoweredObject::json`]) or else its
+/// parsed text (the pipeline runs [`check_one`] as it lowers, while the tree exists, and then
+/// [`check_all`]).
 pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for obj in objects {
-        check_one(obj, &obj.object.json(), &mut findings);
+        if obj.json.is_null() {
+            check_one(obj, &obj.object.json(), &mut findings);
+        } else {
+            check_one(obj, &obj.json, &mut findings);
+        }
     }
     check_all(objects, findings)
 }

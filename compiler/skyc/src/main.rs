@@ -87,7 +87,6 @@ pub fn started() -> std::time::Instant {
 }
 
 fn main() -> ExitCode {
-    memory::no_huge_pages();
     started();
     // A panic anywhere is an internal error (exit 2), reported as a coded diagnostic.
     std::panic::set_hook(Box::new(|info| {

@@ -123,6 +123,11 @@ impl K8s {
     pub fn check(&self, ty: TypeId, value: &Value) -> Option<Result<(), String>> {
         self.lowerers.get(&ty).map(|(_, f)| f(value))
     }
+
+    /// Whether `ty` is a top-level kind (one [`K8s::lower`] and [`K8s::check`] know).
+    pub fn is_kind(&self, ty: TypeId) -> bool {
+        self.lowerers.contains_key(&ty)
+    }
 }
 
 fn field_type(raw: &RawTy) -> FieldType {

@@ -1085,21 +1085,14 @@ fn required_in(ty: &FieldType, v: &Json, path: &mut String, out: &mut Vec<(Strin
 /// that is cheap: map keys sorted (labels, annotations, ConfigMap data…, which the structs
 /// keep in `BTreeMap`s); fields are already in schema order. Returns `false` when the object
 /// holds a value whose canonical form only the structs know (a timestamp, a byte string, a
-/// quantity written as a number, an integer in a floating-point field) or a kind whose
-/// `apiVersion` or `kind` is not its own: the caller then lowers it through its struct.
+/// quantity written as a number, an integer in a floating-point field): the caller then lowers
+/// it through its struct.
 pub(crate) fn canonicalize(ty: TypeId, json: &mut Json) -> bool {
     let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object_mut() else {
         return true;
     };
-    // A kind's struct accepts only its own `apiVersion` and `kind` (a constructor takes any
-    // string there): anything else goes to the struct, which rejects it.
-    let mut simple = t.gvk.as_ref().is_none_or(|g| {
-        let is = |key: &str, ok: &dyn Fn(&str) -> bool| {
-            obj.get(key).is_none_or(|v| v.as_str().is_some_and(ok))
-        };
-        is("apiVersion", &|v| g.is_api_version(v)) && is("kind", &|v| v == g.kind)
-    });
+    let mut simple = true;
     for (name, v) in obj.iter_mut() {
         if let Some((_, f)) = t.field(name) {
             simple &= canonicalize_in(&f.ty, v);

@@ -200,17 +200,6 @@ pub struct Gvk {
 }
 
 impl Gvk {
-    /// Whether `s` is this kind's `apiVersion` (without writing it out).
-    pub fn is_api_version(&self, s: &str) -> bool {
-        if self.group.is_empty() {
-            s == self.version
-        } else {
-            s.strip_prefix(self.group.as_str())
-                .and_then(|rest| rest.strip_prefix('/'))
-                == Some(self.version.as_str())
-        }
-    }
-
     pub fn api_version(&self) -> String {
         if self.group.is_empty() {
             self.version.clone()

@@ -852,12 +852,14 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             }
         }
         if let Some(g) = &t.gvk {
-            // apiVersion and kind are implied by the constructor; check them if given.
+            // apiVersion and kind are implied by the constructor; check them if given. A wrong
+            // one is reported and replaced, so that every message of a kind holds its own (as
+            // assignment, which refuses a wrong one, keeps it).
             for (fname, want) in [("apiVersion", g.api_version()), ("kind", g.kind.clone())] {
                 let Some((i, _)) = t.field(fname) else {
                     continue;
                 };
-                match set.iter().find(|(k, _)| *k as usize == i) {
+                match set.iter_mut().find(|(k, _)| *k as usize == i) {
                     Some((_, v)) if v.unpack_str() != Some(want.as_str()) => {
                         self.report(
                             Diagnostic::new(
@@ -872,6 +874,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                             .with_help(format!("omit `{fname}`: the constructor sets it")),
                             Some(fname),
                         );
+                        *v = self.heap.alloc(want.as_str());
                     }
                     Some(_) => {}
                     None => set.push((i as u32, self.heap.alloc(want.as_str()))),

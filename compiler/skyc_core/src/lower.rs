@@ -1102,13 +1102,19 @@ pub(crate) fn canonicalize(ty: TypeId, json: &mut Json) -> bool {
 }
 
 fn canonicalize_in(ty: &FieldType, v: &mut Json) -> bool {
+    // A value of the wrong JSON type (a list changed in place: `x.items.append(None)`) is not
+    // canonical either: its struct rejects it.
+    let int = |v: &Json, bits: u8| {
+        v.as_i64()
+            .is_some_and(|n| bits > 32 || i32::try_from(n).is_ok())
+    };
     match ty {
-        FieldType::Message(id) => canonicalize(*id, v),
+        FieldType::Message(id) => v.is_object() && canonicalize(*id, v),
         FieldType::List(item) => match v.as_array_mut() {
             Some(a) => a
                 .iter_mut()
                 .fold(true, |ok, x| canonicalize_in(item, x) & ok),
-            None => true,
+            None => false,
         },
         FieldType::Map(item) => match v.as_object_mut() {
             Some(o) => {
@@ -1116,16 +1122,20 @@ fn canonicalize_in(ty: &FieldType, v: &mut Json) -> bool {
                 o.iter_mut()
                     .fold(true, |ok, (_, x)| canonicalize_in(item, x) & ok)
             }
-            None => true,
+            None => false,
         },
         // Free-form JSON that the struct types strictly (a CRD's `additionalProperties`)
         // keeps there only the fields the struct knows: the struct's form is the rendered one,
         // as `skyc import` writes it.
         FieldType::Time | FieldType::Bytes | FieldType::Json => v.is_null(),
-        FieldType::Quantity => !v.is_number(),
+        FieldType::Quantity | FieldType::String { .. } => v.is_string(),
         // The structs hold these as `f64`, which writes `1` as `1.0`.
-        FieldType::Number => v.as_number().is_none_or(|n| n.is_f64()),
-        _ => true,
+        FieldType::Number => v.is_f64(),
+        FieldType::Int { bits } => int(v, *bits),
+        FieldType::IntOrString => v.is_string() || int(v, 32),
+        FieldType::Bool => v.is_boolean(),
+        // Not in Kubernetes objects.
+        FieldType::UInt { .. } | FieldType::Duration | FieldType::Any => false,
     }
 }
 

@@ -251,6 +251,23 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJs
         c.charge(s.len() as u64)?;
         return Ok(Json::String(s.to_string()));
     }
+    if let Some(m) = Message::from_value(v) {
+        return message_json(v, m, depth, c);
+    }
+    let items = ListRef::from_value(v)
+        .map(|l| l.content())
+        .or_else(|| TupleRef::from_value(v).map(|t| t.content()));
+    if let Some(items) = items {
+        return items
+            .iter()
+            .enumerate()
+            .map(|(i, x)| c.nested(format_args!("[{i}]"), |c| to_json_depth(*x, depth + 1, c)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Json::Array);
+    }
+    if let Some(n) = v.unpack_i32() {
+        return Ok(Json::from(n));
+    }
     if v.get_type() == "int" {
         return match i64::unpack_value(v) {
             Ok(Some(n)) => Ok(Json::from(n)),
@@ -268,56 +285,6 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJs
     }
     if let Some(q) = QuantityValue::from_value(v) {
         return Ok(Json::String(q.0.text.clone()));
-    }
-    if let Some(m) = Message::from_value(v) {
-        let is_envoy = m.ty.source() == SchemaId::ENVOY;
-        if is_envoy && !c.in_envoy {
-            // An Envoy document inside a Kubernetes object: lower it on its own.
-            c.in_envoy = true;
-            let json = to_json_depth(v, depth, c);
-            c.in_envoy = false;
-            let placeholder = format!("\u{0}skyc-embedded-{}", c.embedded.len());
-            c.embedded.push(Embedded {
-                placeholder: placeholder.clone(),
-                path: c.path.clone(),
-                ty: m.ty,
-                json: json?,
-            });
-            return Ok(Json::String(placeholder));
-        }
-        if let Some(o) = &m.origin {
-            c.origins.0.push((c.path.clone(), o.clone()));
-        }
-        let mut obj = Map::with_capacity(m.field_count());
-        for (field, val) in m.field_entries() {
-            // A protobuf message (skycfg's semantics) has no empty repeated or map fields:
-            // reading one creates it empty.
-            if m.proto && is_empty_container(val) {
-                continue;
-            }
-            let name = field.name.as_str();
-            let is_any = any_valued(&field.ty);
-            let j = c.field(name, |c| {
-                if is_any {
-                    any_json(val, depth + 1, c)
-                } else {
-                    to_json_depth(val, depth + 1, c)
-                }
-            })?;
-            obj.insert(name.to_string(), j);
-        }
-        return Ok(Json::Object(obj));
-    }
-    let items = ListRef::from_value(v)
-        .map(|l| l.content())
-        .or_else(|| TupleRef::from_value(v).map(|t| t.content()));
-    if let Some(items) = items {
-        return items
-            .iter()
-            .enumerate()
-            .map(|(i, x)| c.nested(format_args!("[{i}]"), |c| to_json_depth(*x, depth + 1, c)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Json::Array);
     }
     if let Some(d) = DictRef::from_value(v) {
         let mut obj = Map::with_capacity(d.len());
@@ -345,6 +312,53 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJs
         too_large: false,
         unsupported: true,
     })
+}
+
+/// A message's JSON: an object of its set fields, or (for an Envoy message inside a
+/// Kubernetes object) a placeholder for the embedded document.
+fn message_json(
+    v: Value,
+    m: Message,
+    depth: usize,
+    c: &mut Collector,
+) -> Result<Json, ToJsonError> {
+    let is_envoy = m.ty.source() == SchemaId::ENVOY;
+    if is_envoy && !c.in_envoy {
+        // An Envoy document inside a Kubernetes object: lower it on its own.
+        c.in_envoy = true;
+        let json = to_json_depth(v, depth, c);
+        c.in_envoy = false;
+        let placeholder = format!("\u{0}skyc-embedded-{}", c.embedded.len());
+        c.embedded.push(Embedded {
+            placeholder: placeholder.clone(),
+            path: c.path.clone(),
+            ty: m.ty,
+            json: json?,
+        });
+        return Ok(Json::String(placeholder));
+    }
+    if let Some(o) = &m.origin {
+        c.origins.0.push((c.path.clone(), o.clone()));
+    }
+    let mut obj = Map::with_capacity(m.field_count());
+    for (field, val) in m.field_entries() {
+        // A protobuf message (skycfg's semantics) has no empty repeated or map fields:
+        // reading one creates it empty.
+        if m.proto && is_empty_container(val) {
+            continue;
+        }
+        let name = field.name.as_str();
+        let is_any = any_valued(&field.ty);
+        let j = c.field(name, |c| {
+            if is_any {
+                any_json(val, depth + 1, c)
+            } else {
+                to_json_depth(val, depth + 1, c)
+            }
+        })?;
+        obj.insert(name.to_string(), j);
+    }
+    Ok(Json::Object(obj))
 }
 
 fn is_empty_container(v: Value) -> bool {
@@ -1142,11 +1156,30 @@ fn canonicalize_in(ty: &FieldType, v: &mut Json) -> bool {
 /// Kubernetes' conventional order: apiVersion, kind, metadata, then the rest as the schema
 /// (the `k8s-openapi` struct) orders them.
 pub(crate) fn conventional_order(json: Json) -> Json {
+    const FIRST: [&str; 3] = ["apiVersion", "kind", "metadata"];
     let Json::Object(mut obj) = json else {
         return json;
     };
+    // Usually the schema's order already is the conventional one: nothing to rebuild.
+    // It is when the three that are present come first, in this order.
+    let mut next = 0;
+    let mut others = false;
+    let in_order = obj.keys().all(|k| match FIRST.iter().position(|f| f == k) {
+        Some(i) if !others && i >= next => {
+            next = i + 1;
+            true
+        }
+        Some(_) => false,
+        None => {
+            others = true;
+            true
+        }
+    });
+    if in_order {
+        return Json::Object(obj);
+    }
     let mut out = Map::new();
-    for k in ["apiVersion", "kind", "metadata"] {
+    for k in FIRST {
         if let Some(v) = obj.shift_remove(k) {
             out.insert(k.to_string(), v);
         }
@@ -1186,6 +1219,39 @@ mod tests {
                 assert_eq!(o.object.json()["kind"], "ConfigMap");
             }
         }
+    }
+
+    #[test]
+    fn conventional_order_puts_api_version_kind_and_metadata_first() {
+        let keys = |j: serde_json::Value| {
+            super::conventional_order(j)
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let ordered = ["apiVersion", "kind", "metadata", "spec"];
+        assert_eq!(
+            keys(serde_json::json!({"apiVersion": 1, "kind": 2, "metadata": 3, "spec": 4})),
+            ordered
+        );
+        assert_eq!(
+            keys(serde_json::json!({"spec": 4, "metadata": 3, "kind": 2, "apiVersion": 1})),
+            ordered
+        );
+        assert_eq!(
+            keys(serde_json::json!({"kind": 2, "apiVersion": 1, "metadata": 3, "spec": 4})),
+            ordered
+        );
+        assert_eq!(
+            keys(serde_json::json!({"apiVersion": 1, "spec": 4, "kind": 2})),
+            ["apiVersion", "kind", "spec"]
+        );
+        assert_eq!(
+            keys(serde_json::json!({"data": 5, "kind": 2})),
+            ["kind", "data"]
+        );
     }
 
     #[test]

@@ -111,8 +111,11 @@ pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Ve
     // without clusters runs in every cluster); variants for disjoint clusters are not.
     // Looked up, never iterated: the findings follow the order of `objects`.
     type Seen<'a> = Vec<(&'a [String], Option<Span>)>;
-    let mut seen: std::collections::HashMap<(&str, &str, &str, &str), Seen> =
-        std::collections::HashMap::with_capacity(objects.len());
+    let mut seen: std::collections::HashMap<
+        (&str, &str, &str, &str),
+        Seen,
+        foldhash::fast::FixedState,
+    > = std::collections::HashMap::with_capacity_and_hasher(objects.len(), Default::default());
     for obj in objects {
         let o = &obj.object;
         let group = o.api_version.split_once('/').map_or("", |(g, _)| g);

@@ -96,6 +96,26 @@ pub struct Object {
     pub clusters: Vec<String>,
 }
 
+/// `json` as compact text, written into a buffer each thread keeps from object to object and
+/// then copied once at its size: written into a new `String`, which grows by doubling and is
+/// shrunk to fit, each object's text was copied about ten times (measured: 5% of a render).
+fn compact_text(json: &serde_json::Value) -> Box<str> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        serde_json::to_writer(&mut *b, json).expect("a JSON value serializes");
+        let text = Box::from(std::str::from_utf8(&b).expect("serde_json writes UTF-8"));
+        // One unusually large object does not keep its buffer for the rest of the run.
+        if b.capacity() > 1 << 20 {
+            *b = Vec::new();
+        }
+        text
+    })
+}
+
 impl Object {
     /// An object whose metadata (name, namespace) and clusters are read from `json`.
     pub fn new(
@@ -115,9 +135,7 @@ impl Object {
             kind,
             name: text("name").unwrap_or_default(),
             namespace: text("namespace"),
-            json: serde_json::to_string(json)
-                .expect("a JSON value serializes")
-                .into(),
+            json: compact_text(json),
             envoy_documents,
             clusters: clusters::of(json),
         }

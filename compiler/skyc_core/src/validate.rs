@@ -409,7 +409,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
                 "use lowercase letters, digits and '-'",
             );
         }
-        if !names.insert(name.to_string()) {
+        if !names.insert(name) {
             c.report(
                 codes::SKY0405,
                 format!("container name `{name}` is used twice"),
@@ -419,14 +419,15 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
         }
         let mut port_names = BTreeSet::new();
         for (j, p) in items(ct, "ports").enumerate() {
-            let ppath = format!("{cpath}.ports[{j}]");
+            // Paths are written only for a finding.
+            let ppath = || format!("{cpath}.ports[{j}]");
             for f in ["containerPort", "hostPort"] {
                 if let Some(n) = p.get(f).and_then(Json::as_i64) {
                     if !(1..=65535).contains(&n) {
                         c.report(
                             codes::SKY0404,
                             format!("{f} {n} is out of range"),
-                            &format!("{ppath}.{f}"),
+                            &format!("{}.{f}", ppath()),
                             "ports are 1 to 65535",
                         );
                     }
@@ -437,15 +438,15 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
                     c.report(
                         codes::SKY0401,
                         format!("port name `{n}` is longer than 15 characters"),
-                        &format!("{ppath}.name"),
+                        &format!("{}.name", ppath()),
                         "port names are IANA service names: at most 15 characters",
                     );
                 }
-                if !port_names.insert(n.to_string()) {
+                if !port_names.insert(n) {
                     c.report(
                         codes::SKY0405,
                         format!("port name `{n}` is used twice"),
-                        &format!("{ppath}.name"),
+                        &format!("{}.name", ppath()),
                         "give every port its own name",
                     );
                 }
@@ -454,7 +455,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
         let mut env_names = BTreeSet::new();
         for (j, e) in items(ct, "env").enumerate() {
             if let Some(n) = e.get("name").and_then(Json::as_str) {
-                if !env_names.insert(n.to_string()) {
+                if !env_names.insert(n) {
                     c.report(
                         codes::SKY0405,
                         format!("environment variable `{n}` is set twice"),
@@ -513,13 +514,13 @@ fn q(s: &str) -> Option<f64> {
 fn check_service(c: &mut Ctx, spec: &Json) {
     let mut names = BTreeSet::new();
     for (i, p) in items(spec, "ports").enumerate() {
-        let ppath = format!("spec.ports[{i}]");
+        let ppath = || format!("spec.ports[{i}]");
         if let Some(n) = p.get("port").and_then(Json::as_i64) {
             if !(1..=65535).contains(&n) {
                 c.report(
                     codes::SKY0404,
                     format!("port {n} is out of range"),
-                    &format!("{ppath}.port"),
+                    &format!("{}.port", ppath()),
                     "ports are 1 to 65535",
                 );
             }
@@ -529,17 +530,17 @@ fn check_service(c: &mut Ctx, spec: &Json) {
                 c.report(
                     codes::SKY0404,
                     format!("targetPort {n} is out of range"),
-                    &format!("{ppath}.targetPort"),
+                    &format!("{}.targetPort", ppath()),
                     "ports are 1 to 65535",
                 );
             }
         }
         if let Some(n) = p.get("name").and_then(Json::as_str) {
-            if !names.insert(n.to_string()) {
+            if !names.insert(n) {
                 c.report(
                     codes::SKY0405,
                     format!("port name `{n}` is used twice"),
-                    &format!("{ppath}.name"),
+                    &format!("{}.name", ppath()),
                     "give every port its own name",
                 );
             }

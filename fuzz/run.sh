@@ -16,7 +16,7 @@
 #                             sets it: CI then tries the same inputs on every run, so a change
 #                             fails CI because of what it changed, not because of the day's
 #                             luck; exploratory runs leave it unset and find new inputs
-#   CARGO_TARGET_DIR          the build is large (~3 GB); point it outside the repository on
+#   CARGO_TARGET_DIR          the build is large (~1.8 GB); point it outside the repository on
 #                             small disks
 set -uo pipefail
 

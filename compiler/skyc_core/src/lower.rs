@@ -221,6 +221,17 @@ impl Collector {
         r
     }
 
+    /// Runs `f` with the list index `[i]` appended to the path.
+    fn item<T>(&mut self, i: usize, f: impl FnOnce(&mut Collector) -> T) -> T {
+        let len = self.path.len();
+        self.path.push('[');
+        self.path.push_str(itoa::Buffer::new().format(i));
+        self.path.push(']');
+        let r = f(self);
+        self.path.truncate(len);
+        r
+    }
+
     /// Runs `f` inside field `name` (joined with `.` unless at the top).
     fn field<T>(&mut self, name: &str, f: impl FnOnce(&mut Collector) -> T) -> T {
         let len = self.path.len();
@@ -258,12 +269,11 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJs
         .map(|l| l.content())
         .or_else(|| TupleRef::from_value(v).map(|t| t.content()));
     if let Some(items) = items {
-        return items
-            .iter()
-            .enumerate()
-            .map(|(i, x)| c.nested(format_args!("[{i}]"), |c| to_json_depth(*x, depth + 1, c)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Json::Array);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, x) in items.iter().enumerate() {
+            out.push(c.item(i, |c| to_json_depth(*x, depth + 1, c))?);
+        }
+        return Ok(Json::Array(out));
     }
     if let Some(n) = v.unpack_i32() {
         return Ok(Json::from(n));
@@ -394,7 +404,7 @@ fn any_json(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJsonErr
         return items
             .into_iter()
             .enumerate()
-            .map(|(i, x)| c.nested(format_args!("[{i}]"), |c| any_json(x, depth + 1, c)))
+            .map(|(i, x)| c.item(i, |c| any_json(x, depth + 1, c)))
             .collect::<Result<Vec<_>, _>>()
             .map(Json::Array);
     }

@@ -895,7 +895,13 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             }
         }
         set.sort_by_key(|(k, _)| *k);
-        let (keys, values) = set.into_iter().unzip();
+        // Made at their size: `unzip` grows them an item at a time.
+        let mut keys = Vec::with_capacity(set.len());
+        let mut values = Vec::with_capacity(set.len());
+        for (k, v) in set {
+            keys.push(k);
+            values.push(v);
+        }
         // Messages built from dicts inside a constructor call have no origin of their own:
         // findings in them point at the constructor's field that holds them.
         let origin = if path.is_empty() {
@@ -912,7 +918,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         )))
     }
 
-    fn type_error(&mut self, value: Value<'v>, ty: &FieldType, path: &str, narrow: &str) {
+    fn type_error(&mut self, value: Value<'v>, ty: &FieldType, path: FieldPath, narrow: &str) {
         let d = Diagnostic::new(
             codes::SKY0204,
             format!(
@@ -923,7 +929,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 short_repr(value)
             ),
         )
-        .with_field_path(path)
+        .with_field_path(path.to_string())
         .with_help(hint_for(value, ty));
         self.report(d, Some(narrow));
     }
@@ -934,6 +940,18 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         value: Value<'v>,
         ty: &FieldType,
         path: &str,
+        narrow: &str,
+    ) -> Option<Value<'v>> {
+        self.convert_at(value, ty, FieldPath::At(path), narrow)
+    }
+
+    /// [`Builder::convert`] with the path of a list item or map entry, written out only
+    /// for a finding.
+    fn convert_at(
+        &mut self,
+        value: Value<'v>,
+        ty: &FieldType,
+        path: FieldPath<'_>,
         narrow: &str,
     ) -> Option<Value<'v>> {
         let heap = self.heap;
@@ -957,7 +975,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                             codes::SKY0205,
                             format!("`{s}` is not a valid value of `{path}`"),
                         )
-                        .with_field_path(path);
+                        .with_field_path(path.to_string());
                         let list = allowed
                             .iter()
                             .map(|a| format!("`{a}`"))
@@ -994,7 +1012,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                                 codes::SKY0204,
                                 format!("`{path}` is {name}; {n} is out of range"),
                             )
-                            .with_field_path(path)
+                            .with_field_path(path.to_string())
                             .with_help(format!("use a value between {min} and {max}")),
                             Some(narrow),
                         );
@@ -1017,7 +1035,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                     Err(e) => {
                         self.report(
                             Diagnostic::new(codes::SKY0204, e.to_string())
-                                .with_field_path(path)
+                                .with_field_path(path.to_string())
                                 .with_help("durations are strings with a unit: \"2s\", \"250ms\", \"1m30s\""),
                             Some(narrow),
                         );
@@ -1046,7 +1064,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                                     codes::SKY0208,
                                     format!("`{path}`: unknown type `{url}` in `@type`"),
                                 )
-                                .with_field_path(path)
+                                .with_field_path(path.to_string())
                                 .with_help("`@type` is `type.googleapis.com/` and the full protobuf name of a message"),
                                 Some(narrow),
                             );
@@ -1058,7 +1076,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                             .filter(|(k, _)| k != "@type")
                             .collect();
                         drop(dict);
-                        return self.build(t.id, &entries, path);
+                        return self.build(t.id, &entries, &path.to_string());
                     }
                 }
                 self.type_error(value, ty, path, narrow);
@@ -1099,7 +1117,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                     Err(e) => {
                         self.report(
                             Diagnostic::new(codes::SKY0207, e.to_string())
-                                .with_field_path(path)
+                                .with_field_path(path.to_string())
                                 .with_help("examples: `500m`, `2`, `128Mi`, `16Gi`; or use kube.cores(), kube.gibibytes()"),
                             Some(narrow),
                         );
@@ -1149,14 +1167,14 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                                             crate::values::repr(k)
                                         ),
                                     )
-                                    .with_field_path(path),
+                                    .with_field_path(path.to_string()),
                                     Some(narrow),
                                 );
                             }
                         }
                     }
                     drop(dict);
-                    return self.build(*id, &entries, path);
+                    return self.build(*id, &entries, &path.to_string());
                 }
                 self.type_error(value, ty, path, narrow);
                 None
@@ -1172,12 +1190,12 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 };
                 let mut out = Vec::with_capacity(items.len());
                 for (i, v) in items.into_iter().enumerate() {
-                    let p = format!("{path}[{i}]");
+                    let p = FieldPath::Index(&path, i);
                     if v.is_none() {
-                        self.type_error(v, item, &p, narrow);
+                        self.type_error(v, item, p, narrow);
                         continue;
                     }
-                    if let Some(v) = self.convert(v, item, &p, narrow) {
+                    if let Some(v) = self.convert_at(v, item, p, narrow) {
                         out.push(v);
                     }
                 }
@@ -1201,19 +1219,44 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                                     crate::values::repr(k)
                                 ),
                             )
-                            .with_field_path(path),
+                            .with_field_path(path.to_string()),
                             Some(narrow),
                         );
                         continue;
                     };
-                    let p = format!("{path}[{}]", serde_json::to_string(ks).unwrap_or_default());
-                    if let Some(v) = self.convert(v, item, &p, narrow) {
+                    let p = FieldPath::Key(&path, ks);
+                    if let Some(v) = self.convert_at(v, item, p, narrow) {
                         out.push((k, v));
                     }
                 }
                 Some(heap.alloc(AllocDict(out)))
             }
             FieldType::Json => Some(value),
+        }
+    }
+}
+
+/// Where a value being converted sits in its object: written out only when a finding names
+/// it, so that converting a list's items or a map's entries builds no path strings.
+#[derive(Clone, Copy)]
+enum FieldPath<'a> {
+    At(&'a str),
+    /// An item of the list at the path.
+    Index(&'a FieldPath<'a>, usize),
+    /// The entry of the map at the path with this key (written quoted, as JSON).
+    Key(&'a FieldPath<'a>, &'a str),
+}
+
+impl fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldPath::At(p) => f.write_str(p),
+            FieldPath::Index(p, i) => write!(f, "{p}[{i}]"),
+            FieldPath::Key(p, k) => write!(
+                f,
+                "{p}[{}]",
+                serde_json::to_string(k).map_err(|_| fmt::Error)?
+            ),
         }
     }
 }

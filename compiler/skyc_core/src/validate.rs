@@ -109,14 +109,15 @@ pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Ve
     let mut out = Vec::new();
     // Objects with the same key are duplicates when some cluster would run both (an object
     // without clusters runs in every cluster); variants for disjoint clusters are not.
-    // Looked up, never iterated: the findings follow the order of `objects`.
-    type Seen<'a> = Vec<(&'a [String], Option<Span>)>;
+    // Looked up, never iterated: the findings follow the order of `objects`. Each key holds
+    // the index of its first object and of the later ones kept for disjoint clusters (rare:
+    // an empty `Vec` takes no allocation).
     let mut seen: std::collections::HashMap<
         (&str, &str, &str, &str),
-        Seen,
+        (usize, Vec<usize>),
         foldhash::fast::FixedState,
     > = std::collections::HashMap::with_capacity_and_hasher(objects.len(), Default::default());
-    for obj in objects {
+    for (index, obj) in objects.iter().enumerate() {
         let o = &obj.object;
         let group = o.api_version.split_once('/').map_or("", |(g, _)| g);
         let key = (
@@ -126,11 +127,21 @@ pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Ve
             o.name.as_str(),
         );
         let clusters = o.clusters.as_slice();
-        let overlaps = |other: &[String]| {
+        let overlaps = |other: usize| {
+            let other = objects[other].object.clusters.as_slice();
             clusters.is_empty() || other.is_empty() || other.iter().any(|c| clusters.contains(c))
         };
-        let entry = seen.entry(key).or_default();
-        if let Some((_, first)) = entry.iter().find(|(other, _)| overlaps(other)) {
+        let (first, more) = match seen.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((index, Vec::new()));
+                continue;
+            }
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        };
+        let earlier = std::iter::once(*first)
+            .chain(more.iter().copied())
+            .find(|&i| overlaps(i));
+        if let Some(earlier) = earlier {
             let mut d = Diagnostic::new(
                 codes::SKY0406,
                 format!("{} `{}` is defined twice", o.kind, o.name),
@@ -139,12 +150,12 @@ pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Ve
             .with_help(
                 "rename one of them, remove the duplicate, or target them at different clusters",
             );
-            if let Some(f) = first {
+            if let Some(f) = &objects[earlier].span {
                 d = d.with_secondary(f.clone(), "first defined here");
             }
             out.push(d);
         } else {
-            entry.push((clusters, obj.span.clone()));
+            more.push(index);
         }
     }
     let mut all = merge(findings);

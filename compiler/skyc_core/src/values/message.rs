@@ -775,25 +775,27 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                 .filter(|c| c.site_only)
                 .and_then(|_| eval.call_stack_top_location())
                 .filter(|l| !super::is_stdlib(l.file.filename()));
-            let (mut frames, via_stdlib) = match top {
-                Some(site) => (vec![site], false),
+            let origin = match top {
+                // The common case, and the one a constructor call takes most often: no
+                // allocation for the (empty) list of callers.
+                Some(site) => Some(Origin {
+                    site,
+                    direct: true,
+                    callers: Vec::new(),
+                }),
                 None => {
-                    let (frames, note) = super::user_stack(eval);
-                    (frames, note.is_some())
+                    let (mut frames, note) = super::user_stack(eval);
+                    // The innermost user call is the site; the rest led to it.
+                    (!frames.is_empty()).then(|| Origin {
+                        site: frames.remove(0),
+                        direct: note.is_none(),
+                        callers: frames,
+                    })
                 }
             };
-            (!frames.is_empty()).then(|| {
-                // The innermost user call is the site; the rest led to it.
-                let site = frames.remove(0);
-                let origin = Origin {
-                    site,
-                    direct: !via_stdlib,
-                    callers: frames,
-                };
-                match ctx {
-                    Some(c) => c.origin(origin),
-                    None => Arc::new(origin),
-                }
+            origin.map(|origin| match ctx {
+                Some(c) => c.origin(origin),
+                None => Arc::new(origin),
             })
         };
         Builder {

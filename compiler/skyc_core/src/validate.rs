@@ -112,11 +112,10 @@ pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Ve
     // Looked up, never iterated: the findings follow the order of `objects`. Each key holds
     // the index of its first object and of the later ones kept for disjoint clusters (rare:
     // an empty `Vec` takes no allocation).
-    let mut seen: std::collections::HashMap<
-        (&str, &str, &str, &str),
-        (usize, Vec<usize>),
-        foldhash::fast::FixedState,
-    > = std::collections::HashMap::with_capacity_and_hasher(objects.len(), Default::default());
+    /// Group, kind, namespace and name.
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let mut seen: std::collections::HashMap<Key, (usize, Vec<usize>), foldhash::fast::FixedState> =
+        std::collections::HashMap::with_capacity_and_hasher(objects.len(), Default::default());
     for (index, obj) in objects.iter().enumerate() {
         let o = &obj.object;
         let group = o.api_version.split_once('/').map_or("", |(g, _)| g);

@@ -870,12 +870,19 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             // apiVersion and kind are implied by the constructor; check them if given. A wrong
             // one is reported and replaced, so that every message of a kind holds its own (as
             // assignment, which refuses a wrong one, keeps it).
-            for (fname, want) in [("apiVersion", g.api_version()), ("kind", g.kind.clone())] {
+            // Built for every object: no copies where the schema holds the text, and one
+            // Starlark string per text however many objects hold it (interned).
+            let api_version: std::borrow::Cow<str> = if g.group.is_empty() {
+                std::borrow::Cow::Borrowed(&g.version)
+            } else {
+                std::borrow::Cow::Owned(g.api_version())
+            };
+            for (fname, want) in [("apiVersion", &*api_version), ("kind", g.kind.as_str())] {
                 let Some((i, _)) = t.field(fname) else {
                     continue;
                 };
                 match set.iter_mut().find(|(k, _)| *k as usize == i) {
-                    Some((_, v)) if v.unpack_str() != Some(want.as_str()) => {
+                    Some((_, v)) if v.unpack_str() != Some(want) => {
                         self.report(
                             Diagnostic::new(
                                 codes::SKY0204,
@@ -889,10 +896,10 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
                             .with_help(format!("omit `{fname}`: the constructor sets it")),
                             Some(fname),
                         );
-                        *v = self.heap.alloc(want.as_str());
+                        *v = self.heap.alloc_str_intern(want).to_value();
                     }
                     Some(_) => {}
-                    None => set.push((i as u32, self.heap.alloc(want.as_str()))),
+                    None => set.push((i as u32, self.heap.alloc_str_intern(want).to_value())),
                 }
             }
         }

@@ -112,7 +112,7 @@ pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Ve
     // Looked up, never iterated: the findings follow the order of `objects`. Each key holds
     // the index of its first object and of the later ones kept for disjoint clusters (rare:
     // an empty `Vec` takes no allocation).
-    /// Group, kind, namespace and name.
+    // Group, kind, namespace and name.
     type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
     let mut seen: std::collections::HashMap<Key, (usize, Vec<usize>), foldhash::fast::FixedState> =
         std::collections::HashMap::with_capacity_and_hasher(objects.len(), Default::default());

@@ -201,10 +201,16 @@ pub struct Gvk {
 
 impl Gvk {
     pub fn api_version(&self) -> String {
+        self.api_version_text().into_owned()
+    }
+
+    /// [`Gvk::api_version`], borrowed where it is the version alone (the core group): no copy
+    /// for the constructors, which compare it for every object they build.
+    pub fn api_version_text(&self) -> std::borrow::Cow<'_, str> {
         if self.group.is_empty() {
-            self.version.clone()
+            std::borrow::Cow::Borrowed(&self.version)
         } else {
-            format!("{}/{}", self.group, self.version)
+            std::borrow::Cow::Owned(format!("{}/{}", self.group, self.version))
         }
     }
 }

@@ -872,11 +872,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
             // assignment, which refuses a wrong one, keeps it).
             // Built for every object: no copies where the schema holds the text, and one
             // Starlark string per text however many objects hold it (interned).
-            let api_version: std::borrow::Cow<str> = if g.group.is_empty() {
-                std::borrow::Cow::Borrowed(&g.version)
-            } else {
-                std::borrow::Cow::Owned(g.api_version())
-            };
+            let api_version = g.api_version_text();
             for (fname, want) in [("apiVersion", &*api_version), ("kind", g.kind.as_str())] {
                 let Some((i, _)) = t.field(fname) else {
                     continue;

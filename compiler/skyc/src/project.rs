@@ -578,7 +578,9 @@ fn is_entry_file(path: &Path) -> bool {
 
 /// Prints `timing: STAGE MS` lines on stderr (`--timings`): the pipeline's stages summed over
 /// the entry files, then `extra` (the command's own stages, like emit and write), then the
-/// whole process so far.
+/// whole process so far. Stages on threads of their own overlap: entry files rendered in
+/// parallel, and the lowering and checks of a file's objects when there are many (they run
+/// while its evaluation converts the next ones).
 pub fn print_timings(t: &skyc_core::Timings, extra: &[(&'static str, std::time::Duration)]) {
     let mut err = std::io::stderr().lock();
     for (stage, d) in t.0.iter().chain(extra) {

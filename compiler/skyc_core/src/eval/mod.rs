@@ -634,9 +634,11 @@ fn evaluate_on_this_thread(
     if outcome.has_errors() {
         lowered = None;
     }
-    // Objects are lowered as they are converted: that time is the lower and validate stages'.
+    // Objects are lowered as they are converted: on this thread, that time is the lower and
+    // validate stages'; on a thread of their own, the stages overlap this one.
     let lowering = lowered
         .as_ref()
+        .filter(|l| !l.on_own_thread)
         .map_or(Duration::ZERO, |l: &crate::lower::Lowered| {
             l.lowering + l.validating
         });

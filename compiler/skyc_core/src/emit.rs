@@ -114,32 +114,94 @@ pub fn write_stream(
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let mut one = Vec::with_capacity(8192);
     match format {
-        Format::Yaml => {
-            for (i, o) in objects.iter().enumerate() {
-                if i > 0 {
-                    out.write_all(b"---\n")?;
-                }
-                out.write_all(to_yaml(&o.json()).as_bytes())?;
+        Format::Yaml => write_objects(objects, out, &|i, o, buf| {
+            if i > 0 {
+                buf.extend_from_slice(b"---\n");
             }
-        }
+            buf.extend_from_slice(to_yaml(&o.json()).as_bytes());
+        }),
         Format::Json => {
             out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [")?;
-            for (i, o) in objects.iter().enumerate() {
-                one.clear();
-                one.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-                pretty(o.json_text(), 2, &mut one);
-                out.write_all(&one)?;
-            }
+            write_objects(objects, out, &|i, o, buf| {
+                buf.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                pretty(o.json_text(), 2, buf);
+            })?;
             out.write_all(if objects.is_empty() {
                 b"]\n}\n"
             } else {
                 b"\n  ]\n}\n"
-            })?;
+            })
         }
     }
-    Ok(())
+}
+
+/// Objects written at once by one thread (see [`write_objects`]).
+const CHUNK: usize = 64;
+
+/// Writes each object's text (`one(index, object, buffer)` appends it), in order, a chunk of
+/// objects at a time. With more than two chunks (and a core no other compilation is using), a
+/// second thread writes every other chunk's text while this one writes the others' and the
+/// output: the texts are independent, and at most a few chunks' text exist at once.
+fn write_objects(
+    objects: &[Object],
+    out: &mut dyn std::io::Write,
+    one: &(dyn Fn(usize, &Object, &mut Vec<u8>) + Sync),
+) -> std::io::Result<()> {
+    let text = |chunk: usize, buf: &mut Vec<u8>| {
+        let start = chunk * CHUNK;
+        for (i, o) in objects[start..].iter().take(CHUNK).enumerate() {
+            one(start + i, o, buf);
+        }
+    };
+    let chunks = objects.len().div_ceil(CHUNK);
+    let mut buf = Vec::with_capacity(1 << 16);
+    if chunks <= 2 || crate::memory::jobs() > 1 {
+        for c in 0..chunks {
+            buf.clear();
+            text(c, &mut buf);
+            out.write_all(&buf)?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let (done, texts) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        let helper = std::thread::Builder::new()
+            .name("skyc-emit".into())
+            .spawn_scoped(scope, move || {
+                for c in (1..chunks).step_by(2) {
+                    let mut own = Vec::with_capacity(1 << 16);
+                    text(c, &mut own);
+                    if done.send(own).is_err() {
+                        return;
+                    }
+                }
+            });
+        if helper.is_err() {
+            // No thread: write every chunk here.
+            for c in 0..chunks {
+                buf.clear();
+                text(c, &mut buf);
+                out.write_all(&buf)?;
+            }
+            return Ok(());
+        }
+        for c in 0..chunks {
+            if c % 2 == 0 {
+                buf.clear();
+                text(c, &mut buf);
+                out.write_all(&buf)?;
+            } else {
+                // The helper ends only after sending all its chunks, or by panicking, which
+                // the scope passes on.
+                match texts.recv() {
+                    Ok(other) => out.write_all(&other)?,
+                    Err(_) => break,
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Writes compact JSON (as `serde_json` writes it: no whitespace outside strings) the way
@@ -524,6 +586,22 @@ mod tests {
             assert_eq!(
                 super::stream(&objects, super::Format::Json),
                 want,
+                "{n} objects"
+            );
+        }
+    }
+
+    #[test]
+    fn the_yaml_stream_is_each_document_in_order() {
+        let object =
+            |i: usize| crate::Object::new("v1".into(), "ConfigMap".into(), &tricky(i), Vec::new());
+        // One chunk, and enough for the second thread.
+        for n in [0, 2, 130, 301] {
+            let objects: Vec<crate::Object> = (0..n).map(object).collect();
+            let want: Vec<String> = (0..n).map(|i| super::to_yaml(&tricky(i))).collect();
+            assert_eq!(
+                super::stream(&objects, super::Format::Yaml),
+                want.join("---\n"),
                 "{n} objects"
             );
         }

@@ -221,6 +221,25 @@ impl Collector {
         r
     }
 
+    /// Runs `f` with the dict key `["k"]` appended to the path (quoted and escaped as Rust's
+    /// `Debug` writes a string; most keys need no escape, and are copied as they are).
+    fn key<T>(&mut self, k: &str, f: impl FnOnce(&mut Collector) -> T) -> T {
+        let plain = k
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
+        if plain {
+            let len = self.path.len();
+            self.path.push_str("[\"");
+            self.path.push_str(k);
+            self.path.push_str("\"]");
+            let r = f(self);
+            self.path.truncate(len);
+            r
+        } else {
+            self.nested(format_args!("[{k:?}]"), f)
+        }
+    }
+
     /// Runs `f` with the list index `[i]` appended to the path.
     fn item<T>(&mut self, i: usize, f: impl FnOnce(&mut Collector) -> T) -> T {
         let len = self.path.len();
@@ -306,9 +325,7 @@ fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJs
                 )
                 .into());
             };
-            let j = c.nested(format_args!("[{k:?}]"), |c| {
-                to_json_depth(val, depth + 1, c)
-            })?;
+            let j = c.key(k, |c| to_json_depth(val, depth + 1, c))?;
             obj.insert(k.to_string(), j);
         }
         return Ok(Json::Object(obj));
@@ -416,7 +433,7 @@ fn any_json(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJsonErr
         drop(d);
         let mut obj = Map::new();
         for (k, x) in entries {
-            let j = c.nested(format_args!("[{k:?}]"), |c| any_json(x, depth + 1, c))?;
+            let j = c.key(&k, |c| any_json(x, depth + 1, c))?;
             obj.insert(k, j);
         }
         return Ok(Json::Object(obj));
@@ -1356,6 +1373,28 @@ def main(ctx):
             "lowering's required fields were checked: {found:?}"
         );
         assert_eq!(found, one_thread_found);
+    }
+
+    /// A dict key in a field path reads as Rust's `Debug` quotes it, whether or not it needs
+    /// escapes.
+    #[test]
+    fn dict_keys_in_paths_are_quoted_as_debug_quotes_them() {
+        for k in [
+            "app",
+            "a b",
+            "it's",
+            "x\"y",
+            "back\\slash",
+            "tab\t",
+            "é",
+            "",
+            "~!{}",
+        ] {
+            let mut c = super::Collector::default();
+            let seen = c.key(k, |c| c.path.clone());
+            assert_eq!(seen, format!("[{k:?}]"), "{k}");
+            assert!(c.path.is_empty());
+        }
     }
 
     #[test]

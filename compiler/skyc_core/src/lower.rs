@@ -1309,8 +1309,6 @@ pub(crate) fn conventional_order(json: Json) -> Json {
 mod tests {
     use super::{json_pointer, steps, Step};
 
-    /// A render keeps no object's JSON tree or origins past its own checks (memory grows with
-    /// the output text only); `skyc check` keeps them for the lint rules and policies.
     /// Hundreds of objects are lowered on a thread of their own while the next are
     /// converted: the objects, their order and every finding (of lowering and of the objects'
     /// own checks) are what lowering them one by one on the converting thread gives.
@@ -1397,6 +1395,8 @@ def main(ctx):
         }
     }
 
+    /// A render keeps no object's JSON tree or origins past its own checks (memory grows with
+    /// the output text only); `skyc check` keeps them for the lint rules and policies.
     #[test]
     fn trees_and_origins_are_kept_only_for_the_lint_rules() {
         let world = crate::MemoryWorld::new([(

@@ -105,7 +105,8 @@ pub fn stream(objects: &[Object], format: Format) -> String {
     String::from_utf8(out).expect("YAML and JSON are written as UTF-8")
 }
 
-/// [`stream`], written to `out` object by object: the whole text never exists at once (25 MB
+/// [`stream`], written to `out` a chunk of objects at a time ([`write_objects`]): the whole
+/// text never exists at once (25 MB
 /// for ten thousand services, which the process would otherwise take as fresh memory at the
 /// end of a render). The JSON `v1/List` is pretty-printed as `serde_json::to_string_pretty`
 /// writes it (a test checks the bytes are the same).
@@ -156,48 +157,36 @@ fn write_objects(
     };
     let chunks = objects.len().div_ceil(CHUNK);
     let mut buf = Vec::with_capacity(1 << 16);
-    if chunks <= 2 || crate::memory::jobs() > 1 {
-        for c in 0..chunks {
-            buf.clear();
-            text(c, &mut buf);
-            out.write_all(&buf)?;
-        }
-        return Ok(());
-    }
     std::thread::scope(|scope| {
         let (done, texts) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-        let helper = std::thread::Builder::new()
-            .name("skyc-emit".into())
-            .spawn_scoped(scope, move || {
-                for c in (1..chunks).step_by(2) {
-                    let mut own = Vec::with_capacity(1 << 16);
-                    text(c, &mut own);
-                    if done.send(own).is_err() {
-                        return;
+        // Without a helper (few chunks, a busy core, or no thread to be had), every chunk is
+        // written here.
+        let helper = chunks > 2
+            && crate::memory::jobs() <= 1
+            && std::thread::Builder::new()
+                .name("skyc-emit".into())
+                .spawn_scoped(scope, move || {
+                    for c in (1..chunks).step_by(2) {
+                        let mut own = Vec::with_capacity(1 << 16);
+                        text(c, &mut own);
+                        if done.send(own).is_err() {
+                            return;
+                        }
                     }
-                }
-            });
-        if helper.is_err() {
-            // No thread: write every chunk here.
-            for c in 0..chunks {
-                buf.clear();
-                text(c, &mut buf);
-                out.write_all(&buf)?;
-            }
-            return Ok(());
-        }
+                })
+                .is_ok();
         for c in 0..chunks {
-            if c % 2 == 0 {
-                buf.clear();
-                text(c, &mut buf);
-                out.write_all(&buf)?;
-            } else {
+            if helper && c % 2 == 1 {
                 // The helper ends only after sending all its chunks, or by panicking, which
                 // the scope passes on.
                 match texts.recv() {
                     Ok(other) => out.write_all(&other)?,
                     Err(_) => break,
                 }
+            } else {
+                buf.clear();
+                text(c, &mut buf);
+                out.write_all(&buf)?;
             }
         }
         Ok(())

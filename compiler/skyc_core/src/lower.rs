@@ -582,10 +582,7 @@ pub(crate) fn stream(
     // A few objects are not worth a thread; nor is a second core that another evaluation
     // already uses (a project rendered in parallel); nor trees the lint rules keep anyway.
     if expected < PIPELINE_MIN || keep || crate::memory::jobs() > 1 {
-        let mut out = Lowered::new(keep);
-        out.objects.reserve_exact(reserve);
-        produce(&mut |p| out.lower(p, clusters));
-        return out.finish();
+        return lower_here(keep, reserve, clusters, produce);
     }
     type Spent = Vec<(Json, Origins)>;
     std::thread::scope(|scope| {
@@ -610,11 +607,8 @@ pub(crate) fn stream(
                 out
             });
         let Ok(worker) = worker else {
-            // No thread: lower here.
-            let mut out = Lowered::new(keep);
-            out.objects.reserve_exact(reserve);
-            produce(&mut |p| out.lower(p, clusters));
-            return out.finish();
+            // No thread to be had.
+            return lower_here(keep, reserve, clusters, produce);
         };
         let mut batch = Vec::with_capacity(PIPELINE_BATCH);
         let mut pending = Some(to_lower);
@@ -622,18 +616,13 @@ pub(crate) fn stream(
             batch.push(p);
             if batch.len() == PIPELINE_BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(PIPELINE_BATCH));
-                if let Some(tx) = &pending {
-                    if let Err(e) = tx.send(full) {
-                        // The lowering thread is gone (it panicked): the join below reports
-                        // it; what was not sent is dropped here.
-                        drop(e);
-                        pending = None;
-                    }
+                // The lowering thread is gone when it panicked: the join below passes that on,
+                // and what was not sent is dropped here.
+                if pending.as_ref().is_some_and(|tx| tx.send(full).is_err()) {
+                    pending = None;
                 }
                 // Free what the lowering thread is done with, so that this thread reuses it.
-                while let Ok(done) = spent.try_recv() {
-                    drop(done);
-                }
+                spent.try_iter().for_each(drop);
             }
         });
         if let Some(tx) = pending.take() {
@@ -645,11 +634,22 @@ pub(crate) fn stream(
             Ok(out) => out,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        for done in spent.try_iter() {
-            drop(done);
-        }
+        spent.try_iter().for_each(drop);
         out.finish()
     })
+}
+
+/// [`stream`]'s objects, lowered on this thread as they are converted.
+fn lower_here(
+    keep: bool,
+    reserve: usize,
+    clusters: &[String],
+    produce: impl FnOnce(&mut dyn FnMut(PendingObject)),
+) -> Lowered {
+    let mut out = Lowered::new(keep);
+    out.objects.reserve_exact(reserve);
+    produce(&mut |p| out.lower(p, clusters));
+    out.finish()
 }
 
 /// At least this many objects are lowered on a thread of their own (see [`stream`]).

@@ -4,7 +4,9 @@
 //! parse, typecheck, evaluate, lower and validate run inside `skyc_core::compile`, which
 //! records each stage's wall time (`Outcome::timings`, also `skyc render --timings`); their
 //! benchmarks compile the workload and report that stage's share (criterion's `iter_custom`).
-//! `compile` is the whole library pipeline; `emit_yaml` and `emit_json` write the objects.
+//! `compile` is the whole library pipeline; `emit_yaml` and `emit_json` write the objects as
+//! one stream, `emit_directory` as the files of an output directory (YAML, with the index);
+//! the time per object should not grow with N.
 //! The first compilation in a process also builds the schemas and the stdlib, which later ones
 //! share: these figures are the warm, per-file costs. The whole process, cold start included,
 //! is what `benches/peers/run.sh` measures.
@@ -57,6 +59,9 @@ fn stages(c: &mut Criterion) {
         });
         group.bench_function("emit_json", |b| {
             b.iter(|| emit::stream(&warm.objects, Format::Json))
+        });
+        group.bench_function("emit_directory", |b| {
+            b.iter(|| emit::directory(&warm.objects, Format::Yaml))
         });
         group.finish();
     }

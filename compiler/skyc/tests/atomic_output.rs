@@ -161,3 +161,55 @@ fn a_failed_render_leaves_the_old_output() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(support::files(&dir.join("out")), before);
 }
+
+/// A directory of many files (written by two threads) holds every object's file, whole, and
+/// nothing else: each file the index lists has the digest the index gives, in the namespaces'
+/// directories and at the top.
+#[test]
+fn every_file_of_a_large_output_is_written_whole() {
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let main = r#"
+def main(ctx):
+    return [
+        k8s.core.v1.ConfigMap(
+            metadata = {"name": "cm-%d" % i, "namespace": ["apps", "web", "db"][i % 3]},
+            data = {"payload": "x" * i},
+        )
+        for i in range(700)
+    ] + [k8s.core.v1.Namespace(metadata = {"name": n}) for n in ["apps", "web", "db"]]
+"#;
+    std::fs::write(dir.join("main.sky"), main).unwrap();
+    let o = skyc(dir, &["render", "main.sky", "-o", "out", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut files = support::files(&dir.join("out"));
+    let index: serde_json::Value =
+        serde_json::from_slice(&files.remove("manifest.json").expect("an index")).unwrap();
+    let listed = index["objects"].as_array().unwrap();
+    assert_eq!(listed.len(), 703);
+    for entry in listed {
+        let file = entry["file"].as_str().unwrap();
+        let bytes = files
+            .remove(file)
+            .unwrap_or_else(|| panic!("{file} is missing"));
+        let sha: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(entry["sha256"], sha.as_str(), "{file}");
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains(&format!("name: {}\n", entry["name"].as_str().unwrap())));
+    }
+    assert!(
+        files.is_empty(),
+        "files not in the index: {:?}",
+        files.keys()
+    );
+    assert!(listed
+        .iter()
+        .any(|e| e["file"] == "web/configmap-cm-1.yaml"));
+    assert!(listed.iter().any(|e| e["file"] == "namespace-db.yaml"));
+}

@@ -441,6 +441,11 @@ pub fn directory(objects: &[Object], format: Format) -> Result<Vec<(String, Vec<
 
 /// Like [`directory`], with xDS resources; `cluster` names the cluster the objects were
 /// chosen for (`skyc render --cluster`), recorded in the index.
+///
+/// Each file's text and digest are independent of the others': with many objects a second
+/// thread makes every other chunk's ([`in_chunks`]). Two files at one path are found with a
+/// set of the paths, not by comparing each with all before it (which took most of the time
+/// at ten thousand services).
 pub fn directory_with_xds(
     objects: &[Object],
     xds: &[XdsResource],
@@ -451,42 +456,15 @@ pub fn directory_with_xds(
         Format::Yaml => "yaml",
         Format::Json => "json",
     };
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut index = Vec::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::with_capacity(objects.len() + xds.len() + 1);
     for o in objects {
         let base = format!("{}-{}.{ext}", o.kind.to_ascii_lowercase(), o.name);
         let path = match &o.namespace {
             Some(ns) => format!("{ns}/{base}"),
             None => base,
         };
-        if files.iter().any(|(p, _)| *p == path) {
-            return Err(format!("two objects would be written to `{path}`"));
-        }
-        let bytes = match format {
-            Format::Json => {
-                let mut out = Vec::with_capacity(o.json_text().len() * 2);
-                pretty(o.json_text(), 0, &mut out);
-                out.push(b'\n');
-                out
-            }
-            Format::Yaml => encode(&o.json(), format),
-        };
-        let sha = hex(&Sha256::digest(&bytes));
-        let mut entry = json!({
-            "apiVersion": o.api_version,
-            "kind": o.kind,
-            "name": o.name,
-            "namespace": o.namespace,
-            "file": path,
-            "sha256": sha,
-        });
-        if !o.clusters.is_empty() {
-            entry["clusters"] = json!(o.clusters);
-        }
-        index.push(entry);
-        files.push((path, bytes));
+        files.push((path, Vec::new()));
     }
-    let mut xds_index = Vec::new();
     for r in xds {
         let file = format!("{}-{}.{ext}", r.kind.to_ascii_lowercase(), r.name);
         let path = if r.node.is_empty() {
@@ -494,32 +472,118 @@ pub fn directory_with_xds(
         } else {
             format!("envoy/{}/{file}", r.node)
         };
-        if files.iter().any(|(p, _)| *p == path) {
-            return Err(format!("two resources would be written to `{path}`"));
+        files.push((path, Vec::new()));
+    }
+    let mut taken: std::collections::HashSet<&str, foldhash::fast::FixedState> =
+        std::collections::HashSet::with_capacity_and_hasher(files.len(), Default::default());
+    for (i, (path, _)) in files.iter().enumerate() {
+        if !taken.insert(path) {
+            let what = if i < objects.len() {
+                "objects"
+            } else {
+                "resources"
+            };
+            return Err(format!("two {what} would be written to `{path}`"));
         }
-        let bytes = encode(&r.json, format);
-        xds_index.push(json!({
-            "node": r.node,
-            "kind": r.kind,
-            "name": r.name,
-            "file": path,
-            "sha256": hex(&Sha256::digest(&bytes)),
-        }));
-        files.push((path, bytes));
+    }
+    drop(taken);
+    let texts = in_chunks(objects.len() + xds.len(), &|i| {
+        let bytes = match (objects.get(i), format) {
+            (Some(o), Format::Json) => {
+                let mut out = Vec::with_capacity(o.json_text().len() * 2);
+                pretty(o.json_text(), 0, &mut out);
+                out.push(b'\n');
+                out
+            }
+            (Some(o), Format::Yaml) => to_yaml(&o.json()).into_bytes(),
+            (None, _) => encode(&xds[i - objects.len()].json, format),
+        };
+        let sha = hex(&Sha256::digest(&bytes));
+        (bytes, sha)
+    });
+    let mut index = Vec::with_capacity(objects.len());
+    let mut xds_index = Vec::with_capacity(xds.len());
+    for (i, ((path, bytes), (text, sha))) in files.iter_mut().zip(texts).enumerate() {
+        *bytes = text;
+        match objects.get(i) {
+            Some(o) => {
+                let mut entry = json!({
+                    "apiVersion": o.api_version,
+                    "kind": o.kind,
+                    "name": o.name,
+                    "namespace": o.namespace,
+                    "file": path,
+                    "sha256": sha,
+                });
+                if !o.clusters.is_empty() {
+                    entry["clusters"] = json!(o.clusters);
+                }
+                index.push(entry);
+            }
+            None => {
+                let r = &xds[i - objects.len()];
+                xds_index.push(json!({
+                    "node": r.node,
+                    "kind": r.kind,
+                    "name": r.name,
+                    "file": path,
+                    "sha256": sha,
+                }));
+            }
+        }
     }
     let mut doc = json!({"version": 1});
     if let Some(c) = cluster {
         doc["cluster"] = json!(c);
     }
-    doc["objects"] = json!(index);
+    doc["objects"] = serde_json::Value::Array(index);
     if !xds.is_empty() {
         doc["xds"] = serde_json::Value::Array(xds_index);
     }
     let mut manifest = serde_json::to_string_pretty(&doc).expect("JSON serializes");
     manifest.push('\n');
     files.push(("manifest.json".to_string(), manifest.into_bytes()));
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
+}
+
+/// `f(i)` for each `i` in `0..n`, in order. With more than two chunks of [`CHUNK`] items (and a
+/// core no other compilation is using), a second thread computes every other chunk.
+fn in_chunks<T: Send>(n: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
+    let chunks = n.div_ceil(CHUNK);
+    let range = |c: usize| c * CHUNK..((c + 1) * CHUNK).min(n);
+    if chunks <= 2 || crate::memory::jobs() > 1 {
+        return (0..n).map(f).collect();
+    }
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("skyc-emit".into())
+            .spawn_scoped(scope, move || {
+                (1..chunks)
+                    .step_by(2)
+                    .map(|c| range(c).map(f).collect::<Vec<T>>())
+                    .collect::<Vec<_>>()
+            });
+        let Ok(helper) = helper else {
+            // No thread to be had.
+            return (0..n).map(f).collect();
+        };
+        let mine: Vec<Vec<T>> = (0..chunks)
+            .step_by(2)
+            .map(|c| range(c).map(f).collect())
+            .collect();
+        let theirs = match helper.join() {
+            Ok(t) => t,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let mut out = Vec::with_capacity(n);
+        let mut theirs = theirs.into_iter();
+        for chunk in mine {
+            out.extend(chunk);
+            out.extend(theirs.next().into_iter().flatten());
+        }
+        out
+    })
 }
 
 /// One document in the given format.
@@ -535,7 +599,13 @@ fn encode(json: &serde_json::Value, format: Format) -> Vec<u8> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 #[cfg(test)]
@@ -594,6 +664,133 @@ mod tests {
                 "{n} objects"
             );
         }
+    }
+
+    /// `tricky(i)`, in one of three namespaces or none.
+    fn placed(i: usize) -> serde_json::Value {
+        let mut json = tricky(i);
+        if !i.is_multiple_of(4) {
+            json["metadata"]["namespace"] = format!("ns{}", i % 4).into();
+        }
+        json
+    }
+
+    fn xds(i: usize) -> super::XdsResource {
+        super::XdsResource {
+            node: if i.is_multiple_of(2) {
+                String::new()
+            } else {
+                "edge".into()
+            },
+            kind: "Cluster",
+            name: format!("c{i}"),
+            json: serde_json::json!({"@type": "x", "name": format!("c{i}"), "n": i}),
+        }
+    }
+
+    #[test]
+    fn each_file_of_a_directory_is_its_objects_text_and_the_index_its_digest() {
+        use sha2::Digest;
+        let object =
+            |i: usize| crate::Object::new("v1".into(), "ConfigMap".into(), &placed(i), Vec::new());
+        // One chunk, and enough for the second thread (with the xDS resources in its chunks).
+        for (n, r) in [(0, 0), (3, 2), (301, 0), (250, 120)] {
+            let objects: Vec<crate::Object> = (0..n).map(object).collect();
+            let resources: Vec<super::XdsResource> = (0..r).map(xds).collect();
+            for format in [super::Format::Json, super::Format::Yaml] {
+                let files =
+                    super::directory_with_xds(&objects, &resources, format, Some("c1")).unwrap();
+                let (ext, text): (_, fn(&serde_json::Value) -> String) = match format {
+                    super::Format::Json => {
+                        ("json", |j| serde_json::to_string_pretty(j).unwrap() + "\n")
+                    }
+                    super::Format::Yaml => ("yaml", super::to_yaml),
+                };
+                let mut want: Vec<(String, String)> = (0..n)
+                    .map(|i| {
+                        let json = placed(i);
+                        let file = format!("configmap-c{i}.{ext}");
+                        match json["metadata"]["namespace"].as_str() {
+                            Some(ns) => (format!("{ns}/{file}"), text(&json)),
+                            None => (file, text(&json)),
+                        }
+                    })
+                    .collect();
+                want.extend(resources.iter().map(|x| {
+                    let file = format!("cluster-{}.{ext}", x.name);
+                    let path = match x.node.as_str() {
+                        "" => format!("envoy/{file}"),
+                        node => format!("envoy/{node}/{file}"),
+                    };
+                    (path, text(&x.json))
+                }));
+                // The index lists the objects, then the resources, in their order, each with
+                // its file and the digest of its bytes.
+                let manifest = files.iter().find(|(p, _)| p == "manifest.json").unwrap();
+                let index: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+                assert_eq!(index["cluster"], "c1");
+                let mut listed: Vec<&serde_json::Value> =
+                    index["objects"].as_array().unwrap().iter().collect();
+                listed.extend(index["xds"].as_array().into_iter().flatten());
+                assert_eq!(listed.len(), want.len());
+                for (entry, (path, text)) in listed.iter().zip(&want) {
+                    assert_eq!(entry["file"], path.as_str());
+                    let sha: String = sha2::Sha256::digest(text.as_bytes())
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    assert_eq!(entry["sha256"], sha.as_str(), "{path}");
+                }
+                // The files are those texts and the index, sorted by path.
+                want.push((
+                    "manifest.json".into(),
+                    String::from_utf8(manifest.1.clone()).unwrap(),
+                ));
+                want.sort();
+                let got: Vec<(String, String)> = files
+                    .into_iter()
+                    .map(|(p, b)| (p, String::from_utf8(b).unwrap()))
+                    .collect();
+                assert_eq!(got, want, "{n} objects, {r} resources, {format:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn two_files_at_one_path_are_refused() {
+        let object =
+            |i: usize| crate::Object::new("v1".into(), "ConfigMap".into(), &placed(i), Vec::new());
+        // Object 400 lands where object 0 does (both `configmap-c0`, no namespace).
+        let mut objects: Vec<crate::Object> = (0..400).map(object).collect();
+        let mut again = placed(0);
+        again["data"]["n"] = 1.into();
+        objects.push(crate::Object::new(
+            "v1".into(),
+            "ConfigMap".into(),
+            &again,
+            Vec::new(),
+        ));
+        assert_eq!(
+            super::directory(&objects, super::Format::Yaml).unwrap_err(),
+            "two objects would be written to `configmap-c0.yaml`"
+        );
+        objects.pop();
+        // The same object name in another namespace is another file.
+        let mut elsewhere = placed(0);
+        elsewhere["metadata"]["namespace"] = "other".into();
+        objects.push(crate::Object::new(
+            "v1".into(),
+            "ConfigMap".into(),
+            &elsewhere,
+            Vec::new(),
+        ));
+        assert!(super::directory(&objects, super::Format::Yaml).is_ok());
+        // Two resources of one node with one name.
+        let resources = vec![xds(1), xds(3), xds(1)];
+        assert_eq!(
+            super::directory_with_xds(&objects, &resources, super::Format::Json, None).unwrap_err(),
+            "two resources would be written to `envoy/edge/cluster-c1.json`"
+        );
     }
 
     #[test]

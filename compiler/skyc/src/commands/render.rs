@@ -185,13 +185,41 @@ fn write_dir_atomically(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Res
     let tmp = tempfile::Builder::new()
         .prefix(".skyc-out-")
         .tempdir_in(&parent)?;
-    for (rel, bytes) in files {
-        let path = tmp.path().join(rel);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p)?;
+    // Each directory is made once, not once per file in it.
+    let mut made = std::collections::HashSet::new();
+    for (rel, _) in files {
+        if let Some(p) = Path::new(rel)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            if made.insert(p) {
+                std::fs::create_dir_all(tmp.path().join(p))?;
+            }
         }
-        let mut f = std::fs::File::create(&path)?;
-        f.write_all(bytes)?;
+    }
+    let write = |part: &[(String, Vec<u8>)]| -> std::io::Result<()> {
+        for (rel, bytes) in part {
+            std::fs::File::create(tmp.path().join(rel))?.write_all(bytes)?;
+        }
+        Ok(())
+    };
+    // Many files are written by two threads, half each: most of the time goes to the kernel
+    // making each file, and the other core is idle by now.
+    if files.len() >= 256 && skyc_core::memory::jobs() <= 1 {
+        let (first, second) = files.split_at(files.len() / 2);
+        std::thread::scope(|scope| {
+            let other = std::thread::Builder::new()
+                .name("skyc-write".into())
+                .spawn_scoped(scope, || write(second));
+            let mine = write(first);
+            let theirs = match other {
+                Ok(t) => t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(_) => write(second),
+            };
+            mine.and(theirs)
+        })?;
+    } else {
+        write(files)?;
     }
     // Everything on disk before the swap, so a crash after it cannot leave empty files.
     sync_files(tmp.path(), files)?;

@@ -6,7 +6,7 @@ use skyc_core::world::{read_input, DiskWorld};
 use skyc_core::{compile, Config, LimitOverrides, Options, Outcome};
 use skyc_diag::render::{human, HumanOptions};
 use skyc_diag::{codes, Diagnostic, Severity};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,6 +51,101 @@ pub struct Entry {
     pub world: DiskWorld,
     pub id: String,
     pub config: Config,
+    /// The project's `sky.toml`, when it has one.
+    pub toml: Option<NamedText>,
+}
+
+/// A file's display name and text.
+pub type NamedText = (String, Arc<str>);
+
+/// What the entry files of one command share, found once: each directory's resolved path
+/// and project root, and each project's world and `sky.toml`. (Files are taken not to change
+/// while a command runs.) A thousand entry files in one directory each resolved it, looked
+/// for `sky.toml` above it, and read and parsed that `sky.toml`: most of the system calls of a
+/// `skyc check` that finds them all in its cache.
+#[derive(Default)]
+pub struct Projects {
+    /// By an entry's directory as given: (that directory resolved, its project root).
+    dirs: std::sync::Mutex<HashMap<PathBuf, (PathBuf, PathBuf)>>,
+    /// By project root.
+    setups: std::sync::Mutex<HashMap<PathBuf, Arc<Setup>>>,
+}
+
+/// A project's world and configuration, or why it could not be set up.
+struct Setup {
+    world: Result<DiskWorld, Diagnostic>,
+    config: Result<(Config, Option<NamedText>), EntryError>,
+}
+
+impl Projects {
+    /// The resolved directory of `entry` and its project root.
+    fn dir(&self, entry: &Path) -> (PathBuf, PathBuf) {
+        let given = entry.parent().unwrap_or(Path::new("")).to_path_buf();
+        if let Some(known) = lock(&self.dirs).get(&given) {
+            return known.clone();
+        }
+        let dir = DiskWorld::directory_of(entry);
+        let root = DiskWorld::root_above(&dir);
+        lock(&self.dirs).insert(given, (dir.clone(), root.clone()));
+        (dir, root)
+    }
+
+    /// The project root of `entry` (see [`DiskWorld::find_root`]).
+    pub fn root(&self, entry: &Path) -> PathBuf {
+        self.dir(entry).1
+    }
+
+    fn setup(&self, root: &Path) -> Arc<Setup> {
+        if let Some(known) = lock(&self.setups).get(root) {
+            return known.clone();
+        }
+        let setup = Arc::new(Setup::new(root));
+        lock(&self.setups).insert(root.to_path_buf(), setup.clone());
+        setup
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Setup {
+    fn new(root: &Path) -> Setup {
+        let cwd = std::env::current_dir().ok();
+        let world = DiskWorld::new(root, cwd.as_deref()).map_err(|e| {
+            Diagnostic::new(
+                codes::SKY0107,
+                format!("cannot open project root {}: {e}", root.display()),
+            )
+        });
+        let config = match &world {
+            Ok(world) => read_config(world, root),
+            Err(d) => Err((d.clone(), None)),
+        };
+        Setup { world, config }
+    }
+}
+
+/// The project's configuration and `sky.toml` (display name, text), read through `world`.
+fn read_config(world: &DiskWorld, root: &Path) -> Result<(Config, Option<NamedText>), EntryError> {
+    if !root.join("sky.toml").is_file() {
+        return Ok((Config::default(), None));
+    }
+    let display = world.display_name("sky.toml");
+    let text = world.read("sky.toml").map_err(|e| {
+        (
+            skyc_core::eval::read_error(
+                &skyc_core::FileId::Project("sky.toml".into()),
+                &display,
+                e,
+                None,
+            ),
+            None,
+        )
+    })?;
+    let config =
+        Config::parse(&display, &text).map_err(|d| (d, Some((display.clone(), text.clone()))))?;
+    Ok((config, Some((display, text))))
 }
 
 /// Collected results of a command over several entry files.
@@ -245,9 +340,10 @@ pub struct Source {
 pub fn list_sources(dir: &Path, opts: &Options) -> std::io::Result<Vec<Source>> {
     let flag = opts.skycfg();
     let mut projects: BTreeMap<PathBuf, bool> = BTreeMap::new();
+    let roots = Projects::default();
     let mut out = Vec::new();
     for path in skyc_core::world::list_files(dir, &["sky", "cfg"])? {
-        let root = DiskWorld::find_root(&path);
+        let root = roots.root(&path);
         let skycfg = flag
             || *projects.entry(root).or_insert_with_key(|root| {
                 std::fs::read_to_string(root.join("sky.toml"))
@@ -268,18 +364,23 @@ pub fn defines_main(path: &Path) -> bool {
 }
 
 /// Why an entry could not be set up, with the `sky.toml` source (name, text) when it was read.
-pub type EntryError = (Diagnostic, Option<(String, Arc<str>)>);
+pub type EntryError = (Diagnostic, Option<NamedText>);
 
 /// An entry file named on the command line, set up: [`check_entry_path`], then [`entry`].
 /// On error, the diagnostic goes into `res` (with the `sky.toml` source, and a bad command
 /// line noted when the path is not a file).
 pub fn open_entry(path: &Path, res: &mut Results) -> Option<Entry> {
+    open_entry_in(path, res, &Projects::default())
+}
+
+/// [`open_entry`], with what entry files share found once in `projects`.
+pub fn open_entry_in(path: &Path, res: &mut Results, projects: &Projects) -> Option<Entry> {
     if let Err(d) = check_entry_path(path) {
         res.diagnostics.push(d);
         res.bad_invocation = true;
         return None;
     }
-    match entry(path) {
+    match entry_in(path, projects) {
         Ok(e) => Some(e),
         Err((d, source)) => {
             res.diagnostics.push(d);
@@ -292,19 +393,16 @@ pub fn open_entry(path: &Path, res: &mut Results) -> Option<Entry> {
 /// Finds the project of an entry file and reads its `sky.toml`. On error, also returns the
 /// `sky.toml` text (if it was read) so the diagnostic can show it.
 pub fn entry(path: &Path) -> Result<Entry, EntryError> {
+    entry_in(path, &Projects::default())
+}
+
+/// [`entry`], with what entry files share found once in `projects`.
+pub fn entry_in(path: &Path, projects: &Projects) -> Result<Entry, EntryError> {
     let name = path.display().to_string();
-    let root = DiskWorld::find_root(path);
-    let cwd = std::env::current_dir().ok();
-    let world = DiskWorld::new(&root, cwd.as_deref()).map_err(|e| {
-        (
-            Diagnostic::new(
-                codes::SKY0107,
-                format!("cannot open project root {}: {e}", root.display()),
-            ),
-            None,
-        )
-    })?;
-    let id = world.file_id(path).ok_or_else(|| {
+    let (dir, root) = projects.dir(path);
+    let setup = projects.setup(&root);
+    let world = setup.world.as_ref().map_err(|d| (d.clone(), None))?;
+    let id = world.file_id_in(&dir, path).ok_or_else(|| {
         (
             Diagnostic::new(
                 codes::SKY0103,
@@ -314,25 +412,13 @@ pub fn entry(path: &Path) -> Result<Entry, EntryError> {
             None,
         )
     })?;
-    let toml_path = root.join("sky.toml");
-    let config = if toml_path.is_file() {
-        let display = world.display_name("sky.toml");
-        let text = world.read("sky.toml").map_err(|e| {
-            (
-                skyc_core::eval::read_error(
-                    &skyc_core::FileId::Project("sky.toml".into()),
-                    &display,
-                    e,
-                    None,
-                ),
-                None,
-            )
-        })?;
-        Config::parse(&display, &text).map_err(|d| (d, Some((display.clone(), text.clone()))))?
-    } else {
-        Config::default()
-    };
-    Ok(Entry { world, id, config })
+    let (config, toml) = setup.config.clone()?;
+    Ok(Entry {
+        world: world.clone(),
+        id,
+        config,
+        toml,
+    })
 }
 
 use skyc_core::World;
@@ -411,15 +497,14 @@ pub fn compile_all_cached(
 ) -> Results {
     // Entry files are independent: they are compiled in parallel, and their results are put
     // together in the order of `paths`, so the output is the same as a serial run's.
+    let projects = Projects::default();
     let one = |p: &PathBuf| -> One {
         let mut one = One::default();
-        let Some(e) = open_entry(p, &mut one.res) else {
+        let Some(e) = open_entry_in(p, &mut one.res, &projects) else {
             return one;
         };
-        if let Ok(text) = e.world.read("sky.toml") {
-            one.res
-                .sources
-                .insert(e.world.display_name("sky.toml"), text);
+        if let Some((name, text)) = &e.toml {
+            one.res.sources.insert(name.clone(), text.clone());
         }
         let mut o = opts.clone();
         o.config = e.config.clone();

@@ -165,20 +165,23 @@ fn normalize(dir: &str, rel: &str) -> Result<String, LoadPathError> {
 }
 
 /// Project files on disk, confined to `root`.
+#[derive(Debug, Clone)]
 pub struct DiskWorld {
     root: PathBuf,
     canonical_root: PathBuf,
-    /// Diagnostics name files relative to this directory (the working directory).
+    /// Diagnostics name files relative to this directory (the working directory), resolved.
     display_base: Option<PathBuf>,
 }
 
 impl DiskWorld {
+    /// The world of the project at `root`; diagnostics name files relative to `display_base`
+    /// (resolved once here; a directory that cannot be resolved names files in full).
     pub fn new(root: &Path, display_base: Option<&Path>) -> std::io::Result<DiskWorld> {
         let canonical_root = root.canonicalize()?;
         Ok(DiskWorld {
             root: root.to_path_buf(),
             canonical_root,
-            display_base: display_base.map(Path::to_path_buf),
+            display_base: display_base.and_then(|b| b.canonicalize().ok()),
         })
     }
 
@@ -189,26 +192,50 @@ impl DiskWorld {
     /// Finds the project root for an entry file: the nearest ancestor with a `sky.toml`, or the
     /// entry's own directory.
     pub fn find_root(entry: &Path) -> PathBuf {
+        DiskWorld::root_above(&DiskWorld::directory_of(entry))
+    }
+
+    /// The directory of an entry file, resolved (as given when it cannot be).
+    pub fn directory_of(entry: &Path) -> PathBuf {
         let dir = entry.parent().map(Path::to_path_buf).unwrap_or_default();
         let dir = if dir.as_os_str().is_empty() {
             PathBuf::from(".")
         } else {
             dir
         };
-        let abs = dir.canonicalize().unwrap_or_else(|_| dir.clone());
-        let mut cur = Some(abs.as_path());
+        dir.canonicalize().unwrap_or(dir)
+    }
+
+    /// The project root for the entry files in `dir` (resolved, see [`Self::directory_of`]):
+    /// the nearest ancestor with a `sky.toml`, or `dir` itself.
+    pub fn root_above(dir: &Path) -> PathBuf {
+        let mut cur = Some(dir);
         while let Some(d) = cur {
             if d.join("sky.toml").is_file() {
                 return d.to_path_buf();
             }
             cur = d.parent();
         }
-        abs
+        dir.to_path_buf()
     }
 
     /// The root-relative id of a path on disk, if it is inside the root.
     pub fn file_id(&self, path: &Path) -> Option<String> {
         let abs = path.canonicalize().ok()?;
+        self.id_of_resolved(&abs)
+    }
+
+    /// [`Self::file_id`] for a file in `dir`, a directory already resolved: a file that is
+    /// not a symbolic link resolves to `dir` joined with its name, so only it is looked at.
+    pub fn file_id_in(&self, dir: &Path, path: &Path) -> Option<String> {
+        let name = match path.file_name() {
+            Some(name) if path.symlink_metadata().is_ok_and(|m| m.is_file()) => name,
+            _ => return self.file_id(path),
+        };
+        self.id_of_resolved(&dir.join(name))
+    }
+
+    fn id_of_resolved(&self, abs: &Path) -> Option<String> {
         let rel = abs.strip_prefix(&self.canonical_root).ok()?;
         let parts: Vec<String> = rel
             .components()
@@ -239,6 +266,12 @@ fn read_confined(canonical_root: &Path, full: &Path) -> Result<Arc<str>, ReadErr
     if !meta.is_file() {
         return Err(ReadError::NotAFile);
     }
+    check_links(&meta)?;
+    read_capped(&canonical, MAX_SOURCE_BYTES)
+}
+
+/// A project file with other names (hard links) may be one outside the project: refused.
+fn check_links(meta: &std::fs::Metadata) -> Result<(), ReadError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -246,7 +279,9 @@ fn read_confined(canonical_root: &Path, full: &Path) -> Result<Arc<str>, ReadErr
             return Err(ReadError::HardLinked(meta.nlink()));
         }
     }
-    read_capped(&canonical, MAX_SOURCE_BYTES)
+    #[cfg(not(unix))]
+    let _ = meta;
+    Ok(())
 }
 
 /// The longest `load()` path.
@@ -262,7 +297,10 @@ pub const MAX_INPUT_BYTES: u64 = 512 << 20;
 fn read_capped(path: &Path, max: u64) -> Result<Arc<str>, ReadError> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| ReadError::Io(e.to_string()))?;
-    let mut bytes = Vec::new();
+    // Read at the size the file has now (`take` hides it from `read_to_end`, which would
+    // then read a small file in six growing steps).
+    let size = file.metadata().map_or(0, |m| m.len()).min(max);
+    let mut bytes = Vec::with_capacity(size as usize + 1);
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::Io(e.to_string()))?;
@@ -276,6 +314,17 @@ fn read_capped(path: &Path, max: u64) -> Result<Arc<str>, ReadError> {
 
 impl World for DiskWorld {
     fn read(&self, path: &str) -> Result<Arc<str>, ReadError> {
+        // A file directly in the root that is not a symbolic link is where it seems to be:
+        // one look at it instead of resolving every directory above it.
+        if !matches!(path, "" | "." | "..") && !path.contains(['/', '\\']) {
+            let full = self.canonical_root.join(path);
+            if let Ok(meta) = full.symlink_metadata() {
+                if meta.is_file() {
+                    check_links(&meta)?;
+                    return read_capped(&full, MAX_SOURCE_BYTES);
+                }
+            }
+        }
         read_confined(&self.canonical_root, &self.root.join(path))
     }
 
@@ -322,27 +371,20 @@ impl World for DiskWorld {
     fn display_name(&self, path: &str) -> String {
         let full = self.root.join(path);
         if let Some(base) = &self.display_base {
-            if let Some(rel) = relative_to(&full, base) {
-                return rel;
+            // The directory is resolved, the file name kept: a symbolic link is named as
+            // written, not by what it points to. Files at the root (most) need no lookup.
+            let resolved = match (full.parent(), full.file_name()) {
+                (Some(dir), Some(name)) if dir == self.root => Some(self.canonical_root.join(name)),
+                (Some(dir), Some(name)) => dir.canonicalize().ok().map(|d| d.join(name)),
+                _ => None,
+            };
+            let resolved = resolved.as_deref().unwrap_or(&full);
+            if let Some(rel) = resolved.strip_prefix(base).ok().and_then(Path::to_str) {
+                return rel.replace('\\', "/");
             }
         }
         full.display().to_string()
     }
-}
-
-fn relative_to(path: &Path, base: &Path) -> Option<String> {
-    // The directory is resolved, the file name kept: a symbolic link is named as written,
-    // not by what it points to.
-    let path = match (
-        path.parent().and_then(|d| d.canonicalize().ok()),
-        path.file_name(),
-    ) {
-        (Some(dir), Some(name)) => dir.join(name),
-        _ => path.to_path_buf(),
-    };
-    let base = base.canonicalize().ok()?;
-    let rel = path.strip_prefix(&base).ok()?;
-    Some(rel.to_str()?.replace('\\', "/"))
 }
 
 /// Reads a file the user named on the command line (a vars file, `sky.toml`). Such files

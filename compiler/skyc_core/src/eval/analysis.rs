@@ -273,3 +273,48 @@ fn static_hint(want: &str, got: &str, fallback: &str) -> String {
         fallback.to_string()
     }
 }
+
+/// Names that are defined nowhere (not assigned, loaded, a parameter or a global) and are
+/// changed in place as a statement (`x.append(v)`, `x.insert(i, v)`, `x.extend(v)`): starlark
+/// 0.14's typechecker panics on them (it expects every such name resolved), so they are
+/// reported here, as the typechecker reports other undefined names, and the file is not
+/// typechecked. Found by the `eval` fuzzer.
+pub(crate) fn undefined_receivers(
+    ast: &AstModule,
+    globals: &starlark::environment::Globals,
+) -> Vec<Diagnostic> {
+    let mut receivers = BTreeSet::new();
+    let mut stmts = vec![ast.statement()];
+    while let Some(s) = stmts.pop() {
+        if let StmtP::Expression(e) = &s.node {
+            if let ExprP::Call(f, _) = &e.node {
+                if let ExprP::Dot(x, attr) = &f.node {
+                    if let ExprP::Identifier(id) = &x.node {
+                        if matches!(attr.node.as_str(), "append" | "insert" | "extend") {
+                            receivers.insert(id.node.ident.clone());
+                        }
+                    }
+                }
+            }
+        }
+        s.visit_stmt(|c| stmts.push(c));
+    }
+    if receivers.is_empty() {
+        return Vec::new();
+    }
+    use starlark::analysis::AstModuleLint;
+    let names: std::collections::HashSet<String> =
+        globals.names().map(|n| n.as_str().to_string()).collect();
+    ast.lint(Some(&names))
+        .into_iter()
+        .filter(|l| l.short_name == "using-undefined" && receivers.contains(&l.original))
+        .map(|l| {
+            Diagnostic::new(
+                codes::SKY0202,
+                format!("Variable `{}` not found", l.original),
+            )
+            .with_span(crate::values::to_span(&l.location))
+            .with_help("assign, load or declare it before using it; check its spelling")
+        })
+        .collect()
+}

@@ -518,6 +518,11 @@ fn evaluate_on_this_thread(
             interfaces.insert(id.clone(), i);
             continue;
         }
+        let undefined = analysis::undefined_receivers(ast, &globals);
+        if !undefined.is_empty() {
+            outcome.diagnostics.extend(undefined);
+            break;
+        }
         let ast = ast.clone();
         let loads: HashMap<String, Interface> = f
             .loads

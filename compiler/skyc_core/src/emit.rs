@@ -498,7 +498,7 @@ pub fn directory_with_xds(
             (Some(o), Format::Yaml) => to_yaml(&o.json()).into_bytes(),
             (None, _) => encode(&xds[i - objects.len()].json, format),
         };
-        let sha = hex(&Sha256::digest(&bytes));
+        let sha = crate::values::codec::hex(&Sha256::digest(&bytes));
         (bytes, sha)
     });
     let mut index = Vec::with_capacity(objects.len());
@@ -596,16 +596,6 @@ fn encode(json: &serde_json::Value, format: Format) -> Vec<u8> {
             s.into_bytes()
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod envoy_summary;
 pub mod eval;
 pub mod fmt;
 pub mod import;
+mod kept;
 mod lint;
 pub mod lower;
 pub mod memory;

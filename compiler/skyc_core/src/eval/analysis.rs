@@ -279,10 +279,7 @@ fn static_hint(want: &str, got: &str, fallback: &str) -> String {
 /// 0.14's typechecker panics on them (it expects every such name resolved), so they are
 /// reported here, as the typechecker reports other undefined names, and the file is not
 /// typechecked. Found by the `eval` fuzzer.
-pub(crate) fn undefined_receivers(
-    ast: &AstModule,
-    globals: &starlark::environment::Globals,
-) -> Vec<Diagnostic> {
+pub(crate) fn undefined_receivers(ast: &AstModule) -> Vec<Diagnostic> {
     let mut receivers = BTreeSet::new();
     let mut stmts = vec![ast.statement()];
     while let Some(s) = stmts.pop() {
@@ -303,9 +300,14 @@ pub(crate) fn undefined_receivers(
         return Vec::new();
     }
     use starlark::analysis::AstModuleLint;
-    let names: std::collections::HashSet<String> =
-        globals.names().map(|n| n.as_str().to_string()).collect();
-    ast.lint(Some(&names))
+    // The globals are the same for every file: their names are listed once.
+    static NAMES: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let globals = crate::values::globals();
+        globals.names().map(|n| n.as_str().to_string()).collect()
+    });
+    ast.lint(Some(names))
         .into_iter()
         .filter(|l| l.short_name == "using-undefined" && receivers.contains(&l.original))
         .map(|l| {

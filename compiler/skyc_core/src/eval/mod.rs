@@ -513,12 +513,12 @@ fn evaluate_on_this_thread(
         }
         if let Some(i) = key
             .filter(|_| share)
-            .and_then(|k| SharedInterfaces::get(&k))
+            .and_then(|k| SHARED_INTERFACES.get(&k))
         {
             interfaces.insert(id.clone(), i);
             continue;
         }
-        let undefined = analysis::undefined_receivers(ast, &globals);
+        let undefined = analysis::undefined_receivers(ast);
         if !undefined.is_empty() {
             outcome.diagnostics.extend(undefined);
             break;
@@ -549,7 +549,7 @@ fn evaluate_on_this_thread(
         if errs.is_empty() {
             StdlibCache::keep(StdlibCache::INTERFACES, id, &interface);
             if let Some(k) = key.filter(|_| share && matches!(id, FileId::Project(_))) {
-                SharedInterfaces::keep(k, &interface);
+                SHARED_INTERFACES.keep(k, interface.clone());
             }
         }
         // The typechecker consumed its copy of the tree; errors are rare, so take another
@@ -821,40 +821,8 @@ fn content_key(
 /// The interfaces of project files typechecked without error in this process, by content key:
 /// the entry files of a project load the same libraries, which are then typechecked once per
 /// command instead of once per entry file (and an editor's checks after each edit reuse the
-/// unchanged libraries'). The oldest go first past [`SharedInterfaces::KEPT`].
-#[derive(Default)]
-struct SharedInterfaces {
-    by_key: HashMap<ContentKey, Interface>,
-    order: std::collections::VecDeque<ContentKey>,
-}
-
-impl SharedInterfaces {
-    const KEPT: usize = 256;
-
-    fn with<T>(f: impl FnOnce(&mut SharedInterfaces) -> T) -> T {
-        static SHARED: std::sync::OnceLock<std::sync::Mutex<SharedInterfaces>> =
-            std::sync::OnceLock::new();
-        let shared = SHARED.get_or_init(Default::default);
-        f(&mut shared.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    fn get(key: &ContentKey) -> Option<Interface> {
-        SharedInterfaces::with(|s| s.by_key.get(key).cloned())
-    }
-
-    fn keep(key: ContentKey, interface: &Interface) {
-        SharedInterfaces::with(|s| {
-            if s.by_key.insert(key, interface.clone()).is_none() {
-                s.order.push_back(key);
-                if s.order.len() > SharedInterfaces::KEPT {
-                    if let Some(old) = s.order.pop_front() {
-                        s.by_key.remove(&old);
-                    }
-                }
-            }
-        });
-    }
-}
+/// unchanged libraries'). The last 256 are kept.
+static SHARED_INTERFACES: crate::kept::Kept<ContentKey, Interface> = crate::kept::Kept::new(256);
 
 /// One file for the typechecker thread, and where to send its result.
 type TypecheckJob = (

@@ -296,19 +296,13 @@ fn named_by(paths: &BTreeSet<String>, rel: &str) -> bool {
 /// entry files that share one library, when each built it again). At most
 /// [`PRUNED_KEPT`] sets are kept (an editor types new ones all the time).
 fn pruned_ty(paths: &BTreeSet<String>) -> Ty {
-    static PRUNED: std::sync::Mutex<Vec<(BTreeSet<String>, Ty)>> =
-        std::sync::Mutex::new(Vec::new());
-    let lock = || PRUNED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, ty)) = lock().iter().find(|(p, _)| p == paths) {
-        return ty.clone();
+    static PRUNED: crate::kept::Kept<BTreeSet<String>, Ty> = crate::kept::Kept::new(PRUNED_KEPT);
+    if let Some(ty) = PRUNED.get(paths) {
+        return ty;
     }
     let (_globals, k8s) = k8s_globals(|rel| named_by(paths, rel));
     let ty = Ty::of_value(k8s.to_value());
-    let mut kept = lock();
-    if kept.len() >= PRUNED_KEPT {
-        kept.remove(0);
-    }
-    kept.push((paths.clone(), ty.clone()));
+    PRUNED.keep(paths.clone(), ty.clone());
     ty
 }
 

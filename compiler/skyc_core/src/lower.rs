@@ -2,8 +2,6 @@
 //! gives canonical key order (apiVersion, kind, metadata, spec, …) and proper formats.
 
 use crate::eval::PendingObject;
-use crate::values::kube::QuantityValue;
-use crate::values::message::Message;
 use crate::values::message::Origin;
 use crate::values::{literal, narrow, to_span};
 use crate::Object;
@@ -11,11 +9,9 @@ use serde_json::{Map, Value as Json};
 use skyc_diag::Span;
 use skyc_diag::{codes, CodeInfo, Diagnostic};
 use skyc_schema::{k8s::k8s, FieldType, SchemaId, TypeId};
-use starlark::values::dict::DictRef;
-use starlark::values::list::ListRef;
-use starlark::values::tuple::TupleRef;
-use starlark::values::{UnpackValue, Value};
+use starlark::values::Value;
 use std::fmt::{self, Write as _};
+use std::sync::mpsc::TrySendError;
 
 /// Where each message inside an object was built, by field path ("" is the object itself).
 #[derive(Debug, Clone, Default)]
@@ -166,279 +162,15 @@ impl From<String> for ToJsonError {
 /// Roughly what one JSON node costs in memory, besides its text.
 const JSON_NODE_BYTES: u64 = 64;
 
+mod tape;
+pub(crate) use tape::Tape;
+
 /// Converts a Starlark value (messages, quantities, plain data) to JSON, recording where
 /// every message in the value was built and collecting embedded Envoy documents.
 pub fn to_json_with_origins(v: Value) -> Result<(Json, Origins, Vec<Embedded>), ToJsonError> {
-    let mut c = Collector {
-        // A quarter: the JSON is built while the value it comes from is alive, and is then
-        // written out as text.
-        budget: crate::memory::remaining() / 4,
-        ..Collector::default()
-    };
-    let json = to_json_depth(v, 0, &mut c)?;
-    Ok((json, c.origins, c.embedded))
-}
-
-/// The field path being converted, what was found so far, and whether the walk is inside an
-/// Envoy message (where nested Envoy messages are plain objects, not embedded documents).
-#[derive(Default)]
-struct Collector {
-    path: String,
-    origins: Origins,
-    embedded: Vec<Embedded>,
-    in_envoy: bool,
-    /// Bytes the JSON may still take (see [`JSON_NODE_BYTES`]).
-    budget: u64,
-}
-
-impl Collector {
-    /// Counts `bytes` against the budget.
-    fn charge(&mut self, bytes: u64) -> Result<(), ToJsonError> {
-        match self.budget.checked_sub(bytes) {
-            Some(left) => {
-                self.budget = left;
-                Ok(())
-            }
-            None => Err(ToJsonError {
-                message: format!(
-                    "the value is too large to render: written out, it would take more memory than the limit leaves ({} bytes); does it contain itself many times over?",
-                    crate::memory::remaining()
-                ),
-                too_large: true,
-                unsupported: false,
-            }),
-        }
-    }
-
-    /// Runs `f` with `seg` appended to the path.
-    fn nested<T>(&mut self, seg: fmt::Arguments, f: impl FnOnce(&mut Collector) -> T) -> T {
-        let len = self.path.len();
-        self.path
-            .write_fmt(seg)
-            .expect("writing to a String cannot fail");
-        let r = f(self);
-        self.path.truncate(len);
-        r
-    }
-
-    /// Runs `f` with the dict key `["k"]` appended to the path (quoted and escaped as Rust's
-    /// `Debug` writes a string; most keys need no escape, and are copied as they are).
-    fn key<T>(&mut self, k: &str, f: impl FnOnce(&mut Collector) -> T) -> T {
-        let plain = k
-            .bytes()
-            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
-        if plain {
-            let len = self.path.len();
-            self.path.push_str("[\"");
-            self.path.push_str(k);
-            self.path.push_str("\"]");
-            let r = f(self);
-            self.path.truncate(len);
-            r
-        } else {
-            self.nested(format_args!("[{k:?}]"), f)
-        }
-    }
-
-    /// Runs `f` with the list index `[i]` appended to the path.
-    fn item<T>(&mut self, i: usize, f: impl FnOnce(&mut Collector) -> T) -> T {
-        let len = self.path.len();
-        self.path.push('[');
-        self.path.push_str(itoa::Buffer::new().format(i));
-        self.path.push(']');
-        let r = f(self);
-        self.path.truncate(len);
-        r
-    }
-
-    /// Runs `f` inside field `name` (joined with `.` unless at the top).
-    fn field<T>(&mut self, name: &str, f: impl FnOnce(&mut Collector) -> T) -> T {
-        let len = self.path.len();
-        if len > 0 {
-            self.path.push('.');
-        }
-        self.path.push_str(name);
-        let r = f(self);
-        self.path.truncate(len);
-        r
-    }
-}
-
-fn to_json_depth(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJsonError> {
-    if depth > 200 {
-        return Err(
-            String::from("the value is nested too deeply to render (over 200 levels)").into(),
-        );
-    }
-    c.charge(JSON_NODE_BYTES)?;
-    if v.is_none() {
-        return Ok(Json::Null);
-    }
-    if let Some(b) = v.unpack_bool() {
-        return Ok(Json::Bool(b));
-    }
-    if let Some(s) = v.unpack_str() {
-        c.charge(s.len() as u64)?;
-        return Ok(Json::String(s.to_string()));
-    }
-    if let Some(m) = Message::from_value(v) {
-        return message_json(v, m, depth, c);
-    }
-    let items = ListRef::from_value(v)
-        .map(|l| l.content())
-        .or_else(|| TupleRef::from_value(v).map(|t| t.content()));
-    if let Some(items) = items {
-        let mut out = Vec::with_capacity(items.len());
-        for (i, x) in items.iter().enumerate() {
-            out.push(c.item(i, |c| to_json_depth(*x, depth + 1, c))?);
-        }
-        return Ok(Json::Array(out));
-    }
-    if let Some(n) = v.unpack_i32() {
-        return Ok(Json::from(n));
-    }
-    if v.get_type() == "int" {
-        return match i64::unpack_value(v) {
-            Ok(Some(n)) => Ok(Json::from(n)),
-            _ => Err(format!("the integer {} is too large to render", v.to_str()).into()),
-        };
-    }
-    if v.get_type() == "float" {
-        let f: f64 = v
-            .to_str()
-            .parse()
-            .map_err(|_| format!("cannot render float {}", v.to_str()))?;
-        return serde_json::Number::from_f64(f)
-            .map(Json::Number)
-            .ok_or_else(|| format!("cannot render the float {} (not finite)", v.to_str()).into());
-    }
-    if let Some(q) = QuantityValue::from_value(v) {
-        return Ok(Json::String(q.0.text.clone()));
-    }
-    if let Some(d) = DictRef::from_value(v) {
-        let mut obj = Map::with_capacity(d.len());
-        for (k, val) in d.iter() {
-            let Some(k) = k.unpack_str() else {
-                return Err(format!(
-                    "dict keys must be strings to render, got {}",
-                    crate::values::repr(k)
-                )
-                .into());
-            };
-            let j = c.key(k, |c| to_json_depth(val, depth + 1, c))?;
-            obj.insert(k.to_string(), j);
-        }
-        return Ok(Json::Object(obj));
-    }
-    Err(ToJsonError {
-        message: format!(
-            "a value of type `{}` cannot be rendered: {}",
-            v.get_type(),
-            crate::values::repr(v)
-        ),
-        too_large: false,
-        unsupported: true,
-    })
-}
-
-/// A message's JSON: an object of its set fields, or (for an Envoy message inside a
-/// Kubernetes object) a placeholder for the embedded document.
-fn message_json(
-    v: Value,
-    m: Message,
-    depth: usize,
-    c: &mut Collector,
-) -> Result<Json, ToJsonError> {
-    let is_envoy = m.ty.source() == SchemaId::ENVOY;
-    if is_envoy && !c.in_envoy {
-        // An Envoy document inside a Kubernetes object: lower it on its own.
-        c.in_envoy = true;
-        let json = to_json_depth(v, depth, c);
-        c.in_envoy = false;
-        let placeholder = format!("\u{0}skyc-embedded-{}", c.embedded.len());
-        c.embedded.push(Embedded {
-            placeholder: placeholder.clone(),
-            path: c.path.clone(),
-            ty: m.ty,
-            json: json?,
-        });
-        return Ok(Json::String(placeholder));
-    }
-    if let Some(o) = &m.origin {
-        c.origins.0.push((c.path.clone(), o.clone()));
-    }
-    let mut obj = Map::with_capacity(m.field_count());
-    for (field, val) in m.field_entries() {
-        // A protobuf message (skycfg's semantics) has no empty repeated or map fields:
-        // reading one creates it empty.
-        if m.proto && is_empty_container(val) {
-            continue;
-        }
-        let name = field.name.as_str();
-        let is_any = any_valued(&field.ty);
-        let j = c.field(name, |c| {
-            if is_any {
-                any_json(val, depth + 1, c)
-            } else {
-                to_json_depth(val, depth + 1, c)
-            }
-        })?;
-        obj.insert(name.to_string(), j);
-    }
-    Ok(Json::Object(obj))
-}
-
-fn is_empty_container(v: Value) -> bool {
-    ListRef::from_value(v).is_some_and(|l| l.is_empty())
-        || DictRef::from_value(v).is_some_and(|d| d.is_empty())
-}
-
-/// Whether a field holds `Any` values (directly, or as list or map items).
-fn any_valued(ty: &FieldType) -> bool {
-    match ty {
-        FieldType::Any => true,
-        FieldType::List(t) | FieldType::Map(t) => any_valued(t),
-        _ => false,
-    }
-}
-
-/// An `Any` value: the packed message's fields after its `@type`.
-fn any_json(v: Value, depth: usize, c: &mut Collector) -> Result<Json, ToJsonError> {
-    if let Some(m) = Message::from_value(v) {
-        let inner = to_json_depth(v, depth, c)?;
-        let mut obj = Map::new();
-        obj.insert(
-            "@type".into(),
-            Json::String(skyc_schema::envoy::type_url(&m.message_type().name)),
-        );
-        if let Json::Object(fields) = inner {
-            obj.extend(fields);
-        }
-        return Ok(Json::Object(obj));
-    }
-    let items = ListRef::from_value(v).map(|l| l.content().to_vec());
-    if let Some(items) = items {
-        return items
-            .into_iter()
-            .enumerate()
-            .map(|(i, x)| c.item(i, |c| any_json(x, depth + 1, c)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Json::Array);
-    }
-    if let Some(d) = DictRef::from_value(v) {
-        let entries: Vec<(String, Value)> = d
-            .iter()
-            .filter_map(|(k, x)| k.unpack_str().map(|k| (k.to_string(), x)))
-            .collect();
-        drop(d);
-        let mut obj = Map::new();
-        for (k, x) in entries {
-            let j = c.key(&k, |c| any_json(x, depth + 1, c))?;
-            obj.insert(k, j);
-        }
-        return Ok(Json::Object(obj));
-    }
-    to_json_depth(v, depth, c)
+    let mut tape = Tape::default();
+    let start = tape.write(v)?;
+    Ok(tape.read(start))
 }
 
 /// An object with the span it came from, after lowering.
@@ -498,12 +230,12 @@ pub(crate) struct Lowered {
     pub lowering: std::time::Duration,
     /// Keep each object's JSON tree and origins ([`LoweredObject::json`]).
     keep: bool,
-    /// When lowering runs on a thread of its own: the trees and origins of the objects it
-    /// is done with, to be freed by the thread that built them (see [`stream`]).
-    spent: Option<Vec<(Json, Origins)>>,
     /// Lowered on a thread of its own, at the same time as the conversion: `lowering` and
-    /// `validating` are that thread's time, not part of the evaluation's.
+    /// `validating` are that thread's time, not part of the evaluation's, except for
+    /// `on_evaluating_thread` (the objects the evaluation's thread lowered while the other
+    /// was behind).
     pub on_own_thread: bool,
+    on_evaluating_thread: std::time::Duration,
 }
 
 impl Lowered {
@@ -515,9 +247,28 @@ impl Lowered {
             validating: std::time::Duration::ZERO,
             lowering: std::time::Duration::ZERO,
             keep,
-            spent: None,
             on_own_thread: false,
+            on_evaluating_thread: std::time::Duration::ZERO,
         }
+    }
+
+    /// Time the evaluation's thread spent lowering and checking objects.
+    pub fn time_on_evaluating_thread(&self) -> std::time::Duration {
+        if self.on_own_thread {
+            self.on_evaluating_thread
+        } else {
+            self.lowering + self.validating
+        }
+    }
+
+    /// Appends `part`, the objects that follow those lowered so far, lowered elsewhere.
+    fn absorb(&mut self, part: Lowered) {
+        self.objects.extend(part.objects);
+        self.diagnostics.extend(part.diagnostics);
+        self.findings.extend(part.findings);
+        self.lowering += part.lowering;
+        self.validating += part.validating;
+        self.on_evaluating_thread += part.lowering + part.validating;
     }
 
     /// Takes a lowered object: runs its own checks on its tree, then keeps the tree and the
@@ -529,10 +280,7 @@ impl Lowered {
         if self.keep {
             obj.json = json;
         } else {
-            let origins = std::mem::take(&mut obj.origins);
-            if let Some(spent) = &mut self.spent {
-                spent.push((json, origins));
-            }
+            obj.origins = Origins::default();
         }
         self.objects.push(obj);
     }
@@ -556,6 +304,55 @@ impl Lowered {
     }
 }
 
+/// An object `main` returned, handed over to be converted and lowered.
+pub(crate) struct Returned<'v, 's> {
+    pub value: Value<'v>,
+    pub ty: TypeId,
+    /// Its span is where its constructor was called (else `main`'s return, which is also the
+    /// fallback).
+    pub at_constructor: bool,
+    pub return_span: &'s Span,
+}
+
+/// What [`stream`]'s `produce` hands each object to: it is converted there, or the reason it
+/// cannot be comes back.
+pub(crate) type HandOver<'a> = dyn FnMut(Returned<'_, '_>) -> Result<(), ToJsonError> + 'a;
+
+/// An object written to a tape, waiting to be lowered.
+struct Written {
+    ty: TypeId,
+    at_constructor: bool,
+    return_span: Span,
+    start: usize,
+}
+
+impl Written {
+    fn write(r: Returned, tape: &mut Tape) -> Result<Written, ToJsonError> {
+        Ok(Written {
+            start: tape.write(r.value)?,
+            ty: r.ty,
+            at_constructor: r.at_constructor,
+            return_span: r.return_span.clone(),
+        })
+    }
+
+    /// The object's JSON tree and where its messages were built, read from `tape`.
+    fn read(self, tape: &Tape) -> PendingObject {
+        let (json, origins, embedded) = tape.read(self.start);
+        let at_constructor = self.at_constructor;
+        PendingObject {
+            ty: self.ty,
+            json,
+            span: origins
+                .root()
+                .filter(|_| at_constructor)
+                .or(Some(self.return_span)),
+            origins,
+            embedded,
+        }
+    }
+}
+
 /// Lowers the objects `produce` hands over as `main`'s result is converted: checks required
 /// fields, lowers each object through `k8s-openapi` and runs its own checks. Only the objects
 /// in flight have a JSON tree (the lowered objects keep their text). `expected`: how many
@@ -563,17 +360,15 @@ impl Lowered {
 /// any), which objects' `skyc.dev/clusters` may name. `keep`: see [`LoweredObject::json`].
 ///
 /// With many objects, lowering runs on a second thread while the evaluation's thread goes on
-/// converting the next ones (Starlark values cannot leave their thread; JSON trees can). The
-/// lowering thread takes the objects in batches, in order, so the result is the same as one
-/// thread's, and sends each batch's trees and origins back: they are freed by the thread that
-/// built them. (Freed by the lowering thread, their memory went back to the converting thread's
-/// allocator late, which meanwhile took fresh pages: measured slower than one thread, on
-/// 2026-12-04.)
+/// converting the next ones (Starlark values cannot leave their thread). The evaluation's
+/// thread only writes each object to a tape ([`Tape`]); the lowering thread takes the tapes in
+/// batches, in order, so the result is the same as one thread's, builds each object's tree
+/// from its tape, lowers it and frees it, and sends the emptied tape back to be written again.
 pub(crate) fn stream(
     expected: usize,
     clusters: &[String],
     keep: bool,
-    produce: impl FnOnce(&mut dyn FnMut(PendingObject)),
+    produce: impl FnOnce(&mut HandOver),
 ) -> Lowered {
     // Grown step by step, the list would be copied a dozen times for ten thousand objects.
     // `main` may return a long list of things that are not objects (each an error): at most
@@ -584,11 +379,9 @@ pub(crate) fn stream(
     if expected < PIPELINE_MIN || keep || crate::memory::jobs() > 1 {
         return lower_here(keep, reserve, clusters, produce);
     }
-    type Spent = Vec<(Json, Origins)>;
     std::thread::scope(|scope| {
-        let (to_lower, batches) =
-            std::sync::mpsc::sync_channel::<Vec<PendingObject>>(PIPELINE_DEPTH);
-        let (to_free, spent) = std::sync::mpsc::channel::<Spent>();
+        let (to_lower, batches) = std::sync::mpsc::sync_channel::<Batch>(PIPELINE_DEPTH);
+        let (to_reuse, emptied) = std::sync::mpsc::channel::<Tape>();
         let worker = std::thread::Builder::new()
             .name("skyc-lower".into())
             .spawn_scoped(scope, move || {
@@ -596,12 +389,16 @@ pub(crate) fn stream(
                 out.on_own_thread = true;
                 out.objects.reserve_exact(reserve);
                 for batch in batches {
-                    out.spent = Some(Vec::with_capacity(batch.len()));
-                    for p in batch {
-                        out.lower(p, clusters);
-                    }
-                    if let Some(done) = out.spent.take() {
-                        let _ = to_free.send(done);
+                    match batch {
+                        Batch::Written(mut tape, written) => {
+                            for w in written {
+                                let p = w.read(&tape);
+                                out.lower(p, clusters);
+                            }
+                            tape.clear();
+                            let _ = to_reuse.send(tape);
+                        }
+                        Batch::Lowered(part) => out.absorb(part),
                     }
                 }
                 out
@@ -610,33 +407,89 @@ pub(crate) fn stream(
             // No thread to be had.
             return lower_here(keep, reserve, clusters, produce);
         };
-        let mut batch = Vec::with_capacity(PIPELINE_BATCH);
+        let mut tape = Tape::default();
+        let mut written = Vec::with_capacity(PIPELINE_BATCH);
+        let mut batches_sent = 0usize;
         let mut pending = Some(to_lower);
-        produce(&mut |p| {
-            batch.push(p);
-            if batch.len() == PIPELINE_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(PIPELINE_BATCH));
-                // The lowering thread is gone when it panicked: the join below passes that on,
-                // and what was not sent is dropped here.
-                if pending.as_ref().is_some_and(|tx| tx.send(full).is_err()) {
-                    pending = None;
-                }
-                // Free what the lowering thread is done with, so that this thread reuses it.
-                spent.try_iter().for_each(drop);
+        produce(&mut |r| {
+            written.push(Written::write(r, &mut tape)?);
+            if written.len() < PIPELINE_BATCH {
+                return Ok(());
             }
+            let Some(tx) = &pending else {
+                written.clear();
+                tape.clear();
+                return Ok(());
+            };
+            let next = emptied.try_recv().unwrap_or_default();
+            let full = Batch::Written(
+                std::mem::replace(&mut tape, next),
+                std::mem::replace(&mut written, Vec::with_capacity(PIPELINE_BATCH)),
+            );
+            batches_sent += 1;
+            let offered = if lowered_here_for_tests(batches_sent) {
+                Err(TrySendError::Full(full))
+            } else {
+                tx.try_send(full)
+            };
+            let sent = match offered {
+                Ok(()) => Ok(()),
+                // The lowering thread is behind: this thread lowers the batch itself while it
+                // catches up, so that the two threads share the work (each frees the trees it
+                // built, which its allocator then reuses).
+                Err(TrySendError::Full(Batch::Written(full, objects))) => {
+                    let mut part = Lowered::new(keep);
+                    for w in objects {
+                        let p = w.read(&full);
+                        part.lower(p, clusters);
+                    }
+                    tape = full;
+                    tape.clear();
+                    tx.send(Batch::Lowered(part)).map_err(|_| ())
+                }
+                Err(_) => Err(()),
+            };
+            // The lowering thread is gone when it panicked: the join below passes that on,
+            // and what was not sent is dropped here.
+            if sent.is_err() {
+                pending = None;
+            }
+            Ok(())
         });
         if let Some(tx) = pending.take() {
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
+            if !written.is_empty() {
+                let _ = tx.send(Batch::Written(tape, written));
             }
         }
         let out = match worker.join() {
             Ok(out) => out,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        spent.try_iter().for_each(drop);
         out.finish()
     })
+}
+
+/// Tests: every other batch is lowered by the evaluation's thread, as if the lowering thread
+/// were behind (which otherwise depends on timing).
+#[cfg(test)]
+static ALTERNATE_FOR_TESTS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(test)]
+fn lowered_here_for_tests(batch: usize) -> bool {
+    batch.is_multiple_of(2) && ALTERNATE_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(not(test))]
+fn lowered_here_for_tests(_: usize) -> bool {
+    false
+}
+
+/// Objects [`stream`] hands to the lowering thread at once: written to a tape, or (when that
+/// thread was behind) already lowered.
+enum Batch {
+    Written(Tape, Vec<Written>),
+    Lowered(Lowered),
 }
 
 /// [`stream`]'s objects, lowered on this thread as they are converted.
@@ -644,11 +497,17 @@ fn lower_here(
     keep: bool,
     reserve: usize,
     clusters: &[String],
-    produce: impl FnOnce(&mut dyn FnMut(PendingObject)),
+    produce: impl FnOnce(&mut HandOver),
 ) -> Lowered {
     let mut out = Lowered::new(keep);
     out.objects.reserve_exact(reserve);
-    produce(&mut |p| out.lower(p, clusters));
+    let mut tape = Tape::default();
+    produce(&mut |r| {
+        tape.clear();
+        let p = Written::write(r, &mut tape)?.read(&tape);
+        out.lower(p, clusters);
+        Ok(())
+    });
     out.finish()
 }
 
@@ -1311,7 +1170,8 @@ mod tests {
 
     /// Hundreds of objects are lowered on a thread of their own while the next are
     /// converted: the objects, their order and every finding (of lowering and of the objects'
-    /// own checks) are what lowering them one by one on the converting thread gives.
+    /// own checks) are what lowering them one by one on the converting thread gives, also
+    /// when the converting thread lowers some batches itself.
     #[test]
     fn lowering_on_its_own_thread_gives_what_one_thread_gives() {
         let world = crate::MemoryWorld::new([(
@@ -1320,7 +1180,7 @@ mod tests {
 def main(ctx):
     out = []
     for i in range(400):
-        name = "Bad_Name_%d" % i if i in (5, 300) else "c%d" % i
+        name = "Bad_Name_%d" % i if i in (5, 100, 300) else "c%d" % i
         out.append(k8s.core.v1.ConfigMap(
             metadata = k8s.meta.v1.ObjectMeta(name = name, labels = {"app": "a", "i": str(i)}),
             data = {"k": "v%d" % i},
@@ -1333,13 +1193,18 @@ def main(ctx):
     return out
 "#,
         )]);
-        let run = |lint: bool| {
+        let run = |lint: bool, alternate: bool| {
             let opts = crate::Options {
                 lint,
                 ..Default::default()
             };
+            // Other tests may run meanwhile: they only see some of their batches lowered on
+            // their evaluation's thread, which gives the same result.
+            super::ALTERNATE_FOR_TESTS.store(alternate, std::sync::atomic::Ordering::Relaxed);
             let mut evaluated = crate::eval::evaluate(&world, "main.sky", &opts);
+            super::ALTERNATE_FOR_TESTS.store(false, std::sync::atomic::Ordering::Relaxed);
             let lowered = evaluated.lowered.take().expect("main ran");
+            let shared = lowered.time_on_evaluating_thread() > std::time::Duration::ZERO;
             let texts: Vec<String> = lowered
                 .objects
                 .iter()
@@ -1351,11 +1216,21 @@ def main(ctx):
                 lowered.findings,
             ));
             let found: Vec<String> = found.iter().map(|d| format!("{d:?}")).collect();
-            (lowered.on_own_thread, texts, found)
+            (lowered.on_own_thread, shared, texts, found)
         };
-        let (threaded, texts, found) = run(false);
-        let (alone, one_thread_texts, one_thread_found) = run(true);
+        let (threaded, _, texts, found) = run(false, false);
+        let (alone, _, one_thread_texts, one_thread_found) = run(true, false);
+        // The lowering thread behind: the evaluation's thread lowers every other batch.
+        let (threaded_alternating, alternated, alternating_texts, alternating_found) =
+            run(false, true);
         assert!(threaded, "400 objects are lowered on a thread of their own");
+        assert!(threaded_alternating && alternated);
+        assert_eq!(alternating_texts, one_thread_texts);
+        assert_eq!(alternating_found, one_thread_found);
+        assert!(
+            alternating_found.iter().any(|d| d.contains("Bad_Name_100")),
+            "the objects' own checks ran on the evaluation's thread too: {alternating_found:?}"
+        );
         assert!(
             !alone,
             "the lint rules keep the trees: lowered on the converting thread"
@@ -1371,28 +1246,6 @@ def main(ctx):
             "lowering's required fields were checked: {found:?}"
         );
         assert_eq!(found, one_thread_found);
-    }
-
-    /// A dict key in a field path reads as Rust's `Debug` quotes it, whether or not it needs
-    /// escapes.
-    #[test]
-    fn dict_keys_in_paths_are_quoted_as_debug_quotes_them() {
-        for k in [
-            "app",
-            "a b",
-            "it's",
-            "x\"y",
-            "back\\slash",
-            "tab\t",
-            "é",
-            "",
-            "~!{}",
-        ] {
-            let mut c = super::Collector::default();
-            let seen = c.key(k, |c| c.path.clone());
-            assert_eq!(seen, format!("[{k:?}]"), "{k}");
-            assert!(c.path.is_empty());
-        }
     }
 
     /// A render keeps no object's JSON tree or origins past its own checks (memory grows with

@@ -659,12 +659,10 @@ fn evaluate_on_this_thread(
     }
     // Objects are lowered as they are converted: on this thread, that time is the lower and
     // validate stages'; on a thread of their own, the stages overlap this one.
-    let lowering = lowered
-        .as_ref()
-        .filter(|l| !l.on_own_thread)
-        .map_or(Duration::ZERO, |l: &crate::lower::Lowered| {
-            l.lowering + l.validating
-        });
+    let lowering = lowered.as_ref().map_or(
+        Duration::ZERO,
+        crate::lower::Lowered::time_on_evaluating_thread,
+    );
     outcome
         .timings
         .add("evaluate", started.elapsed().saturating_sub(lowering));
@@ -1160,7 +1158,7 @@ fn call_main<'v>(
     flatten(result, &mut items, 0);
     let clusters = &config.clusters.names;
     let expected = items.len();
-    let convert = |objects: &mut dyn FnMut(PendingObject)| {
+    let convert = |objects: &mut crate::lower::HandOver| {
         for item in items {
             convert_item(eval, item, &return_span, crds, objects, diagnostics);
         }
@@ -1175,7 +1173,7 @@ fn convert_item<'v>(
     item: Value<'v>,
     return_span: &Span,
     crds: Option<&crate::crds::CrdSource>,
-    objects: &mut dyn FnMut(PendingObject),
+    objects: &mut crate::lower::HandOver,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     if item.is_none() {
@@ -1298,31 +1296,27 @@ fn convert_item<'v>(
     );
 }
 
-/// Converts `v`, an object `main` returned as a value of type `ty`, and hands it to `objects`,
-/// or reports why it cannot be converted. Its span is where its constructor was called when
-/// `at_constructor` (else `main`'s return, which is also the fallback).
+/// Hands `v`, an object `main` returned as a value of type `ty`, to `objects`, which converts
+/// it, or reports why it cannot be converted. Its span is where its constructor was called
+/// when `at_constructor` (else `main`'s return, which is also the fallback).
 fn hand_over(
     v: Value,
     ty: TypeId,
     at_constructor: bool,
     return_span: &Span,
-    objects: &mut dyn FnMut(PendingObject),
+    objects: &mut crate::lower::HandOver,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    match crate::lower::to_json_with_origins(v) {
-        Ok((json, origins, embedded)) => objects(PendingObject {
-            ty,
-            json,
-            span: origins
-                .root()
-                .filter(|_| at_constructor)
-                .or(Some(return_span.clone())),
-            origins,
-            embedded,
-        }),
-        Err(e) => diagnostics.push(
+    let handed = objects(crate::lower::Returned {
+        value: v,
+        ty,
+        at_constructor,
+        return_span,
+    });
+    if let Err(e) = handed {
+        diagnostics.push(
             Diagnostic::new(e.code(codes::SKY0308), e.message).with_span(return_span.clone()),
-        ),
+        );
     }
 }
 

@@ -529,22 +529,35 @@ fn evaluate_on_this_thread(
             .iter()
             .filter_map(|(spec, target)| interfaces.get(target).map(|i| (spec.clone(), i.clone())))
             .collect();
-        let Some((errs, interface)) =
-            typecheck_in_time(ast, &globals, loads, crds.peek(), limits.max_time)
-        else {
-            outcome.diagnostics.push(
-                Diagnostic::new(
-                    codes::SKY0304,
-                    format!(
-                        "typechecking `{}` took longer than the time limit ({} s)",
-                        f.name,
-                        limits.max_time.as_secs_f64()
-                    ),
-                )
-                .with_span(Span::from_offsets(&f.name, &f.text, 0, 0))
-                .with_help("a variable assigned a tuple of itself (`x = (x,)`) makes its type grow without end; build the tuple with `tuple([x])`, or restructure the code"),
-            );
-            break;
+        let (errs, interface) = match typecheck_in_time(
+            ast,
+            &globals,
+            loads,
+            crds.peek(),
+            limits.max_time,
+        ) {
+            Ok(r) => r,
+            Err(Unchecked::TimedOut) => {
+                outcome.diagnostics.push(
+                        Diagnostic::new(
+                            codes::SKY0304,
+                            format!(
+                                "typechecking `{}` took longer than the time limit ({} s)",
+                                f.name,
+                                limits.max_time.as_secs_f64()
+                            ),
+                        )
+                        .with_span(Span::from_offsets(&f.name, &f.text, 0, 0))
+                        .with_help("a variable assigned a tuple of itself (`x = (x,)`) makes its type grow without end; build the tuple with `tuple([x])`, or restructure the code"),
+                    );
+                break;
+            }
+            Err(Unchecked::Crashed(d)) => {
+                outcome
+                    .diagnostics
+                    .push(d.with_span(Span::from_offsets(&f.name, &f.text, 0, 0)));
+                break;
+            }
         };
         if errs.is_empty() {
             StdlibCache::keep(StdlibCache::INTERFACES, id, &interface);
@@ -828,8 +841,20 @@ type TypecheckJob = (
     starlark::environment::Globals,
     HashMap<String, Interface>,
     Option<std::sync::Arc<crate::crds::CrdIndex>>,
-    std::sync::mpsc::Sender<(Vec<starlark::Error>, Interface)>,
+    std::sync::mpsc::Sender<Result<(Vec<starlark::Error>, Interface), Diagnostic>>,
 );
+
+/// Why the typechecker gave no result.
+enum Unchecked {
+    /// It did not finish within the time limit.
+    TimedOut,
+    /// It panicked: a bug (SKY0002, or SKY0303 for a value too large to lay out).
+    Crashed(Box<Diagnostic>),
+}
+
+/// Tests: a file holding this line makes the typechecker's thread panic.
+#[cfg(test)]
+const TYPECHECK_PANICS_FOR_TESTS: &str = "# skyc test: the typechecker panics here";
 
 thread_local! {
     /// This thread's typechecker thread, kept for the next file (a thread per file cost two
@@ -841,15 +866,15 @@ thread_local! {
 /// Runs the static typechecker on a thread of its own and waits at most `max_time` for it.
 /// Starlark's typechecker can take exponential time on some inputs (a tuple that contains
 /// itself: `x = (x,)`), and it cannot be interrupted; when it does not finish in time, its
-/// thread is left to the end of the process (the next file gets a new one) and `None` is
-/// returned.
+/// thread is left to the end of the process (the next file gets a new one). When it panics,
+/// the panic is reported and its thread ends (the next file gets a new one too).
 fn typecheck_in_time(
     ast: AstModule,
     globals: &starlark::environment::Globals,
     loads: HashMap<String, Interface>,
     crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
     max_time: Duration,
-) -> Option<(Vec<starlark::Error>, Interface)> {
+) -> Result<(Vec<starlark::Error>, Interface), Unchecked> {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut job = Some((ast, globals.clone(), loads, crds, tx));
     TYPECHECKER.with(|t| {
@@ -868,12 +893,29 @@ fn typecheck_in_time(
             .spawn(move || {
                 for (ast, globals, loads, crds, reply) in queue {
                     use crate::values::lazy_ns;
-                    let paths = lazy_ns::k8s_paths(&ast);
-                    let crd_paths = crds.as_ref().and_then(|_| lazy_ns::ns_paths(&ast, "crd"));
-                    let (errs, _, interface, _) = lazy_ns::with_crds(crds, crd_paths, || {
-                        lazy_ns::with_k8s_paths(paths, || ast.typecheck(&globals, &loads))
+                    let checked = errors::catch_panic(|| {
+                        #[cfg(test)]
+                        if ast
+                            .file_span(Default::default())
+                            .file
+                            .source()
+                            .contains(TYPECHECK_PANICS_FOR_TESTS)
+                        {
+                            panic!("a panic for the tests");
+                        }
+                        let paths = lazy_ns::k8s_paths(&ast);
+                        let crd_paths = crds.as_ref().and_then(|_| lazy_ns::ns_paths(&ast, "crd"));
+                        let (errs, _, interface, _) = lazy_ns::with_crds(crds, crd_paths, || {
+                            lazy_ns::with_k8s_paths(paths, || ast.typecheck(&globals, &loads))
+                        });
+                        (errs, interface)
                     });
-                    let _ = reply.send((errs, interface));
+                    let crashed = checked.is_err();
+                    let _ = reply.send(checked);
+                    if crashed {
+                        // Whatever the panic left half done stays with this thread.
+                        break;
+                    }
                 }
             });
         if spawned.is_ok() && jobs.send(job.take().expect("not sent yet")).is_ok() {
@@ -881,11 +923,27 @@ fn typecheck_in_time(
         }
     });
     match rx.recv_timeout(max_time) {
-        Ok(r) => Some(r),
-        Err(_) => {
-            // Still busy (or failed): leave it, and give the next file a fresh thread.
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(d)) => {
             TYPECHECKER.with(|t| t.borrow_mut().take());
-            None
+            Err(Unchecked::Crashed(Box::new(d)))
+        }
+        Err(e) => {
+            // Still busy, or gone without a word: leave it, and give the next file a fresh
+            // thread.
+            TYPECHECKER.with(|t| t.borrow_mut().take());
+            Err(match e {
+                std::sync::mpsc::RecvTimeoutError::Timeout => Unchecked::TimedOut,
+                std::sync::mpsc::RecvTimeoutError::Disconnected => Unchecked::Crashed(Box::new(
+                    Diagnostic::new(
+                        codes::SKY0002,
+                        format!("{}: the typechecker stopped", errors::PANIC_PREFIX),
+                    )
+                    .with_help(
+                        "this is a bug in skyc; please report it with the input that triggers it",
+                    ),
+                )),
+            })
         }
     }
 }
@@ -1690,6 +1748,45 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(errors(takes_str), Vec::<&str>::new());
             assert_eq!(errors(takes_int), vec!["SKY0202"]);
+        }
+    }
+
+    /// A panic in the typechecker's thread is reported as the internal error it is, at the
+    /// file, not as a time limit; and the next file gets a typechecker that works.
+    #[test]
+    fn a_panic_of_the_typechecker_is_an_internal_error() {
+        let panics = format!(
+            "{}\ndef main(ctx):\n    return []\n",
+            super::TYPECHECK_PANICS_FOR_TESTS
+        );
+        let fine = "def main(ctx):\n    x: int = \"a\"\n    return []\n";
+        let world = crate::MemoryWorld::new([("panics.sky", panics.as_str()), ("fine.sky", fine)]);
+        for _ in 0..2 {
+            let out = crate::compile(&world, "panics.sky", &crate::Options::default());
+            let d = out
+                .diagnostics
+                .iter()
+                .find(|d| d.severity == skyc_diag::Severity::Error)
+                .expect("an error");
+            assert_eq!(d.code, "SKY0002", "{d:?}");
+            assert!(d.message.contains("a panic for the tests"), "{d:?}");
+            assert!(
+                d.help.as_deref().unwrap_or("").contains("bug in skyc"),
+                "{d:?}"
+            );
+            assert!(
+                format!("{d:?}").contains("panics.sky"),
+                "points at the file: {d:?}"
+            );
+            // The same thread's next file is typechecked (its type error found).
+            let out = crate::compile(&world, "fine.sky", &crate::Options::default());
+            let codes: Vec<&str> = out
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == skyc_diag::Severity::Error)
+                .map(|d| d.code)
+                .collect();
+            assert_eq!(codes, vec!["SKY0202"]);
         }
     }
 }

@@ -47,11 +47,10 @@ impl Digest {
     }
 
     pub fn finish(self) -> String {
-        let mut out = String::from("sha256:");
-        for b in self.0.finalize() {
-            out.push_str(&format!("{b:02x}"));
-        }
-        out
+        format!(
+            "sha256:{}",
+            skyc_core::values::codec::hex(&self.0.finalize())
+        )
     }
 }
 

@@ -17,8 +17,9 @@ use starlark::values::structs::StructRef;
 use starlark::values::tuple::TupleRef;
 use starlark::values::{Heap, Value};
 
-/// Lowercase hex of `bytes` (digests: `hash.*`, the output directory's index).
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes` (digests: `hash.*`, the output directory's index, the CLI's
+/// check cache).
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

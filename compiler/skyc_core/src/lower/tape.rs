@@ -5,8 +5,10 @@
 //! each object's JSON tree (a string and a map for every field, every key hashed) and then
 //! freed the trees the lowering thread sent back, that was most of its time after `main`
 //! itself. Now it only writes tokens into a tape it reuses (one buffer of tokens, one of
-//! text), and the lowering thread builds the trees from the tape, with the field paths of
-//! where each message was built and of the Envoy documents embedded in an object.
+//! text), and each tree is built from the tape where its object is lowered (the lowering
+//! thread, or the evaluating thread for a batch the other was too busy to take: see
+//! [`super::stream`]), with the field paths of where each message was built and of the Envoy
+//! documents embedded in the object.
 //!
 //! Writing checks everything that can make a value unrenderable (depth, the memory budget,
 //! values JSON has no form for), so reading cannot fail.

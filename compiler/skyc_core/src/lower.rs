@@ -261,6 +261,14 @@ impl Lowered {
         }
     }
 
+    /// Lowers the objects `written` to `tape`, in order.
+    fn lower_written(&mut self, tape: &Tape, written: Vec<Written>, clusters: &[String]) {
+        for w in written {
+            let p = w.read(tape);
+            self.lower(p, clusters);
+        }
+    }
+
     /// Appends `part`, the objects that follow those lowered so far, lowered elsewhere.
     fn absorb(&mut self, part: Lowered) {
         self.objects.extend(part.objects);
@@ -364,6 +372,8 @@ impl Written {
 /// thread only writes each object to a tape ([`Tape`]); the lowering thread takes the tapes in
 /// batches, in order, so the result is the same as one thread's, builds each object's tree
 /// from its tape, lowers it and frees it, and sends the emptied tape back to be written again.
+/// When the lowering thread is behind (its queue is full), the evaluation's thread lowers the
+/// batch itself and passes the lowered objects on in their place.
 pub(crate) fn stream(
     expected: usize,
     clusters: &[String],
@@ -391,10 +401,7 @@ pub(crate) fn stream(
                 for batch in batches {
                     match batch {
                         Batch::Written(mut tape, written) => {
-                            for w in written {
-                                let p = w.read(&tape);
-                                out.lower(p, clusters);
-                            }
+                            out.lower_written(&tape, written, clusters);
                             tape.clear();
                             let _ = to_reuse.send(tape);
                         }
@@ -439,10 +446,7 @@ pub(crate) fn stream(
                 // built, which its allocator then reuses).
                 Err(TrySendError::Full(Batch::Written(full, objects))) => {
                     let mut part = Lowered::new(keep);
-                    for w in objects {
-                        let p = w.read(&full);
-                        part.lower(p, clusters);
-                    }
+                    part.lower_written(&full, objects, clusters);
                     tape = full;
                     tape.clear();
                     tx.send(Batch::Lowered(part)).map_err(|_| ())

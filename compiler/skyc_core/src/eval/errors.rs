@@ -254,8 +254,13 @@ pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
             )
             .with_help("raise the limit with --max-heap SIZE if the data is real; look for a huge range(), repetition or concatenation")
         } else {
-            Diagnostic::new(codes::SKY0002, format!("{PANIC_PREFIX}: {msg}"))
-                .with_help("this is a bug in skyc; please report it with the input that triggers it")
+            internal_error(&msg)
         }
     })
+}
+
+/// SKY0002 for a failure of skyc itself while a file ran (`what` says what failed).
+pub(crate) fn internal_error(what: &str) -> Diagnostic {
+    Diagnostic::new(codes::SKY0002, format!("{PANIC_PREFIX}: {what}"))
+        .with_help("this is a bug in skyc; please report it with the input that triggers it")
 }

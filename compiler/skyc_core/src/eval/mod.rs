@@ -934,15 +934,9 @@ fn typecheck_in_time(
             TYPECHECKER.with(|t| t.borrow_mut().take());
             Err(match e {
                 std::sync::mpsc::RecvTimeoutError::Timeout => Unchecked::TimedOut,
-                std::sync::mpsc::RecvTimeoutError::Disconnected => Unchecked::Crashed(Box::new(
-                    Diagnostic::new(
-                        codes::SKY0002,
-                        format!("{}: the typechecker stopped", errors::PANIC_PREFIX),
-                    )
-                    .with_help(
-                        "this is a bug in skyc; please report it with the input that triggers it",
-                    ),
-                )),
+                std::sync::mpsc::RecvTimeoutError::Disconnected => {
+                    Unchecked::Crashed(Box::new(errors::internal_error("the typechecker stopped")))
+                }
             })
         }
     }

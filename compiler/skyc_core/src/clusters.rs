@@ -5,6 +5,7 @@
 //! [`Object::clusters`](crate::Object) and checks it with [`check`]; `skyc render --cluster
 //! NAME` keeps the objects that [`runs_in`] that cluster.
 
+use crate::lower::Tree;
 use serde_json::Value as Json;
 use skyc_diag::{codes, did_you_mean, CodeInfo};
 
@@ -16,6 +17,11 @@ pub const FIELD_PATH: &str = "metadata.annotations[\"skyc.dev/clusters\"]";
 
 /// The annotation's value in a rendered object, when it has one.
 pub fn annotation(obj: &Json) -> Option<&str> {
+    annotation_in(obj)
+}
+
+/// [`annotation`] of any tree.
+pub(crate) fn annotation_in(obj: &impl Tree) -> Option<&str> {
     obj.get("metadata")?
         .get("annotations")?
         .get(ANNOTATION)?
@@ -24,7 +30,12 @@ pub fn annotation(obj: &Json) -> Option<&str> {
 
 /// The clusters a rendered object targets, in the order written (empty: every cluster).
 pub fn of(obj: &Json) -> Vec<String> {
-    annotation(obj)
+    of_tree(obj)
+}
+
+/// [`of`] any tree.
+pub(crate) fn of_tree(obj: &impl Tree) -> Vec<String> {
+    annotation_in(obj)
         .map(|v| {
             v.split(',')
                 .filter(|c| !c.is_empty())

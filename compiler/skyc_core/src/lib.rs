@@ -100,7 +100,7 @@ pub struct Object {
 /// `json` as compact text, written into a buffer each thread keeps from object to object and
 /// then copied once at its size: written into a new `String`, which grows by doubling and is
 /// shrunk to fit, each object's text was copied about ten times (measured: 5% of a render).
-fn compact_text(json: &serde_json::Value) -> Box<str> {
+fn compact_text(json: &impl serde::Serialize) -> Box<str> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -125,12 +125,18 @@ impl Object {
         json: &serde_json::Value,
         envoy_documents: Vec<EnvoyDocument>,
     ) -> Object {
+        Object::of_tree(api_version, kind, json, envoy_documents)
+    }
+
+    /// [`Object::new`] from any tree.
+    pub(crate) fn of_tree<T: lower::Tree + serde::Serialize>(
+        api_version: String,
+        kind: String,
+        json: &T,
+        envoy_documents: Vec<EnvoyDocument>,
+    ) -> Object {
         let meta = json.get("metadata");
-        let text = |key: &str| {
-            meta.and_then(|m| m.get(key))
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string)
-        };
+        let text = |key: &str| meta.and_then(|m| m.get(key))?.as_str().map(str::to_string);
         Object {
             api_version,
             kind,
@@ -138,7 +144,7 @@ impl Object {
             namespace: text("namespace"),
             json: compact_text(json),
             envoy_documents,
-            clusters: clusters::of(json),
+            clusters: clusters::of_tree(json),
         }
     }
 

@@ -1,7 +1,6 @@
 //! Lowering: Starlark values → JSON, then each object through its `k8s-openapi` struct, which
 //! gives canonical key order (apiVersion, kind, metadata, spec, …) and proper formats.
 
-use crate::eval::PendingObject;
 use crate::values::message::Origin;
 use crate::values::{literal, narrow, to_span};
 use crate::Object;
@@ -162,7 +161,9 @@ impl From<String> for ToJsonError {
 /// Roughly what one JSON node costs in memory, besides its text.
 const JSON_NODE_BYTES: u64 = 64;
 
+mod node;
 mod tape;
+pub(crate) use node::{Node, Tree};
 pub(crate) use tape::Tape;
 
 /// Converts a Starlark value (messages, quantities, plain data) to JSON, recording where
@@ -281,12 +282,12 @@ impl Lowered {
 
     /// Takes a lowered object: runs its own checks on its tree, then keeps the tree and the
     /// origins only if asked to.
-    fn accept(&mut self, mut obj: LoweredObject, json: Json) {
+    fn accept(&mut self, mut obj: LoweredObject, tree: &Node) {
         let start = std::time::Instant::now();
-        crate::validate::check_one(&obj, &json, &mut self.findings);
+        crate::validate::check_one(&obj, tree, &mut self.findings);
         self.validating += start.elapsed();
         if self.keep {
-            obj.json = json;
+            obj.json = tree.to_json();
         } else {
             obj.origins = Origins::default();
         }
@@ -294,7 +295,7 @@ impl Lowered {
     }
 
     /// Lowers one object.
-    fn lower(&mut self, p: PendingObject, clusters: &[String]) {
+    fn lower(&mut self, p: Pending, clusters: &[String]) {
         let start = std::time::Instant::now();
         let checking = self.validating;
         lower_one(p, clusters, self);
@@ -326,6 +327,18 @@ pub(crate) struct Returned<'v, 's> {
 /// cannot be comes back.
 pub(crate) type HandOver<'a> = dyn FnMut(Returned<'_, '_>) -> Result<(), ToJsonError> + 'a;
 
+/// An object `main` returned, read from its tape, not yet lowered.
+struct Pending<'t> {
+    ty: TypeId,
+    node: Node<'t>,
+    /// Where it was built: the constructor call, or `main`'s return for plain dicts.
+    span: Option<Span>,
+    /// Where the messages inside it were built, for findings at a field path.
+    origins: Origins,
+    /// Envoy documents inside it, rendered to text at lowering.
+    embedded: Vec<Embedded>,
+}
+
 /// An object written to a tape, waiting to be lowered.
 struct Written {
     ty: TypeId,
@@ -345,12 +358,12 @@ impl Written {
     }
 
     /// The object's JSON tree and where its messages were built, read from `tape`.
-    fn read(self, tape: &Tape) -> PendingObject {
-        let (json, origins, embedded) = tape.read(self.start);
+    fn read(self, tape: &Tape) -> Pending<'_> {
+        let (node, origins, embedded) = tape.read_node(self.start);
         let at_constructor = self.at_constructor;
-        PendingObject {
+        Pending {
             ty: self.ty,
-            json,
+            node,
             span: origins
                 .root()
                 .filter(|_| at_constructor)
@@ -523,46 +536,25 @@ const PIPELINE_MIN: usize = 256;
 const PIPELINE_BATCH: usize = 64;
 const PIPELINE_DEPTH: usize = 4;
 
-fn lower_one(mut p: PendingObject, clusters: &[String], out: &mut Lowered) {
+fn lower_one(mut p: Pending, clusters: &[String], out: &mut Lowered) {
     if let Some(set) = skyc_schema::crd::registered(p.ty.source()) {
-        lower_custom(p, set, clusters, out);
+        let json = p.node.to_json();
+        lower_custom(p, json, set, clusters, out);
         return;
     }
     let diagnostics = &mut out.diagnostics;
-    let missing = missing_required(p.ty, &p.json, |path| {
+    let missing = missing_required(p.ty, &p.node, |path| {
         p.origins.span_of_parent(path).or_else(|| p.span.clone())
     });
     let complete = missing.is_empty();
     diagnostics.extend(missing);
     let t = skyc_schema::lookup(p.ty);
-    let mut json = std::mem::take(&mut p.json);
     if p.ty.source() == SchemaId::ENVOY {
+        let json = p.node.to_json();
         if let Some((o, json)) = lower_xds(&mut p, json, diagnostics) {
-            out.accept(o, json);
+            out.accept(o, &Node::of(&json));
         }
         return;
-    }
-    let mut envoy_documents = Vec::new();
-    for e in &p.embedded {
-        let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
-        let canonical = check_envoy(e.ty, &e.json, &e.path, at, diagnostics);
-        let type_name = skyc_schema::lookup(e.ty).path.clone();
-        let text = match &canonical {
-            Some(c) if type_name == crate::BOOTSTRAP => {
-                crate::envoy_summary::summary(c) + &crate::emit::to_yaml(c)
-            }
-            Some(c) => crate::emit::to_yaml(c),
-            None => String::new(),
-        };
-        replace_placeholder(&mut json, &e.placeholder, &text);
-        if let Some(c) = canonical {
-            envoy_documents.push(crate::EnvoyDocument {
-                field: e.path.clone(),
-                type_name,
-                json: c,
-                text,
-            });
-        }
     }
     // An object in canonical form with every required field is rendered as it is: its
     // constructors checked each field's name and type (enums, integer ranges, quantities)
@@ -570,20 +562,65 @@ fn lower_one(mut p: PendingObject, clusters: &[String], out: &mut Lowered) {
     // its `k8s-openapi` struct would check (measured: 8% of a render at N=1,000). Development
     // builds (and so the tests) still read it as the struct and stop if the two disagree.
     // Other objects are rebuilt through their struct, whose form is the rendered one.
-    let lowered = if canonicalize(p.ty, &mut json) && complete {
+    // (Embedded documents are strings here, as they will be.)
+    let canonical = canonicalize(p.ty, &mut p.node) && complete;
+    let check_canonical = |json: &Json| {
         debug_assert!(
-            k8s().check(p.ty, &json).is_none_or(|r| r.is_ok()),
+            k8s().check(p.ty, json).is_none_or(|r| r.is_ok()),
             "{} passed the schema's checks but does not read as its struct: {:?}",
             t.display,
-            k8s().check(p.ty, &json)
+            k8s().check(p.ty, json)
         );
-        k8s().is_kind(p.ty).then_some(Ok(json))
+    };
+    let mut envoy_documents = Vec::new();
+    // The tree of an object rebuilt through its struct or holding Envoy documents.
+    let json;
+    let lowered = if canonical && p.embedded.is_empty() {
+        if cfg!(debug_assertions) {
+            check_canonical(&p.node.to_json());
+        }
+        k8s().is_kind(p.ty).then(|| Ok(std::mem::take(&mut p.node)))
     } else {
-        k8s().lower(p.ty, json)
+        let mut tree = p.node.to_json();
+        for e in &p.embedded {
+            let at = |path: &str| p.origins.span_at(path).or_else(|| p.span.clone());
+            let canonical = check_envoy(e.ty, &e.json, &e.path, at, diagnostics);
+            let type_name = skyc_schema::lookup(e.ty).path.clone();
+            let text = match &canonical {
+                Some(c) if type_name == crate::BOOTSTRAP => {
+                    crate::envoy_summary::summary(c) + &crate::emit::to_yaml(c)
+                }
+                Some(c) => crate::emit::to_yaml(c),
+                None => String::new(),
+            };
+            replace_placeholder(&mut tree, &e.placeholder, &text);
+            if let Some(c) = canonical {
+                envoy_documents.push(crate::EnvoyDocument {
+                    field: e.path.clone(),
+                    type_name,
+                    json: c,
+                    text,
+                });
+            }
+        }
+        let lowered = if canonical {
+            check_canonical(&tree);
+            k8s().is_kind(p.ty).then_some(Ok(tree))
+        } else {
+            k8s().lower(p.ty, tree)
+        };
+        match lowered {
+            Some(Ok(tree)) => {
+                json = tree;
+                Some(Ok(Node::of(&json)))
+            }
+            Some(Err(e)) => Some(Err(e)),
+            None => None,
+        }
     };
     match lowered {
-        Some(Ok(json)) => {
-            finish(p, json, envoy_documents, clusters, out);
+        Some(Ok(node)) => {
+            finish(p, node, envoy_documents, clusters, out);
         }
         Some(Err(e)) => diagnostics.push(
             Diagnostic::new(
@@ -602,21 +639,21 @@ fn lower_one(mut p: PendingObject, clusters: &[String], out: &mut Lowered) {
     }
 }
 
-/// The rendered object of `p` from its lowered JSON: its key order, name, namespace and
+/// The rendered object of `p` from its lowered tree: its key order, name, namespace and
 /// clusters (which are checked against the project's).
 fn finish(
-    mut p: PendingObject,
-    json: Json,
+    mut p: Pending,
+    node: Node,
     envoy_documents: Vec<crate::EnvoyDocument>,
     clusters: &[String],
     out: &mut Lowered,
 ) {
-    let json = conventional_order(json);
+    let node = conventional_order_of(node);
     let g = skyc_schema::lookup(p.ty)
         .gvk
         .clone()
         .expect("lowered objects are kinds");
-    if let Some(value) = crate::clusters::annotation(&json) {
+    if let Some(value) = crate::clusters::annotation_in(&node) {
         let path = crate::clusters::FIELD_PATH;
         let at = p
             .origins
@@ -632,20 +669,21 @@ fn finish(
         }
     }
     let object = LoweredObject {
-        object: Object::new(g.api_version(), g.kind.clone(), &json, envoy_documents),
+        object: Object::of_tree(g.api_version(), g.kind.clone(), &node, envoy_documents),
         ty: p.ty,
         span: p.span.clone(),
         json: Json::Null,
         origins: std::mem::take(&mut p.origins),
     };
-    out.accept(object, json);
+    out.accept(object, &node);
 }
 
 /// Lowers a custom resource: the checks of its CRD version's schema
 /// ([`skyc_schema::crd::validate`]; every finding at the `.sky` line that set the field), its
 /// version's state (served, deprecated), and `metadata` through Kubernetes' ObjectMeta.
 fn lower_custom(
-    mut p: PendingObject,
+    p: Pending,
+    mut json: Json,
     set: &skyc_schema::crd::CrdSet,
     clusters: &[String],
     out: &mut Lowered,
@@ -706,7 +744,6 @@ fn lower_custom(
                 }),
         );
     }
-    let mut json = std::mem::take(&mut p.json);
     for f in skyc_schema::crd::validate(&v.schema, &json) {
         let (code, message) = match f.kind {
             FindingKind::WrongType => (codes::SKY0204, f.message),
@@ -792,7 +829,7 @@ fn lower_custom(
             }
         }
     }
-    finish(p, json, Vec::new(), clusters, out);
+    finish(p, Node::of(&json), Vec::new(), clusters, out);
 }
 
 /// One step of a field path: a field (`spec`), a list index (`[0]`) or a map key
@@ -903,7 +940,7 @@ fn check_envoy(
 /// embedded Envoy document, rendered as an xDS resource (its canonical JSON, `@type` first).
 /// Its apiVersion is its protobuf package and its kind the message name.
 fn lower_xds(
-    p: &mut PendingObject,
+    p: &mut Pending,
     json: Json,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(LoweredObject, Json)> {
@@ -991,7 +1028,7 @@ pub(crate) fn replace_placeholder_with(json: &mut Json, placeholder: &str, value
 /// `span_of` places a finding by the missing field's path.
 pub(crate) fn missing_required(
     ty: TypeId,
-    json: &Json,
+    json: &impl Tree,
     span_of: impl Fn(&str) -> Option<Span>,
 ) -> Vec<Diagnostic> {
     let mut missing = Vec::new();
@@ -1014,18 +1051,20 @@ pub(crate) fn missing_required(
 /// Collects (field path, type path) of required fields missing anywhere in `json`. `path`
 /// holds the field path of `json`; each level appends to it and truncates it back, so a walk
 /// that finds nothing missing allocates nothing.
-fn required(ty: TypeId, json: &Json, path: &mut String, out: &mut Vec<(String, String)>) {
+fn required<T: Tree>(ty: TypeId, json: &T, path: &mut String, out: &mut Vec<(String, String)>) {
     let t = skyc_schema::lookup(ty);
-    let Some(obj) = json.as_object() else { return };
+    let Some(entries) = json.entries() else {
+        return;
+    };
     // This runs over every object: look up only the required fields (few) and the fields that
     // are set and can hold messages.
     for f in t.fields.iter().filter(|f| f.required) {
-        if !obj.contains_key(&f.name) {
+        if json.get(&f.name).is_none() {
             out.push((crate::values::message::join(path, &f.name), t.path.clone()));
         }
     }
-    for (name, v) in obj {
-        if !(v.is_object() || v.is_array()) {
+    for (name, v) in entries {
+        if v.entries().is_none() && v.as_array().is_none() {
             continue;
         }
         if let Some((_, f)) = t.field(name).filter(|(_, f)| may_hold_messages(&f.ty)) {
@@ -1049,7 +1088,7 @@ fn may_hold_messages(ty: &FieldType) -> bool {
     }
 }
 
-fn required_in(ty: &FieldType, v: &Json, path: &mut String, out: &mut Vec<(String, String)>) {
+fn required_in<T: Tree>(ty: &FieldType, v: &T, path: &mut String, out: &mut Vec<(String, String)>) {
     let len = path.len();
     match ty {
         FieldType::Message(id) => required(*id, v, path, out),
@@ -1063,7 +1102,7 @@ fn required_in(ty: &FieldType, v: &Json, path: &mut String, out: &mut Vec<(Strin
             }
         }
         FieldType::Map(item) => {
-            if let Some(o) = v.as_object() {
+            if let Some(o) = v.entries() {
                 for (k, x) in o {
                     let _ = write!(path, "[{k:?}]");
                     required_in(item, x, path, out);
@@ -1081,7 +1120,7 @@ fn required_in(ty: &FieldType, v: &Json, path: &mut String, out: &mut Vec<(Strin
 /// holds a value whose canonical form only the structs know (a timestamp, a byte string, a
 /// quantity written as a number, an integer in a floating-point field): the caller then lowers
 /// it through its struct.
-pub(crate) fn canonicalize(ty: TypeId, json: &mut Json) -> bool {
+fn canonicalize(ty: TypeId, json: &mut Node) -> bool {
     let t = skyc_schema::lookup(ty);
     let Some(obj) = json.as_object_mut() else {
         return true;
@@ -1095,10 +1134,10 @@ pub(crate) fn canonicalize(ty: TypeId, json: &mut Json) -> bool {
     simple
 }
 
-fn canonicalize_in(ty: &FieldType, v: &mut Json) -> bool {
+fn canonicalize_in(ty: &FieldType, v: &mut Node) -> bool {
     // A value of the wrong JSON type (a list changed in place: `x.items.append(None)`) is not
     // canonical either: its struct rejects it.
-    let int = |v: &Json, bits: u8| {
+    let int = |v: &Node, bits: u8| {
         v.as_i64()
             .is_some_and(|n| bits > 32 || i32::try_from(n).is_ok())
     };
@@ -1112,7 +1151,7 @@ fn canonicalize_in(ty: &FieldType, v: &mut Json) -> bool {
         },
         FieldType::Map(item) => match v.as_object_mut() {
             Some(o) => {
-                o.sort_keys();
+                o.sort_unstable_by(|a, b| a.0.cmp(b.0));
                 o.iter_mut()
                     .fold(true, |ok, (_, x)| canonicalize_in(item, x) & ok)
             }
@@ -1136,15 +1175,43 @@ fn canonicalize_in(ty: &FieldType, v: &mut Json) -> bool {
 /// Kubernetes' conventional order: apiVersion, kind, metadata, then the rest as the schema
 /// (the `k8s-openapi` struct) orders them.
 pub(crate) fn conventional_order(json: Json) -> Json {
-    const FIRST: [&str; 3] = ["apiVersion", "kind", "metadata"];
     let Json::Object(mut obj) = json else {
         return json;
     };
-    // Usually the schema's order already is the conventional one: nothing to rebuild.
-    // It is when the three that are present come first, in this order.
+    if in_conventional_order(obj.keys().map(String::as_str)) {
+        return Json::Object(obj);
+    }
+    let mut out = Map::new();
+    for k in CONVENTIONAL_FIRST {
+        if let Some(v) = obj.shift_remove(k) {
+            out.insert(k.to_string(), v);
+        }
+    }
+    out.extend(obj);
+    Json::Object(out)
+}
+
+/// [`conventional_order`] of a [`Node`].
+fn conventional_order_of(mut node: Node) -> Node {
+    if let Some(entries) = node.as_object_mut() {
+        if !in_conventional_order(entries.iter().map(|(k, _)| *k)) {
+            let rank = |k: &str| CONVENTIONAL_FIRST.iter().position(|f| *f == k);
+            // Stable: the others keep their order.
+            entries.sort_by_key(|(k, _)| rank(k).unwrap_or(CONVENTIONAL_FIRST.len()));
+        }
+    }
+    node
+}
+
+/// The keys that come first in Kubernetes' conventional order.
+const CONVENTIONAL_FIRST: [&str; 3] = ["apiVersion", "kind", "metadata"];
+
+/// Whether `keys` already are in conventional order (usually the schema's order is the
+/// conventional one): when the three that are present come first, in this order.
+fn in_conventional_order<'a>(mut keys: impl Iterator<Item = &'a str>) -> bool {
     let mut next = 0;
     let mut others = false;
-    let in_order = obj.keys().all(|k| match FIRST.iter().position(|f| f == k) {
+    keys.all(|k| match CONVENTIONAL_FIRST.iter().position(|f| *f == k) {
         Some(i) if !others && i >= next => {
             next = i + 1;
             true
@@ -1154,18 +1221,7 @@ pub(crate) fn conventional_order(json: Json) -> Json {
             others = true;
             true
         }
-    });
-    if in_order {
-        return Json::Object(obj);
-    }
-    let mut out = Map::new();
-    for k in FIRST {
-        if let Some(v) = obj.shift_remove(k) {
-            out.insert(k.to_string(), v);
-        }
-    }
-    out.extend(obj);
-    Json::Object(out)
+    })
 }
 
 #[cfg(test)]

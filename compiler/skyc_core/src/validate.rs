@@ -2,15 +2,14 @@
 //! templates, port ranges, unique names, requests within limits, duplicate objects.
 //! Every finding is reported (not just the first).
 
-use crate::lower::LoweredObject;
-use serde_json::Value as Json;
+use crate::lower::{LoweredObject, Node, Tree};
 use skyc_diag::{codes, CodeInfo, Diagnostic, Span};
 use std::collections::BTreeSet;
 
 struct Ctx<'a> {
     obj: &'a LoweredObject,
     /// The object's JSON tree.
-    json: &'a Json,
+    json: &'a Node<'a>,
     out: &'a mut Vec<Finding>,
 }
 
@@ -42,13 +41,13 @@ impl Ctx<'_> {
 }
 
 /// The string at a plain dotted field path (`spec.schedule`), if there is one.
-fn string_at<'a>(json: &'a Json, path: &str) -> Option<&'a str> {
+fn string_at<'a>(json: &'a Node, path: &str) -> Option<&'a str> {
     if path.contains('[') {
         return None;
     }
     path.split('.')
         .try_fold(json, |v, key| v.get(key))
-        .and_then(Json::as_str)
+        .and_then(Node::as_str)
 }
 
 /// Merges findings with one cause: the same problem at the same field path and source span
@@ -87,16 +86,16 @@ pub fn validate(objects: &[LoweredObject]) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     for obj in objects {
         if obj.json.is_null() {
-            check_one(obj, &obj.object.json(), &mut findings);
+            check_one(obj, &Node::of(&obj.object.json()), &mut findings);
         } else {
-            check_one(obj, &obj.json, &mut findings);
+            check_one(obj, &Node::of(&obj.json), &mut findings);
         }
     }
     check_all(objects, findings)
 }
 
 /// One object's own checks (`json` is its tree), adding to `out`.
-pub(crate) fn check_one(obj: &LoweredObject, json: &Json, out: &mut Vec<Finding>) {
+pub(crate) fn check_one(obj: &LoweredObject, json: &Node, out: &mut Vec<Finding>) {
     if obj.is_xds() {
         return;
     }
@@ -163,20 +162,20 @@ pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Ve
 }
 
 /// The items of the array at `key` of an object (none when absent or not an array).
-pub(crate) fn items<'a>(v: &'a Json, key: &str) -> std::slice::Iter<'a, Json> {
+pub(crate) fn items<'a, T: Tree>(v: &'a T, key: &str) -> std::slice::Iter<'a, T> {
     v.get(key)
-        .and_then(Json::as_array)
+        .and_then(T::as_array)
         .map_or([].iter(), |a| a.iter())
 }
 
 /// The pod specs of an object with their field paths: a Pod's spec, a workload's template, a
 /// CronJob's job template.
-pub(crate) fn pod_specs(o: &LoweredObject) -> Vec<(String, &Json)> {
+pub(crate) fn pod_specs(o: &LoweredObject) -> Vec<(String, &serde_json::Value)> {
     pod_specs_of(&o.object.kind, &o.json)
 }
 
 /// [`pod_specs`] of an object of `kind` whose tree is `j`.
-fn pod_specs_of<'a>(kind: &str, j: &'a Json) -> Vec<(String, &'a Json)> {
+fn pod_specs_of<'a, T: Tree>(kind: &str, j: &'a T) -> Vec<(String, &'a T)> {
     let at = |p: &str| {
         j.pointer(p)
             .map(|v| (p.trim_start_matches('/').replace('/', "."), v))
@@ -193,7 +192,7 @@ fn pod_specs_of<'a>(kind: &str, j: &'a Json) -> Vec<(String, &'a Json)> {
 }
 
 /// The containers (init containers first) of a pod spec at `path`, with their field paths.
-pub(crate) fn pod_containers<'a>(spec: &'a Json, path: &str) -> Vec<(String, &'a Json)> {
+pub(crate) fn pod_containers<'a, T: Tree>(spec: &'a T, path: &str) -> Vec<(String, &'a T)> {
     let mut out = Vec::new();
     for list in ["initContainers", "containers"] {
         for (i, c) in items(spec, list).enumerate() {
@@ -209,8 +208,8 @@ fn check_object(c: &mut Ctx) {
     let obj = c.obj;
     let json = c.json;
     let kind = &obj.object.kind;
-    let meta = json.get("metadata").unwrap_or(&Json::Null);
-    match meta.get("name").and_then(Json::as_str) {
+    let meta = json.get("metadata").unwrap_or(&Node::Null);
+    match meta.get("name").and_then(Node::as_str) {
         None | Some("") => {
             if meta.get("generateName").is_none() {
                 c.report(
@@ -237,7 +236,7 @@ fn check_object(c: &mut Ctx) {
             }
         }
     }
-    if let Some(ns) = meta.get("namespace").and_then(Json::as_str) {
+    if let Some(ns) = meta.get("namespace").and_then(Node::as_str) {
         if let Err(why) = dns_label(ns) {
             c.report(
                 codes::SKY0401,
@@ -250,19 +249,19 @@ fn check_object(c: &mut Ctx) {
     check_labels(c, meta, "metadata");
 
     // Workloads: selector vs template labels, then the pod spec.
-    let spec = json.get("spec").unwrap_or(&Json::Null);
+    let spec = json.get("spec").unwrap_or(&Node::Null);
     match kind.as_str() {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            let template = spec.get("template").unwrap_or(&Json::Null);
+            let template = spec.get("template").unwrap_or(&Node::Null);
             check_labels(
                 c,
-                template.get("metadata").unwrap_or(&Json::Null),
+                template.get("metadata").unwrap_or(&Node::Null),
                 "spec.template.metadata",
             );
             check_selector(c, spec, template);
         }
         "CronJob" => {
-            if let Some(schedule) = spec.get("schedule").and_then(Json::as_str) {
+            if let Some(schedule) = spec.get("schedule").and_then(Node::as_str) {
                 if let Err(why) = crate::cron::check_schedule(schedule) {
                     c.report(
                         codes::SKY0409,
@@ -272,7 +271,7 @@ fn check_object(c: &mut Ctx) {
                     );
                 }
             }
-            if let Some(zone) = spec.get("timeZone").and_then(Json::as_str) {
+            if let Some(zone) = spec.get("timeZone").and_then(Node::as_str) {
                 if let Err((why, hint)) = crate::cron::check_time_zone(zone) {
                     let help = match hint {
                         Some(h) => format!("did you mean `{h}`?"),
@@ -288,7 +287,7 @@ fn check_object(c: &mut Ctx) {
             }
             // The controller names each Job `<name>-<11 digits>`, which must be a 63-character
             // label: longer CronJob names are accepted and then never run.
-            if let Some(name) = meta.get("name").and_then(Json::as_str) {
+            if let Some(name) = meta.get("name").and_then(Node::as_str) {
                 if name.len() > 52 {
                     c.report(
                         codes::SKY0410,
@@ -310,8 +309,8 @@ fn check_object(c: &mut Ctx) {
     }
 }
 
-fn check_labels(c: &mut Ctx, meta: &Json, path: &str) {
-    if let Some(labels) = meta.get("labels").and_then(Json::as_object) {
+fn check_labels(c: &mut Ctx, meta: &Node, path: &str) {
+    if let Some(labels) = meta.get("labels").and_then(Node::as_object) {
         for (k, v) in labels {
             if let Err(why) = label_key(k) {
                 c.report(
@@ -333,8 +332,8 @@ fn check_labels(c: &mut Ctx, meta: &Json, path: &str) {
             }
         }
     }
-    if let Some(ann) = meta.get("annotations").and_then(Json::as_object) {
-        for k in ann.keys() {
+    if let Some(ann) = meta.get("annotations").and_then(Node::as_object) {
+        for (k, _) in ann {
             if let Err(why) = label_key(k) {
                 c.report(
                     codes::SKY0402,
@@ -347,16 +346,15 @@ fn check_labels(c: &mut Ctx, meta: &Json, path: &str) {
     }
 }
 
-fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
+fn check_selector(c: &mut Ctx, spec: &Node, template: &Node) {
     let Some(sel) = spec.get("selector") else {
         return;
     };
-    let empty = serde_json::Map::new();
     let labels = template
         .pointer("/metadata/labels")
-        .and_then(Json::as_object)
-        .unwrap_or(&empty);
-    if let Some(ml) = sel.get("matchLabels").and_then(Json::as_object) {
+        .filter(|l| l.is_object())
+        .unwrap_or(&Node::Null);
+    if let Some(ml) = sel.get("matchLabels").and_then(Node::as_object) {
         for (k, v) in ml {
             if labels.get(k) != Some(v) {
                 let have = labels.get(k).map_or("no such label".to_string(), |h| {
@@ -374,20 +372,20 @@ fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
             }
         }
     }
-    if let Some(exprs) = sel.get("matchExpressions").and_then(Json::as_array) {
+    if let Some(exprs) = sel.get("matchExpressions").and_then(Node::as_array) {
         for e in exprs {
             let (Some(key), Some(op)) = (
-                e.get("key").and_then(Json::as_str),
-                e.get("operator").and_then(Json::as_str),
+                e.get("key").and_then(Node::as_str),
+                e.get("operator").and_then(Node::as_str),
             ) else {
                 continue;
             };
             let vals: Vec<&str> = e
                 .get("values")
-                .and_then(Json::as_array)
-                .map(|a| a.iter().filter_map(Json::as_str).collect())
+                .and_then(Node::as_array)
+                .map(|a| a.iter().filter_map(Node::as_str).collect())
                 .unwrap_or_default();
-            let have = labels.get(key).and_then(Json::as_str);
+            let have = labels.get(key).and_then(Node::as_str);
             let ok = match op {
                 "In" => have.is_some_and(|h| vals.contains(&h)),
                 "NotIn" => have.is_none_or(|h| !vals.contains(&h)),
@@ -407,10 +405,10 @@ fn check_selector(c: &mut Ctx, spec: &Json, template: &Json) {
     }
 }
 
-fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
+fn check_pod_spec(c: &mut Ctx, ps: &Node, path: &str) {
     let mut names = BTreeSet::new();
     for (cpath, ct) in pod_containers(ps, path) {
-        let name = ct.get("name").and_then(Json::as_str).unwrap_or("");
+        let name = ct.get("name").and_then(Node::as_str).unwrap_or("");
         if let Err(why) = dns_label(name) {
             c.report(
                 codes::SKY0401,
@@ -432,7 +430,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
             // Paths are written only for a finding.
             let ppath = || format!("{cpath}.ports[{j}]");
             for f in ["containerPort", "hostPort"] {
-                if let Some(n) = p.get(f).and_then(Json::as_i64) {
+                if let Some(n) = p.get(f).and_then(Node::as_i64) {
                     if !(1..=65535).contains(&n) {
                         c.report(
                             codes::SKY0404,
@@ -443,7 +441,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
                     }
                 }
             }
-            if let Some(n) = p.get("name").and_then(Json::as_str) {
+            if let Some(n) = p.get("name").and_then(Node::as_str) {
                 if n.len() > 15 {
                     c.report(
                         codes::SKY0401,
@@ -464,7 +462,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
         }
         let mut env_names = BTreeSet::new();
         for (j, e) in items(ct, "env").enumerate() {
-            if let Some(n) = e.get("name").and_then(Json::as_str) {
+            if let Some(n) = e.get("name").and_then(Node::as_str) {
                 if !env_names.insert(n) {
                     c.report(
                         codes::SKY0405,
@@ -476,13 +474,13 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
             }
         }
         if let Some(res) = ct.get("resources") {
-            let req = res.get("requests").and_then(Json::as_object);
-            let lim = res.get("limits").and_then(Json::as_object);
+            let req = res.get("requests").and_then(Node::as_object);
+            let lim = res.get("limits").filter(|l| l.is_object());
             if let (Some(req), Some(lim)) = (req, lim) {
                 for (k, rv) in req {
                     let (Some(r), Some(l)) = (
                         rv.as_str().and_then(q),
-                        lim.get(k).and_then(Json::as_str).and_then(q),
+                        lim.get(k).and_then(Node::as_str).and_then(q),
                     ) else {
                         continue;
                     };
@@ -492,7 +490,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
                             format!(
                                 "container `{name}` requests more {k} ({}) than its limit ({})",
                                 rv.as_str().unwrap_or(""),
-                                lim[k].as_str().unwrap_or("")
+                                lim.get(k).and_then(Node::as_str).unwrap_or("")
                             ),
                             &format!("{cpath}.resources.requests"),
                             "lower the request or raise the limit",
@@ -504,7 +502,7 @@ fn check_pod_spec(c: &mut Ctx, ps: &Json, path: &str) {
     }
     let mut vol_names = BTreeSet::new();
     for (i, v) in items(ps, "volumes").enumerate() {
-        if let Some(n) = v.get("name").and_then(Json::as_str) {
+        if let Some(n) = v.get("name").and_then(Node::as_str) {
             if !vol_names.insert(n.to_string()) {
                 c.report(
                     codes::SKY0405,
@@ -521,11 +519,11 @@ fn q(s: &str) -> Option<f64> {
     skyc_schema::parse_quantity(s).ok().map(|q| q.value)
 }
 
-fn check_service(c: &mut Ctx, spec: &Json) {
+fn check_service(c: &mut Ctx, spec: &Node) {
     let mut names = BTreeSet::new();
     for (i, p) in items(spec, "ports").enumerate() {
         let ppath = || format!("spec.ports[{i}]");
-        if let Some(n) = p.get("port").and_then(Json::as_i64) {
+        if let Some(n) = p.get("port").and_then(Node::as_i64) {
             if !(1..=65535).contains(&n) {
                 c.report(
                     codes::SKY0404,
@@ -535,7 +533,7 @@ fn check_service(c: &mut Ctx, spec: &Json) {
                 );
             }
         }
-        if let Some(n) = p.get("targetPort").and_then(Json::as_i64) {
+        if let Some(n) = p.get("targetPort").and_then(Node::as_i64) {
             if !(1..=65535).contains(&n) {
                 c.report(
                     codes::SKY0404,
@@ -545,7 +543,7 @@ fn check_service(c: &mut Ctx, spec: &Json) {
                 );
             }
         }
-        if let Some(n) = p.get("name").and_then(Json::as_str) {
+        if let Some(n) = p.get("name").and_then(Node::as_str) {
             if !names.insert(n) {
                 c.report(
                     codes::SKY0405,

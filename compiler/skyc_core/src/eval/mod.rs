@@ -81,19 +81,6 @@ impl Limits {
     }
 }
 
-/// An object `main` returned, checked against its schema but not yet lowered.
-#[derive(Debug, Clone)]
-pub struct PendingObject {
-    pub ty: TypeId,
-    pub json: serde_json::Value,
-    /// Where it was built: the constructor call, or `main`'s return for plain dicts.
-    pub span: Option<Span>,
-    /// Where the messages inside it were built, for findings at a field path.
-    pub origins: crate::lower::Origins,
-    /// Envoy documents inside it, rendered to text at lowering.
-    pub embedded: Vec<crate::lower::Embedded>,
-}
-
 pub(crate) struct Evaluated {
     pub outcome: Outcome,
     /// The project's CRDs, if the compilation read them (functions called later, such as

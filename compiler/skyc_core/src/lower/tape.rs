@@ -13,10 +13,11 @@
 //! Writing checks everything that can make a value unrenderable (depth, the memory budget,
 //! values JSON has no form for), so reading cannot fail.
 
+use super::node::{placeholder, Node};
 use super::{Embedded, Origins, ToJsonError, JSON_NODE_BYTES};
 use crate::values::kube::QuantityValue;
 use crate::values::message::{Message, Origin};
-use serde_json::{Map, Number, Value as Json};
+use serde_json::{Number, Value as Json};
 use skyc_schema::{FieldType, SchemaId, TypeId};
 use starlark::values::dict::DictRef;
 use starlark::values::list::ListRef;
@@ -89,6 +90,12 @@ impl Tape {
     /// The value written at `start`: its JSON tree, where each message in it was built, and
     /// the Envoy documents embedded in it.
     pub(crate) fn read(&self, start: usize) -> (Json, Origins, Vec<Embedded>) {
+        let (node, origins, embedded) = self.read_node(start);
+        (node.to_json(), origins, embedded)
+    }
+
+    /// Like [`Tape::read`], the tree borrowing its strings from the tape.
+    pub(crate) fn read_node(&self, start: usize) -> (Node<'_>, Origins, Vec<Embedded>) {
         let mut r = Reader {
             toks: &self.toks,
             text: &self.text,
@@ -97,8 +104,8 @@ impl Tape {
             origins: Origins::default(),
             embedded: Vec::new(),
         };
-        let json = r.value();
-        (json, r.origins, r.embedded)
+        let node = r.value();
+        (node, r.origins, r.embedded)
     }
 }
 
@@ -324,17 +331,17 @@ struct Reader<'t> {
     embedded: Vec<Embedded>,
 }
 
-impl Reader<'_> {
-    fn value(&mut self) -> Json {
+impl<'t> Reader<'t> {
+    fn value(&mut self) -> Node<'t> {
         let toks = self.toks;
         let text = self.text;
         let t = &toks[self.pos];
         self.pos += 1;
         match t {
-            Tok::Null => Json::Null,
-            Tok::Bool(b) => Json::Bool(*b),
-            Tok::Number(n) => Json::Number(n.clone()),
-            Tok::Str(r) => Json::String(text[r.clone()].to_string()),
+            Tok::Null => Node::Null,
+            Tok::Bool(b) => Node::Bool(*b),
+            Tok::Number(n) => Node::Number(n),
+            Tok::Str(r) => Node::Str(&text[r.clone()]),
             Tok::Array(n) => {
                 let mut out = Vec::with_capacity(*n);
                 for i in 0..*n {
@@ -345,60 +352,67 @@ impl Reader<'_> {
                     out.push(self.value());
                     self.path.truncate(len);
                 }
-                Json::Array(out)
+                Node::Array(out)
             }
             Tok::Object(n) => {
-                let mut obj = Map::with_capacity(*n);
-                for _ in 0..*n {
-                    let len = self.path.len();
-                    let kt = &toks[self.pos];
-                    self.pos += 1;
-                    let key: &str = match kt {
-                        Tok::Field(name) => {
-                            if len > 0 {
-                                self.path.push('.');
-                            }
-                            self.path.push_str(name);
-                            name
-                        }
-                        Tok::Key(r) => {
-                            let k = &text[r.clone()];
-                            push_key(&mut self.path, k);
-                            k
-                        }
-                        _ => unreachable!("an object's entry starts with its key"),
-                    };
-                    let v = self.value();
-                    obj.insert(key.to_string(), v);
-                    self.path.truncate(len);
-                }
-                Json::Object(obj)
+                let mut obj = Vec::with_capacity(*n);
+                self.entries(*n, &mut obj);
+                Node::Object(obj)
             }
             Tok::Origin(o) => {
                 self.origins.0.push((self.path.clone(), o.clone()));
                 self.value()
             }
             Tok::Embedded(ty) => {
-                let json = self.value();
-                let placeholder = format!("\u{0}skyc-embedded-{}", self.embedded.len());
+                let json = self.value().to_json();
+                let i = self.embedded.len();
                 self.embedded.push(Embedded {
-                    placeholder: placeholder.clone(),
+                    placeholder: placeholder(i),
                     path: self.path.clone(),
                     ty: *ty,
                     json,
                 });
-                Json::String(placeholder)
+                Node::Embedded(i)
             }
             Tok::Any(url) => {
+                // The packed message's fields after its `@type`.
                 let inner = self.value();
-                let mut obj = Map::new();
-                obj.insert("@type".into(), Json::String(text[url.clone()].to_string()));
-                if let Json::Object(fields) = inner {
+                let mut obj = vec![("@type", Node::Str(&text[url.clone()]))];
+                if let Node::Object(fields) = inner {
                     obj.extend(fields);
                 }
-                Json::Object(obj)
+                Node::Object(obj)
             }
             Tok::Field(_) | Tok::Key(_) => unreachable!("a key outside an object"),
+        }
+    }
+
+    /// An object's `n` entries, each a key token and a value.
+    fn entries(&mut self, n: usize, obj: &mut Vec<(&'t str, Node<'t>)>) {
+        let toks = self.toks;
+        let text = self.text;
+        for _ in 0..n {
+            let len = self.path.len();
+            let kt = &toks[self.pos];
+            self.pos += 1;
+            let key: &str = match kt {
+                Tok::Field(name) => {
+                    if len > 0 {
+                        self.path.push('.');
+                    }
+                    self.path.push_str(name);
+                    name
+                }
+                Tok::Key(r) => {
+                    let k = &text[r.clone()];
+                    push_key(&mut self.path, k);
+                    k
+                }
+                _ => unreachable!("an object's entry starts with its key"),
+            };
+            let v = self.value();
+            obj.push((key, v));
+            self.path.truncate(len);
         }
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! Files are loaded depth-first from the entry; every `load()` is resolved by
 //! [`resolve_load`](crate::world::resolve_load) and read through the [`World`]. Every file is
-//! typechecked (with the interfaces of the files it loads) before anything runs; any error stops
-//! the pipeline before evaluation. Modules are evaluated in dependency order and frozen.
+//! typechecked (with the interfaces of the files it loads) before anything that runs is used;
+//! any error stops the pipeline before evaluation, or (when the files ran on this thread while
+//! the typechecker worked on its own) drops what the evaluation gave. Modules are evaluated in
+//! dependency order and frozen.
 
 mod analysis;
 pub(crate) mod errors;
@@ -28,6 +30,7 @@ use starlark::values::tuple::TupleRef;
 use starlark::values::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -471,13 +474,14 @@ fn evaluate_on_this_thread(
         );
     }
 
-    // Static checks of every file, in dependency order.
+    // Static checks of every file, in dependency order: the syntactic ones here, then the
+    // typechecker on a thread of its own.
     let started = Instant::now();
     let globals = globals();
-    let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
     let mut keys: HashMap<&FileId, ContentKey> = HashMap::new();
     // Typing the `crd` namespace depends on the project's CRDs: such files are not shared.
     let share = crds.peek().is_none();
+    let mut to_check = Vec::new();
     for id in &loader.order {
         let f = &loader.files[id];
         let key = content_key(f, &keys, opts.skycfg());
@@ -485,7 +489,7 @@ fn evaluate_on_this_thread(
             keys.insert(id, k);
         }
         if let Some(i) = StdlibCache::get(StdlibCache::INTERFACES, id) {
-            interfaces.insert(id.clone(), i);
+            to_check.push(ToCheck::Known(id.clone(), i));
             continue;
         }
         let Some(ast) = &f.ast else {
@@ -502,7 +506,7 @@ fn evaluate_on_this_thread(
             .filter(|_| share)
             .and_then(|k| SHARED_INTERFACES.get(&k))
         {
-            interfaces.insert(id.clone(), i);
+            to_check.push(ToCheck::Known(id.clone(), i));
             continue;
         }
         let undefined = analysis::undefined_receivers(ast);
@@ -510,61 +514,33 @@ fn evaluate_on_this_thread(
             outcome.diagnostics.extend(undefined);
             break;
         }
-        let ast = ast.clone();
-        let loads: HashMap<String, Interface> = f
-            .loads
-            .iter()
-            .filter_map(|(spec, target)| interfaces.get(target).map(|i| (spec.clone(), i.clone())))
-            .collect();
-        let (errs, interface) = match typecheck_in_time(
-            ast,
-            &globals,
-            loads,
-            crds.peek(),
-            limits.max_time,
-        ) {
-            Ok(r) => r,
-            Err(Unchecked::TimedOut) => {
-                outcome.diagnostics.push(
-                        Diagnostic::new(
-                            codes::SKY0304,
-                            format!(
-                                "typechecking `{}` took longer than the time limit ({} s)",
-                                f.name,
-                                limits.max_time.as_secs_f64()
-                            ),
-                        )
-                        .with_span(Span::from_offsets(&f.name, &f.text, 0, 0))
-                        .with_help("a variable assigned a tuple of itself (`x = (x,)`) makes its type grow without end; build the tuple with `tuple([x])`, or restructure the code"),
-                    );
-                break;
-            }
-            Err(Unchecked::Crashed(d)) => {
-                outcome
-                    .diagnostics
-                    .push(d.with_span(Span::from_offsets(&f.name, &f.text, 0, 0)));
-                break;
-            }
-        };
-        if errs.is_empty() {
-            StdlibCache::keep(StdlibCache::INTERFACES, id, &interface);
-            if let Some(k) = key.filter(|_| share && matches!(id, FileId::Project(_))) {
-                SHARED_INTERFACES.keep(k, interface.clone());
-            }
-        }
-        // The typechecker consumed its copy of the tree; errors are rare, so take another
-        // copy to explain them.
-        let reparsed = if errs.is_empty() { None } else { f.ast.clone() };
-        for e in errs {
-            let d = errors::type_error(&e, crds.peek().as_deref());
-            outcome.diagnostics.push(match &reparsed {
-                Some(ast) => analysis::refine_type_error(ast, &e, d, crds.peek().as_deref()),
-                None => d,
-            });
-        }
-        interfaces.insert(id.clone(), interface);
+        to_check.push(ToCheck::File {
+            id: id.clone(),
+            ast: Box::new(ast.clone()),
+            shared_as: key.filter(|_| share && matches!(id, FileId::Project(_))),
+            loads: f.loads.clone(),
+        });
     }
-    outcome.timings.add("typecheck", started.elapsed());
+    // With a core to spare, the files run while the typechecker works; what they gave is
+    // dropped if it finds an error, as if they had not run, and an error it finds stops them
+    // (`ABANDON`). Not with the project's CRDs, which running the files may read.
+    let early = !outcome.has_errors() && crate::memory::jobs() <= 1 && !crds.declared();
+    let abandon = early.then(|| Arc::new(AtomicBool::new(false)));
+    let checking = Typecheck::start(to_check, &globals, crds.peek(), abandon.clone());
+    let mut typecheck_time = started.elapsed();
+    let run = |limits: &Limits| {
+        run_files(
+            &loader, &entry_id, call_main, limits, opts, &vars, &globals, &crds,
+        )
+    };
+    let early = abandon.as_ref().map(|flag| {
+        ABANDON.with(|a| *a.borrow_mut() = Some(flag.clone()));
+        let ran = run(&limits);
+        ABANDON.with(|a| a.borrow_mut().take());
+        ran
+    });
+    typecheck_time += checking.finish(&loader, &mut outcome, &limits, crds.peek().as_deref());
+    outcome.timings.add("typecheck", typecheck_time);
     if outcome.has_errors() {
         crds.report(&mut outcome);
         return (
@@ -577,82 +553,16 @@ fn evaluate_on_this_thread(
             None,
         );
     }
-
-    // Evaluation, in dependency order.
-    let started = Instant::now();
-    let deadline = Instant::now() + limits.max_time;
-    let mut frozen: HashMap<FileId, FrozenModule> = HashMap::new();
-    let mut lowered = None;
-    for id in &loader.order {
-        if let Some(m) = StdlibCache::get(StdlibCache::MODULES, id) {
-            frozen.insert(id.clone(), m);
-            continue;
-        }
-        let f = &loader.files[id];
-        let is_entry = *id == entry_id && call_main;
-        let result = run_module(
-            f,
-            &frozen,
-            &limits,
-            deadline,
-            is_entry,
-            opts.lint,
-            &vars,
-            &opts.config,
-            &globals,
-            Some(&crds),
-            None,
-        );
-        outcome.prints.extend(result.prints);
-        let mut diagnostics = result.diagnostics;
-        if matches!(id, FileId::Project(_)) && diagnostics.iter().any(is_limit) {
-            // Starlark raises limit errors without a location. Evaluation is deterministic,
-            // so run the file again recording each statement, and point at the last one.
-            let trace = RefCell::new(None);
-            let _ = run_module(
-                f,
-                &frozen,
-                &limits,
-                Instant::now() + limits.max_time,
-                is_entry,
-                opts.lint,
-                &vars,
-                &opts.config,
-                &globals,
-                Some(&crds),
-                Some(&trace),
-            );
-            if let Some(at) = trace.into_inner() {
-                for d in diagnostics.iter_mut().filter(|d| is_limit(d)) {
-                    d.span = Some(to_span(&at));
-                    d.label = Some(if d.code == "SKY0002" {
-                        "skyc failed while running this".into()
-                    } else {
-                        "the limit was reached while running this".into()
-                    });
-                }
-            }
-        }
-        if diagnostics.is_empty() && result.lowered.is_none() {
-            if let Some(m) = &result.module {
-                StdlibCache::keep(StdlibCache::MODULES, id, m);
-            }
-        }
-        outcome.diagnostics.extend(diagnostics);
-        if is_entry {
-            lowered = result.lowered;
-            break;
-        }
-        match result.module {
-            Some(m) => {
-                frozen.insert(id.clone(), m);
-            }
-            None => break,
-        }
-        if outcome.has_errors() {
-            break;
-        }
-    }
+    // Stopped for a finding that turned out not to be an error: run them again.
+    let stopped = abandon.is_some_and(|a| a.load(Ordering::Relaxed));
+    let ran = match early {
+        Some(ran) if !stopped => ran,
+        _ => run(&limits),
+    };
+    outcome.prints.extend(ran.prints);
+    outcome.diagnostics.extend(ran.diagnostics);
+    let mut lowered = ran.lowered;
+    let mut frozen = ran.frozen;
     crds.report(&mut outcome);
     if outcome.has_errors() {
         lowered = None;
@@ -665,7 +575,7 @@ fn evaluate_on_this_thread(
     );
     outcome
         .timings
-        .add("evaluate", started.elapsed().saturating_sub(lowering));
+        .add("evaluate", ran.time.saturating_sub(lowering));
     let module = frozen.remove(&entry_id);
     let loaded = loader
         .order
@@ -684,6 +594,123 @@ fn evaluate_on_this_thread(
         },
         module,
     )
+}
+
+/// What running an entry's files gave.
+struct Ran {
+    prints: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+    /// The objects `main` returned, lowered (`None` unless `main` ran).
+    lowered: Option<crate::lower::Lowered>,
+    frozen: HashMap<FileId, FrozenModule>,
+    time: Duration,
+}
+
+/// Runs the files of `loader` in dependency order (a file after the files it loads), the
+/// entry's `main` too when `call_main`, until one fails.
+#[allow(clippy::too_many_arguments)]
+fn run_files(
+    loader: &Loader,
+    entry_id: &FileId,
+    call_main: bool,
+    limits: &Limits,
+    opts: &Options,
+    vars: &BTreeMap<String, String>,
+    globals: &starlark::environment::Globals,
+    crds: &crate::crds::CrdSource,
+) -> Ran {
+    let started = Instant::now();
+    let deadline = Instant::now() + limits.max_time;
+    let mut ran = Ran {
+        prints: Vec::new(),
+        diagnostics: Vec::new(),
+        lowered: None,
+        frozen: HashMap::new(),
+        time: Duration::ZERO,
+    };
+    for id in &loader.order {
+        if let Some(m) = StdlibCache::get(StdlibCache::MODULES, id) {
+            ran.frozen.insert(id.clone(), m);
+            continue;
+        }
+        let f = &loader.files[id];
+        let is_entry = id == entry_id && call_main;
+        let result = run_module(
+            f,
+            &ran.frozen,
+            limits,
+            deadline,
+            is_entry,
+            opts.lint,
+            vars,
+            &opts.config,
+            globals,
+            Some(crds),
+            None,
+        );
+        ran.prints.extend(result.prints);
+        let mut diagnostics = result.diagnostics;
+        let abandoned = ABANDON.with(|a| {
+            a.borrow()
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
+        });
+        if abandoned {
+            // What it gave is dropped.
+            #[cfg(test)]
+            ABANDONED_FOR_TESTS.fetch_add(1, Ordering::Relaxed);
+            break;
+        }
+        if matches!(id, FileId::Project(_)) && diagnostics.iter().any(is_limit) {
+            // Starlark raises limit errors without a location. Evaluation is deterministic,
+            // so run the file again recording each statement, and point at the last one.
+            let trace = RefCell::new(None);
+            let _ = run_module(
+                f,
+                &ran.frozen,
+                limits,
+                Instant::now() + limits.max_time,
+                is_entry,
+                opts.lint,
+                vars,
+                &opts.config,
+                globals,
+                Some(crds),
+                Some(&trace),
+            );
+            if let Some(at) = trace.into_inner() {
+                for d in diagnostics.iter_mut().filter(|d| is_limit(d)) {
+                    d.span = Some(to_span(&at));
+                    d.label = Some(if d.code == "SKY0002" {
+                        "skyc failed while running this".into()
+                    } else {
+                        "the limit was reached while running this".into()
+                    });
+                }
+            }
+        }
+        if diagnostics.is_empty() && result.lowered.is_none() {
+            if let Some(m) = &result.module {
+                StdlibCache::keep(StdlibCache::MODULES, id, m);
+            }
+        }
+        ran.diagnostics.extend(diagnostics);
+        if is_entry {
+            ran.lowered = result.lowered;
+            break;
+        }
+        match result.module {
+            Some(m) => {
+                ran.frozen.insert(id.clone(), m);
+            }
+            None => break,
+        }
+        if ran.diagnostics.iter().any(Diagnostic::is_error) {
+            break;
+        }
+    }
+    ran.time = started.elapsed();
+    ran
 }
 
 /// The name `t.assert` of skycfg's tests is read as: `assert` is a keyword of this Starlark
@@ -822,111 +849,267 @@ fn content_key(
 /// unchanged libraries'). The last 256 are kept.
 static SHARED_INTERFACES: crate::kept::Kept<ContentKey, Interface> = crate::kept::Kept::new(256);
 
-/// One file for the typechecker thread, and where to send its result.
+/// What the typechecker's thread is given of one compilation: its files in dependency order.
+enum ToCheck {
+    /// A file whose interface is known (a stdlib module's, or a project file's shared one).
+    Known(FileId, Interface),
+    /// A file to typecheck with the interfaces of the files it loads; when it has no error,
+    /// its interface is kept for other compilations (by its content key, `shared_as`, for a
+    /// project file).
+    File {
+        id: FileId,
+        ast: Box<AstModule>,
+        shared_as: Option<ContentKey>,
+        loads: Vec<(String, FileId)>,
+    },
+}
+
+/// What the typechecker's thread reports on each file it checks: that it started, then what
+/// it found and how long that took (or that it panicked: SKY0002, or SKY0303 for a value too
+/// large to lay out).
+enum Checked {
+    Started(Instant),
+    Done(Duration, Result<Vec<starlark::Error>, Box<Diagnostic>>),
+}
+
+/// The files of one compilation for the typechecker's thread, and where to report.
 type TypecheckJob = (
-    AstModule,
+    Vec<ToCheck>,
     starlark::environment::Globals,
-    HashMap<String, Interface>,
     Option<std::sync::Arc<crate::crds::CrdIndex>>,
-    std::sync::mpsc::Sender<Result<(Vec<starlark::Error>, Interface), Diagnostic>>,
+    Option<Arc<AtomicBool>>,
+    std::sync::mpsc::Sender<Checked>,
 );
 
-/// Why the typechecker gave no result.
-enum Unchecked {
-    /// It did not finish within the time limit.
-    TimedOut,
-    /// It panicked: a bug (SKY0002, or SKY0303 for a value too large to lay out).
-    Crashed(Box<Diagnostic>),
-}
+/// Tests: how many runs the typechecker's errors stopped.
+#[cfg(test)]
+static ABANDONED_FOR_TESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Tests: a file holding this line makes the typechecker's thread panic.
 #[cfg(test)]
 const TYPECHECK_PANICS_FOR_TESTS: &str = "# skyc test: the typechecker panics here";
 
 thread_local! {
-    /// This thread's typechecker thread, kept for the next file (a thread per file cost two
+    /// Set while this thread runs files that the typechecker is still checking: the
+    /// typechecker sets the flag when it finds an error, which stops them (what they gave
+    /// would be dropped).
+    static ABANDON: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    /// This thread's typechecker thread, kept for the next compilation (a thread each cost two
     /// spawns of a 256 MiB stack per entry file).
     static TYPECHECKER: std::cell::RefCell<Option<std::sync::mpsc::Sender<TypecheckJob>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Runs the static typechecker on a thread of its own and waits at most `max_time` for it.
+/// The static typechecker at work on a thread of its own, on the files of one compilation.
 /// Starlark's typechecker can take exponential time on some inputs (a tuple that contains
-/// itself: `x = (x,)`), and it cannot be interrupted; when it does not finish in time, its
-/// thread is left to the end of the process (the next file gets a new one). When it panics,
-/// the panic is reported and its thread ends (the next file gets a new one too).
-fn typecheck_in_time(
-    ast: AstModule,
-    globals: &starlark::environment::Globals,
-    loads: HashMap<String, Interface>,
-    crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
-    max_time: Duration,
-) -> Result<(Vec<starlark::Error>, Interface), Unchecked> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut job = Some((ast, globals.clone(), loads, crds, tx));
-    TYPECHECKER.with(|t| {
-        let mut t = t.borrow_mut();
-        if let Some(worker) = t.as_ref() {
-            match worker.send(job.take().expect("not sent yet")) {
-                Ok(()) => return,
-                // The worker is gone (it panicked): make another.
-                Err(std::sync::mpsc::SendError(j)) => job = Some(j),
+/// itself: `x = (x,)`), and it cannot be interrupted: each file gets at most the time limit,
+/// and when one takes longer, the thread is left to the end of the process (the next
+/// compilation gets a new one). When it panics, the panic is reported and the thread ends
+/// (the next compilation gets a new one too).
+struct Typecheck {
+    /// The files it checks, in order.
+    files: Vec<FileId>,
+    reports: std::sync::mpsc::Receiver<Checked>,
+}
+
+impl Typecheck {
+    /// Hands `to_check` to this thread's typechecker thread (made if there is none).
+    fn start(
+        to_check: Vec<ToCheck>,
+        globals: &starlark::environment::Globals,
+        crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
+        abandon: Option<Arc<AtomicBool>>,
+    ) -> Typecheck {
+        let files = to_check
+            .iter()
+            .filter_map(|c| match c {
+                ToCheck::File { id, .. } => Some(id.clone()),
+                ToCheck::Known(..) => None,
+            })
+            .collect();
+        let (tx, reports) = std::sync::mpsc::channel();
+        let mut job = Some((to_check, globals.clone(), crds, abandon, tx));
+        TYPECHECKER.with(|t| {
+            let mut t = t.borrow_mut();
+            if let Some(worker) = t.as_ref() {
+                match worker.send(job.take().expect("not sent yet")) {
+                    Ok(()) => return,
+                    // The worker is gone (it panicked): make another.
+                    Err(std::sync::mpsc::SendError(j)) => job = Some(j),
+                }
+            }
+            let (jobs, queue) = std::sync::mpsc::channel::<TypecheckJob>();
+            let spawned = std::thread::Builder::new()
+                .name("skyc-typecheck".into())
+                .stack_size(256 << 20)
+                .spawn(move || {
+                    for (to_check, globals, crds, abandon, reply) in queue {
+                        let ok = typecheck_files(to_check, &globals, crds, &reply, &|| {
+                            if let Some(a) = &abandon {
+                                a.store(true, Ordering::Relaxed);
+                            }
+                        });
+                        if !ok {
+                            // Whatever the panic left half done stays with this thread.
+                            break;
+                        }
+                    }
+                });
+            // Without a thread, the job is dropped: its files are reported unchecked.
+            if spawned.is_ok() && jobs.send(job.take().expect("not sent yet")).is_ok() {
+                *t = Some(jobs);
+            }
+        });
+        Typecheck { files, reports }
+    }
+
+    /// Waits for the typechecker's findings (each file at most the time limit from when its
+    /// check started) and puts them into `outcome`. Returns the time it spent checking.
+    fn finish(
+        self,
+        loader: &Loader,
+        outcome: &mut Outcome,
+        limits: &Limits,
+        crds: Option<&crate::crds::CrdIndex>,
+    ) -> Duration {
+        let mut spent = Duration::ZERO;
+        for id in &self.files {
+            let f = &loader.files[id];
+            let at_file = || Span::from_offsets(&f.name, &f.text, 0, 0);
+            let done = match self.reports.recv() {
+                Ok(Checked::Started(at)) => {
+                    let left = (at + limits.max_time).saturating_duration_since(Instant::now());
+                    self.reports.recv_timeout(left)
+                }
+                Ok(done) => Ok(done),
+                Err(_) => Err(std::sync::mpsc::RecvTimeoutError::Disconnected),
+            };
+            let errs = match done {
+                Ok(Checked::Done(took, Ok(errs))) => {
+                    spent += took;
+                    errs
+                }
+                Ok(Checked::Done(_, Err(d))) => {
+                    TYPECHECKER.with(|t| t.borrow_mut().take());
+                    outcome.diagnostics.push(d.with_span(at_file()));
+                    break;
+                }
+                Ok(Checked::Started(_)) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    TYPECHECKER.with(|t| t.borrow_mut().take());
+                    outcome.diagnostics.push(
+                        errors::internal_error("the typechecker stopped").with_span(at_file()),
+                    );
+                    break;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    // Still busy: leave it, and give the next compilation a fresh thread.
+                    TYPECHECKER.with(|t| t.borrow_mut().take());
+                    outcome.diagnostics.push(
+                        Diagnostic::new(
+                            codes::SKY0304,
+                            format!(
+                                "typechecking `{}` took longer than the time limit ({} s)",
+                                f.name,
+                                limits.max_time.as_secs_f64()
+                            ),
+                        )
+                        .with_span(at_file())
+                        .with_help("a variable assigned a tuple of itself (`x = (x,)`) makes its type grow without end; build the tuple with `tuple([x])`, or restructure the code"),
+                    );
+                    break;
+                }
+            };
+            // The typechecker consumed its copy of the tree; errors are rare, so take another
+            // copy to explain them.
+            let reparsed = if errs.is_empty() { None } else { f.ast.clone() };
+            for e in errs {
+                let d = errors::type_error(&e, crds);
+                outcome.diagnostics.push(match &reparsed {
+                    Some(ast) => analysis::refine_type_error(ast, &e, d, crds),
+                    None => d,
+                });
             }
         }
-        let (jobs, queue) = std::sync::mpsc::channel::<TypecheckJob>();
-        let spawned = std::thread::Builder::new()
-            .name("skyc-typecheck".into())
-            .stack_size(256 << 20)
-            .spawn(move || {
-                for (ast, globals, loads, crds, reply) in queue {
-                    use crate::values::lazy_ns;
-                    let checked = errors::catch_panic(|| {
-                        #[cfg(test)]
-                        if ast
-                            .file_span(Default::default())
-                            .file
-                            .source()
-                            .contains(TYPECHECK_PANICS_FOR_TESTS)
-                        {
-                            panic!("a panic for the tests");
-                        }
-                        let paths = lazy_ns::k8s_paths(&ast);
-                        let crd_paths = crds.as_ref().and_then(|_| lazy_ns::ns_paths(&ast, "crd"));
-                        let (errs, _, interface, _) = lazy_ns::with_crds(crds, crd_paths, || {
-                            lazy_ns::with_k8s_paths(paths, || ast.typecheck(&globals, &loads))
-                        });
-                        (errs, interface)
-                    });
-                    let crashed = checked.is_err();
-                    let _ = reply.send(checked);
-                    if crashed {
-                        // Whatever the panic left half done stays with this thread.
-                        break;
+        spent
+    }
+}
+
+/// The typechecker's thread at work on one compilation's files (see [`Typecheck`]), reporting
+/// to `reply`. Returns `false` when it panicked.
+fn typecheck_files(
+    to_check: Vec<ToCheck>,
+    globals: &starlark::environment::Globals,
+    crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
+    reply: &std::sync::mpsc::Sender<Checked>,
+    found_errors: &dyn Fn(),
+) -> bool {
+    use crate::values::lazy_ns;
+    let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
+    for c in to_check {
+        let (id, ast, shared_as, loads) = match c {
+            ToCheck::Known(id, i) => {
+                interfaces.insert(id, i);
+                continue;
+            }
+            ToCheck::File {
+                id,
+                ast,
+                shared_as,
+                loads,
+            } => (id, ast, shared_as, loads),
+        };
+        let started = Instant::now();
+        if reply.send(Checked::Started(started)).is_err() {
+            // Nobody waits for the rest.
+            return true;
+        }
+        let loads: HashMap<String, Interface> = loads
+            .iter()
+            .filter_map(|(spec, target)| interfaces.get(target).map(|i| (spec.clone(), i.clone())))
+            .collect();
+        let checked = errors::catch_panic(|| {
+            #[cfg(test)]
+            if ast
+                .file_span(Default::default())
+                .file
+                .source()
+                .contains(TYPECHECK_PANICS_FOR_TESTS)
+            {
+                panic!("a panic for the tests");
+            }
+            let paths = lazy_ns::k8s_paths(&ast);
+            let crd_paths = crds.as_ref().and_then(|_| lazy_ns::ns_paths(&ast, "crd"));
+            let (errs, _, interface, _) = lazy_ns::with_crds(crds.clone(), crd_paths, || {
+                lazy_ns::with_k8s_paths(paths, || ast.typecheck(globals, &loads))
+            });
+            (errs, interface)
+        });
+        if !checked.as_ref().is_ok_and(|(errs, _)| errs.is_empty()) {
+            found_errors();
+        }
+        match checked {
+            Ok((errs, interface)) => {
+                if errs.is_empty() {
+                    StdlibCache::keep(StdlibCache::INTERFACES, &id, &interface);
+                    if let Some(k) = shared_as {
+                        SHARED_INTERFACES.keep(k, interface.clone());
                     }
                 }
-            });
-        if spawned.is_ok() && jobs.send(job.take().expect("not sent yet")).is_ok() {
-            *t = Some(jobs);
-        }
-    });
-    match rx.recv_timeout(max_time) {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(d)) => {
-            TYPECHECKER.with(|t| t.borrow_mut().take());
-            Err(Unchecked::Crashed(Box::new(d)))
-        }
-        Err(e) => {
-            // Still busy, or gone without a word: leave it, and give the next file a fresh
-            // thread.
-            TYPECHECKER.with(|t| t.borrow_mut().take());
-            Err(match e {
-                std::sync::mpsc::RecvTimeoutError::Timeout => Unchecked::TimedOut,
-                std::sync::mpsc::RecvTimeoutError::Disconnected => {
-                    Unchecked::Crashed(Box::new(errors::internal_error("the typechecker stopped")))
+                interfaces.insert(id, interface);
+                if reply
+                    .send(Checked::Done(started.elapsed(), Ok(errs)))
+                    .is_err()
+                {
+                    return true;
                 }
-            })
+            }
+            Err(d) => {
+                let _ = reply.send(Checked::Done(started.elapsed(), Err(Box::new(d))));
+                return false;
+            }
         }
     }
+    true
 }
 
 /// Applies the sandbox limits to an evaluator: steps, heap, call depth and the wall-clock
@@ -937,8 +1120,11 @@ fn apply_limits(eval: &mut Evaluator, limits: &Limits, deadline: Instant) {
     let _ = eval.set_max_callstack_size(limits.max_call_depth.max(1));
     // Called every thousand steps: the deadline, and the memory allocated since the
     // evaluation started (see `crate::memory`).
+    let abandon = ABANDON.with(|a| a.borrow().clone());
     eval.set_check_cancelled(Box::new(move || {
-        Instant::now() > deadline || crate::memory::over_soft_limit()
+        Instant::now() > deadline
+            || crate::memory::over_soft_limit()
+            || abandon.as_ref().is_some_and(|a| a.load(Ordering::Relaxed))
     }));
 }
 
@@ -1729,6 +1915,53 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(errors(takes_str), Vec::<&str>::new());
             assert_eq!(errors(takes_int), vec!["SKY0202"]);
+        }
+    }
+
+    /// With a core to spare, a file runs while it is typechecked: when the typechecker finds
+    /// an error, the run is stopped and nothing it gave (objects, prints, its own errors) is
+    /// reported, as if it had not run.
+    #[test]
+    fn a_file_that_does_not_typecheck_gives_nothing_of_its_run() {
+        // The type error is reached only after a loop of a billion steps, which the limits
+        // allow: the run is stopped when the typechecker finds the error.
+        let src = "def main(ctx):\n    print(\"ran\")\n    n = 0\n    for i in range(1000000000):\n        n += 1\n    x: int = \"a\"\n    return [k8s.core.v1.ConfigMap(metadata = k8s.meta.v1.ObjectMeta(name = \"c\"))]\n";
+        let world = crate::MemoryWorld::new([("main.sky", src)]);
+        let opts = crate::Options {
+            limits: crate::LimitOverrides {
+                max_steps: Some(1 << 40),
+                max_time_seconds: Some(3600.0),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let before = super::ABANDONED_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed);
+        let out = crate::compile(&world, "main.sky", &opts);
+        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["SKY0202"], "{:?}", out.diagnostics);
+        assert!(out.prints.is_empty() && out.objects.is_empty());
+        assert!(
+            super::ABANDONED_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed) > before,
+            "the run was stopped"
+        );
+    }
+
+    /// Each file is typechecked before what its run gave is used: a file that typechecks
+    /// renders, and one that does not gives its type error only (nothing of its run), also
+    /// when it is compiled right after the other on the same thread.
+    #[test]
+    fn runs_are_kept_only_for_files_that_typecheck() {
+        let good = "def main(ctx):\n    print(\"good\")\n    return [k8s.core.v1.ConfigMap(metadata = k8s.meta.v1.ObjectMeta(name = \"c\"))]\n";
+        let bad = "def f(x: int) -> int:\n    return x\n\ndef main(ctx):\n    print(\"bad\")\n    if ctx.vars.get(\"never\"):\n        f(\"a\")\n    return [k8s.core.v1.ConfigMap(metadata = k8s.meta.v1.ObjectMeta(name = \"c\"))]\n";
+        let world = crate::MemoryWorld::new([("good.sky", good), ("bad.sky", bad)]);
+        for _ in 0..2 {
+            let out = crate::compile(&world, "good.sky", &crate::Options::default());
+            assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+            assert_eq!((out.objects.len(), out.prints.len()), (1, 1));
+            let out = crate::compile(&world, "bad.sky", &crate::Options::default());
+            let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
+            assert_eq!(codes, vec!["SKY0202"], "{:?}", out.diagnostics);
+            assert!(out.prints.is_empty() && out.objects.is_empty());
         }
     }
 

@@ -534,10 +534,17 @@ fn evaluate_on_this_thread(
         )
     };
     let early = abandon.as_ref().map(|flag| {
+        // Cleared however the run ends (a panic is passed on to the caller, and this thread
+        // may compile again).
+        struct Clear;
+        impl Drop for Clear {
+            fn drop(&mut self) {
+                ABANDON.with(|a| a.borrow_mut().take());
+            }
+        }
         ABANDON.with(|a| *a.borrow_mut() = Some(flag.clone()));
-        let ran = run(&limits);
-        ABANDON.with(|a| a.borrow_mut().take());
-        ran
+        let _clear = Clear;
+        run(&limits)
     });
     typecheck_time += checking.finish(&loader, &mut outcome, &limits, crds.peek().as_deref());
     outcome.timings.add("typecheck", typecheck_time);

@@ -116,6 +116,9 @@ fn emit_and_write(args: &Args, res: crate::project::Results, quiet: bool) -> Exi
             } else {
                 emit::write_stream(&objects, format, &mut out)
             };
+            // The process ends after this: the objects are left to it rather than freed one
+            // by one (2% of a render at N=10,000).
+            std::mem::forget(objects);
             match written.and_then(|_| out.flush()) {
                 Ok(()) => Exit::Ok,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,

@@ -524,8 +524,8 @@ fn evaluate_on_this_thread(
     // With a core to spare, the files run while the typechecker works; what they gave is
     // dropped if it finds an error, as if they had not run, and an error it finds stops them
     // (`ABANDON`). Not with the project's CRDs, which running the files may read.
-    let early = !outcome.has_errors() && crate::memory::jobs() <= 1 && !crds.declared();
-    let abandon = early.then(|| Arc::new(AtomicBool::new(false)));
+    let overlap = !outcome.has_errors() && crate::memory::jobs() <= 1 && !crds.declared();
+    let abandon = overlap.then(|| Arc::new(AtomicBool::new(false)));
     let checking = Typecheck::start(to_check, &globals, crds.peek(), abandon.clone());
     let mut typecheck_time = started.elapsed();
     let run = |limits: &Limits| {
@@ -927,7 +927,7 @@ impl Typecheck {
         crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
         abandon: Option<Arc<AtomicBool>>,
     ) -> Typecheck {
-        let files = to_check
+        let files: Vec<FileId> = to_check
             .iter()
             .filter_map(|c| match c {
                 ToCheck::File { id, .. } => Some(id.clone()),
@@ -935,6 +935,10 @@ impl Typecheck {
             })
             .collect();
         let (tx, reports) = std::sync::mpsc::channel();
+        if files.is_empty() {
+            // Every interface is known: nothing for the thread to do.
+            return Typecheck { files, reports };
+        }
         let mut job = Some((to_check, globals.clone(), crds, abandon, tx));
         TYPECHECKER.with(|t| {
             let mut t = t.borrow_mut();
@@ -951,11 +955,8 @@ impl Typecheck {
                 .stack_size(256 << 20)
                 .spawn(move || {
                     for (to_check, globals, crds, abandon, reply) in queue {
-                        let ok = typecheck_files(to_check, &globals, crds, &reply, &|| {
-                            if let Some(a) = &abandon {
-                                a.store(true, Ordering::Relaxed);
-                            }
-                        });
+                        let ok =
+                            typecheck_files(to_check, &globals, crds, &reply, abandon.as_deref());
                         if !ok {
                             // Whatever the panic left half done stays with this thread.
                             break;
@@ -1048,7 +1049,7 @@ fn typecheck_files(
     globals: &starlark::environment::Globals,
     crds: Option<std::sync::Arc<crate::crds::CrdIndex>>,
     reply: &std::sync::mpsc::Sender<Checked>,
-    found_errors: &dyn Fn(),
+    abandon: Option<&AtomicBool>,
 ) -> bool {
     use crate::values::lazy_ns;
     let mut interfaces: HashMap<FileId, Interface> = HashMap::new();
@@ -1091,8 +1092,8 @@ fn typecheck_files(
             });
             (errs, interface)
         });
-        if !checked.as_ref().is_ok_and(|(errs, _)| errs.is_empty()) {
-            found_errors();
+        if let Some(a) = abandon.filter(|_| !checked.as_ref().is_ok_and(|(e, _)| e.is_empty())) {
+            a.store(true, Ordering::Relaxed);
         }
         match checked {
             Ok((errs, interface)) => {

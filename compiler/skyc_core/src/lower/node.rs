@@ -161,7 +161,8 @@ pub trait Tree: Sized {
     /// The entries of an object, in order.
     fn entries(&self) -> Option<impl Iterator<Item = (&str, &Self)>>;
 
-    /// The value at a JSON pointer (`/spec/template`).
+    /// The value at a JSON pointer of object keys (`/spec/template`; no array indices or
+    /// escapes).
     fn pointer(&self, pointer: &str) -> Option<&Self> {
         pointer
             .split('/')

@@ -17,6 +17,7 @@ pub use duration::{parse_duration, Duration, DurationError};
 
 pub use quantity::{parse_quantity, Quantity, QuantityError};
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// A message type: which schema it belongs to (top 12 bits) and its index there (the rest, up
@@ -155,7 +156,9 @@ pub struct Field {
     /// The wire name (Kubernetes: camelCase JSON name).
     pub name: String,
     pub ty: FieldType,
-    pub description: String,
+    /// Borrowed from the table generated at build time for Kubernetes (copying every
+    /// description was most of the schema's start-up cost).
+    pub description: Cow<'static, str>,
     pub required: bool,
     /// Constraints beyond the type (from protoc-gen-validate rules), checked at lowering.
     pub rules: Rules,
@@ -225,7 +228,7 @@ pub struct MessageType {
     pub path: String,
     /// For messages: `apps/v1 DeploymentSpec` (the group/version and the type name).
     pub display: String,
-    pub description: String,
+    pub description: Cow<'static, str>,
     pub fields: Vec<Field>,
     /// Set for top-level kinds.
     pub gvk: Option<Gvk>,
@@ -242,7 +245,7 @@ impl MessageType {
         name: String,
         path: String,
         display: String,
-        description: String,
+        description: impl Into<Cow<'static, str>>,
         fields: Vec<Field>,
         gvk: Option<Gvk>,
     ) -> MessageType {
@@ -256,7 +259,7 @@ impl MessageType {
             name,
             path,
             display,
-            description,
+            description: description.into(),
             fields,
             gvk,
             oneofs: Vec::new(),

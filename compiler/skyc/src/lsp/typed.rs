@@ -364,7 +364,7 @@ pub fn completion(text: &str, offset: usize, crds: Crds) -> Option<Vec<Completio
                         CompletionItemKind::MODULE
                     }),
                     detail: t.map(|t| t.display.clone()),
-                    documentation: t.map(|t| Documentation::String(t.description.clone())),
+                    documentation: t.map(|t| Documentation::String(t.description.to_string())),
                     ..CompletionItem::default()
                 })
                 .collect::<Vec<_>>();
@@ -387,7 +387,7 @@ pub fn completion(text: &str, offset: usize, crds: Crds) -> Option<Vec<Completio
                 label: f.name.clone(),
                 kind: Some(CompletionItemKind::FIELD),
                 detail: Some(f.ty.describe()),
-                documentation: Some(Documentation::String(f.description.clone())),
+                documentation: Some(Documentation::String(f.description.to_string())),
                 insert_text: Some(if in_call {
                     format!("{} = ", f.name)
                 } else {

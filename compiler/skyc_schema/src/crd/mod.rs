@@ -401,14 +401,14 @@ impl Builder {
             Field {
                 name: "apiVersion".into(),
                 ty: FieldType::String { enum_values: None },
-                description: format!("`{}` (set by the constructor).", gvk.api_version()),
+                description: format!("`{}` (set by the constructor).", gvk.api_version()).into(),
                 required: false,
                 rules: Default::default(),
             },
             Field {
                 name: "kind".into(),
                 ty: FieldType::String { enum_values: None },
-                description: format!("`{}` (set by the constructor).", v.kind),
+                description: format!("`{}` (set by the constructor).", v.kind).into(),
                 required: false,
                 rules: Default::default(),
             },
@@ -446,7 +446,7 @@ impl Builder {
                 fields.push(Field {
                     name: name.clone(),
                     ty,
-                    description: description(node),
+                    description: description(node).into(),
                     required: required.contains(name.as_str()),
                     rules: Default::default(),
                 });
@@ -551,7 +551,7 @@ impl Builder {
             .map(|(name, p)| Field {
                 name: name.clone(),
                 ty: self.field_type(p, ns, &format!("{short}{}", pascal(name)), depth + 1),
-                description: description(p),
+                description: description(p).into(),
                 required: required.contains(name.as_str()),
                 rules: Default::default(),
             })

@@ -241,7 +241,7 @@ impl Builder<'_> {
             fields.push(Field {
                 name: f.name().to_string(),
                 ty: self.field_type(&f),
-                description: self.comment(&file, f.path()),
+                description: self.comment(&file, f.path()).into(),
                 required,
                 rules,
             });

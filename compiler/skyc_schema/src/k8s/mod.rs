@@ -10,6 +10,7 @@ mod kinds;
 
 use crate::{Field, FieldType, Gvk, MessageType, Schema, SchemaId, TypeId};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -160,7 +161,7 @@ fn build() -> K8s {
             .map(|f| Field {
                 name: f.name.to_string(),
                 ty: field_type(&f.ty),
-                description: f.description.to_string(),
+                description: Cow::Borrowed(f.description),
                 required: f.required,
                 rules: Default::default(),
             })
@@ -175,7 +176,7 @@ fn build() -> K8s {
             raw.name.to_string(),
             raw.path.to_string(),
             raw.display.to_string(),
-            raw.description.to_string(),
+            Cow::Borrowed(raw.description),
             fields,
             gvk,
         ));

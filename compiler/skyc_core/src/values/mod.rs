@@ -376,6 +376,46 @@ pub fn globals() -> Globals {
         .clone()
 }
 
+/// Builds, on the calling thread, the tables [`globals`] copies from: the module tables of
+/// skyc's own builtins and Starlark's method tables, in the reverse of the order `globals`
+/// builds them. Each table is built once per process (whichever thread gets to it first; the
+/// other waits for it), so a thread that calls this while another builds the globals halves
+/// the time the globals take. Documentation strings are parsed when a table is built, which is
+/// most of the globals' cost.
+pub(crate) fn warm_globals() {
+    use starlark::values::dict::AllocDict;
+    use starlark::values::list::AllocList;
+    use starlark::values::{FrozenHeap, StarlarkValue};
+    let mut b = GlobalsBuilder::new();
+    clusters::clusters_builtins(&mut b);
+    guards(&mut b);
+    kube::quantity_type(&mut b);
+    proto::duration_module(&mut b);
+    testing::testing_module(&mut b);
+    testing::assert_module(&mut b);
+    proto::proto_module(&mut b);
+    codec::json_module(&mut b);
+    codec::yaml_module(&mut b);
+    codec::url_module(&mut b);
+    codec::hash_module(&mut b);
+    kube::kube_module(&mut b);
+    for e in [
+        LibraryExtension::Filter,
+        LibraryExtension::Map,
+        LibraryExtension::Print,
+        LibraryExtension::Typing,
+        LibraryExtension::StructType,
+    ] {
+        e.add(&mut b);
+    }
+    drop(b);
+    let _ = <starlark::values::string::StarlarkStr as StarlarkValue>::get_methods();
+    let heap = FrozenHeap::new();
+    let _ = heap.alloc(AllocDict::EMPTY).to_value().dir_attr();
+    let _ = heap.alloc(AllocList::EMPTY).to_value().dir_attr();
+    let _ = <starlark::values::bytes::StarlarkBytes as StarlarkValue>::get_methods();
+}
+
 /// `k8s.<group>.<version>.<Type>` constructors for every type of the schema.
 fn k8s_namespace(b: &mut GlobalsBuilder) {
     // Built in globals of its own and wrapped, so the typechecker builds its type only once.

@@ -863,11 +863,11 @@ impl Program {
         let f = g.pick(&t.fields);
         if choice == 0xfe {
             // One letter off: the "did you mean" path.
-            let mut name = f.name.clone();
+            let mut name = f.name.to_string();
             name.push('s');
             return (name, f.ty.clone());
         }
-        (f.name.clone(), f.ty.clone())
+        (f.name.to_string(), f.ty.clone())
     }
 
     /// `name = value`, or `**{"name": value}` when the name is not an identifier.

@@ -39,7 +39,7 @@ fn message(ty: TypeId, json: &Json, path: &str, out: &mut Vec<Finding>) {
     let in_oneof: BTreeSet<usize> = t.oneofs.iter().flat_map(|o| o.fields.clone()).collect();
     for (i, f) in t.fields.iter().enumerate() {
         let fpath = join(path, &f.name);
-        match obj.get(&f.name) {
+        match obj.get(&*f.name) {
             None | Some(Json::Null) => {
                 if f.required && !in_oneof.contains(&i) {
                     out.push(Finding {
@@ -60,7 +60,7 @@ fn message(ty: TypeId, json: &Json, path: &str, out: &mut Vec<Finding>) {
         let set: Vec<&str> = o
             .fields
             .iter()
-            .map(|&i| t.fields[i].name.as_str())
+            .map(|&i| &*t.fields[i].name)
             .filter(|n| obj.get(*n).is_some_and(|v| !v.is_null()))
             .collect();
         let names = o

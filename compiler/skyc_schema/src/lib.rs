@@ -153,8 +153,9 @@ impl FieldType {
 /// One field of a message type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
-    /// The wire name (Kubernetes: camelCase JSON name).
-    pub name: String,
+    /// The wire name (Kubernetes: camelCase JSON name). Borrowed from the table generated at
+    /// build time for Kubernetes.
+    pub name: Cow<'static, str>,
     pub ty: FieldType,
     /// Borrowed from the table generated at build time for Kubernetes (copying every
     /// description was most of the schema's start-up cost).
@@ -236,7 +237,7 @@ pub struct MessageType {
     pub oneofs: Vec<Oneof>,
     /// Looked up for every field of every object rendered: a fast hash, not SipHash (the
     /// keys are schema field names, not input).
-    field_index: HashMap<String, usize, foldhash::fast::FixedState>,
+    field_index: HashMap<Cow<'static, str>, usize, foldhash::fast::FixedState>,
 }
 
 impl MessageType {
@@ -277,17 +278,22 @@ impl MessageType {
     }
 }
 
+/// The schema's indexes: built at every start (hashing every type's name, path and namespace
+/// was a tenth of building the Kubernetes schema with SipHash) and never iterated, so a fast
+/// fixed hash.
+type Index<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// A table of message types, with the namespaces their constructors live in.
 #[derive(Debug)]
 pub struct Schema {
     source: SchemaId,
     types: Vec<MessageType>,
-    by_name: HashMap<String, TypeId>,
-    by_path: HashMap<String, TypeId>,
-    by_gvk: HashMap<(String, String), TypeId>,
+    by_name: Index<String, TypeId>,
+    by_path: Index<String, TypeId>,
+    by_gvk: Index<(String, String), TypeId>,
     /// Types by the path they are directly under: a namespace (`k8s.apps.v1`) or, for
     /// nested protobuf types, their parent message (`envoy.config.cluster.v3.Cluster`).
-    children: HashMap<String, Vec<TypeId>>,
+    children: Index<String, Vec<TypeId>>,
 }
 
 impl Schema {
@@ -296,10 +302,10 @@ impl Schema {
         Schema {
             source,
             types: Vec::new(),
-            by_name: HashMap::new(),
-            by_path: HashMap::new(),
-            by_gvk: HashMap::new(),
-            children: HashMap::new(),
+            by_name: Index::default(),
+            by_path: Index::default(),
+            by_gvk: Index::default(),
+            children: Index::default(),
         }
     }
 

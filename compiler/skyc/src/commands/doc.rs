@@ -291,7 +291,7 @@ fn field_or_suggestion(
         Some((_, f)) => Ok(field_doc(t, f, format)),
         None => Err((
             format!("{} has no field `{field}`", t.path),
-            match did_you_mean(field, t.fields.iter().map(|f| f.name.as_str())) {
+            match did_you_mean(field, t.fields.iter().map(|f| &*f.name)) {
                 Some(m) => format!("did you mean `{}.{m}`?", t.path),
                 None => format!("`skyc doc {}` lists its fields", t.path),
             },

@@ -384,7 +384,7 @@ pub fn completion(text: &str, offset: usize, crds: Crds) -> Option<Vec<Completio
         t.fields
             .iter()
             .map(|f| CompletionItem {
-                label: f.name.clone(),
+                label: f.name.to_string(),
                 kind: Some(CompletionItemKind::FIELD),
                 detail: Some(f.ty.describe()),
                 documentation: Some(Documentation::String(f.description.to_string())),

@@ -211,7 +211,7 @@ pub(crate) fn refine_type_error(
             )
             .with_span(span(codemap, name_span))
             .with_field_path(&arg);
-            out = match skyc_diag::did_you_mean(&arg, t.fields.iter().map(|f| f.name.as_str())) {
+            out = match skyc_diag::did_you_mean(&arg, t.fields.iter().map(|f| &*f.name)) {
                 Some(s) => out
                     .with_label(format!("did you mean `{s}`?"))
                     .with_help(format!("did you mean `{s}`?")),

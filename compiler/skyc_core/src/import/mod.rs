@@ -473,8 +473,8 @@ fn schema_order(ty: &FieldType, json: Json) -> Json {
             let t = skyc_schema::lookup(*id);
             let mut out = Map::new();
             for f in &t.fields {
-                if let Some(v) = obj.shift_remove(&f.name) {
-                    out.insert(f.name.clone(), schema_order(&f.ty, v));
+                if let Some(v) = obj.shift_remove(&*f.name) {
+                    out.insert(f.name.to_string(), schema_order(&f.ty, v));
                 }
             }
             out.extend(obj);
@@ -585,7 +585,7 @@ fn check_message(
         match ty.field(&e.key) {
             Some((_, f)) => check_value(input, &e.value, &f.ty, &field_path, false, diags),
             None => {
-                let names = ty.fields.iter().map(|f| f.name.as_str());
+                let names = ty.fields.iter().map(|f| &*f.name);
                 let help = match did_you_mean(&e.key, names) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("`skyc doc {}` lists the fields", ty.path),

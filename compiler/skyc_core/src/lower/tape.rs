@@ -261,7 +261,7 @@ impl Writer<'_> {
             if m.proto && is_empty_container(val) {
                 continue;
             }
-            self.push(Tok::Field(field.name.as_str()));
+            self.push(Tok::Field(&field.name));
             if any_valued(&field.ty) {
                 self.any(val, depth + 1)?;
             } else {

@@ -320,7 +320,7 @@ impl<'v> Message<'v> {
 
     /// The set fields as (name, value), in schema order.
     pub fn fields(&self) -> impl Iterator<Item = (&'static str, Value<'v>)> + '_ {
-        self.field_entries().map(|(f, v)| (f.name.as_str(), v))
+        self.field_entries().map(|(f, v)| (&*f.name, v))
     }
 
     /// The fields that are set, with their schema entries, in schema order.
@@ -496,7 +496,7 @@ where
         self.message_type()
             .fields
             .iter()
-            .map(|f| f.name.clone())
+            .map(|f| f.name.to_string())
             .collect()
     }
 
@@ -574,7 +574,7 @@ fn unknown_field(t: &MessageType, name: &str, fpath: &str) -> Diagnostic {
         format!("unknown field `{name}` on {}", t.display),
     )
     .with_field_path(fpath);
-    let cands = t.fields.iter().map(|f| f.name.as_str());
+    let cands = t.fields.iter().map(|f| &*f.name);
     match did_you_mean(name, cands) {
         Some(s) => d
             .with_label(format!("did you mean `{s}`?"))
@@ -623,7 +623,7 @@ fn signature(ty: TypeId) -> Ty {
         .iter()
         .map(|f| {
             (
-                ArcStr::from(f.name.as_str()),
+                ArcStr::from(&*f.name),
                 ParamIsRequired::No,
                 Ty::union2(static_ty(&f.ty), Ty::none()),
             )
@@ -735,7 +735,7 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
                     t.path,
                     t.fields
                         .iter()
-                        .map(|f| f.name.as_str())
+                        .map(|f| &*f.name)
                         .find(|n| *n != "apiVersion" && *n != "kind")
                         .unwrap_or("name")
                 )),

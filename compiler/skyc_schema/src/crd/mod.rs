@@ -444,7 +444,7 @@ impl Builder {
                 }
                 let ty = self.field_type(node, &ns, &format!("{}{}", v.kind, pascal(name)), 1);
                 fields.push(Field {
-                    name: name.clone(),
+                    name: name.clone().into(),
                     ty,
                     description: description(node).into(),
                     required: required.contains(name.as_str()),
@@ -549,7 +549,7 @@ impl Builder {
         let fields = props
             .iter()
             .map(|(name, p)| Field {
-                name: name.clone(),
+                name: name.clone().into(),
                 ty: self.field_type(p, ns, &format!("{short}{}", pascal(name)), depth + 1),
                 description: description(p).into(),
                 required: required.contains(name.as_str()),

@@ -239,7 +239,7 @@ impl Builder<'_> {
         for f in m.fields() {
             let (rules, required) = self.rules(&f);
             fields.push(Field {
-                name: f.name().to_string(),
+                name: f.name().to_string().into(),
                 ty: self.field_type(&f),
                 description: self.comment(&file, f.path()).into(),
                 required,

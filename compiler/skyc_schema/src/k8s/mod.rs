@@ -159,7 +159,7 @@ fn build() -> K8s {
             .fields
             .iter()
             .map(|f| Field {
-                name: f.name.to_string(),
+                name: Cow::Borrowed(f.name),
                 ty: field_type(&f.ty),
                 description: Cow::Borrowed(f.description),
                 required: f.required,

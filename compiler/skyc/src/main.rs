@@ -160,11 +160,18 @@ fn main() -> ExitCode {
         .map_err(|_| ())
         .and_then(|t| t.join().map_err(|_| ()))
         .unwrap_or(Err(Box::new(())));
-    match result {
-        Ok(Exit::Ok) => ExitCode::SUCCESS,
-        Ok(Exit::Findings) => ExitCode::from(1),
-        Ok(Exit::Usage) | Err(_) => ExitCode::from(2),
-    }
+    let code = match result {
+        Ok(Exit::Ok) => 0,
+        Ok(Exit::Findings) => 1,
+        Ok(Exit::Usage) | Err(_) => 2,
+    };
+    // The command is done and its thread has ended: what it wrote is flushed, and the process
+    // ends without returning. Returning runs the allocator's clean-up at exit, which hands its
+    // memory back to the system page by page (4% of a render at N=10) when the end of the
+    // process frees all of it anyway.
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    memory::end(code)
 }
 
 /// Prints a usage error and returns the usage exit.

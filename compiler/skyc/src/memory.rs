@@ -270,6 +270,18 @@ fn exit_now(_code: i32) -> ! {
     std::process::abort()
 }
 
+/// Ends the process with `code` once the command is done (see `main`): without the atexit
+/// handlers, which have nothing left to do; the caller has flushed the standard streams.
+#[cfg(unix)]
+pub fn end(code: i32) -> ! {
+    exit_now(code)
+}
+
+#[cfg(not(unix))]
+pub fn end(code: i32) -> ! {
+    std::process::exit(code)
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     #[test]

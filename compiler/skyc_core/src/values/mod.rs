@@ -555,6 +555,24 @@ mod tests {
     use skyc_diag::Span;
     use starlark::codemap::{CodeMap, Pos, Span as CodeSpan};
 
+    /// The globals' tables warmed on another thread while the globals are built (as the
+    /// prewarm thread does): each table is built once, by whichever thread comes to it first,
+    /// and the globals hold Starlark's and skyc's names either way.
+    #[test]
+    fn warming_the_tables_meanwhile_gives_the_globals() {
+        let warm = std::thread::spawn(super::warm_globals);
+        let names: Vec<String> = super::globals()
+            .names()
+            .map(|n| n.as_str().to_string())
+            .collect();
+        warm.join().expect("warming the tables does not panic");
+        for n in [
+            "len", "str", "dict", "struct", "json", "kube", "k8s", "Quantity",
+        ] {
+            assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+        }
+    }
+
     /// Spans from the code map's line index are the spans computed from the text itself
     /// (1-based lines, columns counting characters), also after multi-byte characters.
     #[test]

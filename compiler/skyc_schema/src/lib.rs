@@ -237,7 +237,7 @@ pub struct MessageType {
     pub oneofs: Vec<Oneof>,
     /// Looked up for every field of every object rendered: a fast hash, not SipHash (the
     /// keys are schema field names, not input).
-    field_index: HashMap<Cow<'static, str>, usize, foldhash::fast::FixedState>,
+    field_index: Index<Cow<'static, str>, usize>,
 }
 
 impl MessageType {

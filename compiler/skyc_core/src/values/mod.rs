@@ -331,31 +331,52 @@ fn guards(builder: &mut GlobalsBuilder) {
     }
 }
 
+/// Starlark's extensions every `.sky` file sees, beside its standard functions.
+const EXTENSIONS: [LibraryExtension; 5] = [
+    LibraryExtension::StructType,
+    LibraryExtension::Typing,
+    LibraryExtension::Print,
+    LibraryExtension::Map,
+    LibraryExtension::Filter,
+];
+
+/// A `#[starlark_module]`: adds its functions (or types) to a builder.
+type BuiltinModule = fn(&mut GlobalsBuilder);
+
+/// skyc's builtin modules, by the namespace they are under (`kube.cores`).
+const NAMESPACES: [(&str, BuiltinModule); 8] = [
+    ("kube", kube::kube_module),
+    ("hash", codec::hash_module),
+    ("url", codec::url_module),
+    ("yaml", codec::yaml_module),
+    ("json", codec::json_module),
+    ("proto", proto::proto_module),
+    ("asserts", testing::assert_module),
+    ("testing", testing::testing_module),
+];
+
+/// skyc's builtins at the top level (`duration`, `Quantity`, the guards of `*` and `+`, the
+/// stdlib's cluster checks).
+const TOP_LEVEL: [BuiltinModule; 4] = [
+    proto::duration_module,
+    kube::quantity_type,
+    guards,
+    clusters::clusters_builtins,
+];
+
 /// The globals every `.sky` file sees: Starlark's standard functions (plus `struct`, `json`
 /// and `typing`), `kube`, `k8s`, and the `Quantity` type.
 pub fn globals() -> Globals {
     static GLOBALS: OnceLock<Globals> = OnceLock::new();
     GLOBALS
         .get_or_init(|| {
-            let mut b = GlobalsBuilder::extended_by(&[
-                LibraryExtension::StructType,
-                LibraryExtension::Typing,
-                LibraryExtension::Print,
-                LibraryExtension::Map,
-                LibraryExtension::Filter,
-            ]);
-            b.namespace("kube", kube::kube_module);
-            b.namespace("hash", codec::hash_module);
-            b.namespace("url", codec::url_module);
-            b.namespace("yaml", codec::yaml_module);
-            b.namespace("json", codec::json_module);
-            b.namespace("proto", proto::proto_module);
-            b.namespace("asserts", testing::assert_module);
-            b.namespace("testing", testing::testing_module);
-            proto::duration_module(&mut b);
-            kube::quantity_type(&mut b);
-            guards(&mut b);
-            clusters::clusters_builtins(&mut b);
+            let mut b = GlobalsBuilder::extended_by(&EXTENSIONS);
+            for (name, module) in NAMESPACES {
+                b.namespace(name, module);
+            }
+            for module in TOP_LEVEL {
+                module(&mut b);
+            }
             k8s_namespace(&mut b);
             b.set(
                 "envoy",
@@ -377,35 +398,23 @@ pub fn globals() -> Globals {
 }
 
 /// Builds, on the calling thread, the tables [`globals`] copies from: the module tables of
-/// skyc's own builtins and Starlark's method tables, in the reverse of the order `globals`
-/// builds them. Each table is built once per process (whichever thread gets to it first; the
-/// other waits for it), so a thread that calls this while another builds the globals halves
-/// the time the globals take. Documentation strings are parsed when a table is built, which is
+/// skyc's own builtins (the same lists) and Starlark's method tables, in the reverse of the
+/// order `globals` builds them. Each table is built once per process (whichever thread gets to
+/// it first; the other waits for it), so a thread that calls this while another builds the
+/// globals shares that work. Documentation strings are parsed when a table is built, which is
 /// most of the globals' cost.
 pub(crate) fn warm_globals() {
     use starlark::values::dict::AllocDict;
     use starlark::values::list::AllocList;
     use starlark::values::{FrozenHeap, StarlarkValue};
     let mut b = GlobalsBuilder::new();
-    clusters::clusters_builtins(&mut b);
-    guards(&mut b);
-    kube::quantity_type(&mut b);
-    proto::duration_module(&mut b);
-    testing::testing_module(&mut b);
-    testing::assert_module(&mut b);
-    proto::proto_module(&mut b);
-    codec::json_module(&mut b);
-    codec::yaml_module(&mut b);
-    codec::url_module(&mut b);
-    codec::hash_module(&mut b);
-    kube::kube_module(&mut b);
-    for e in [
-        LibraryExtension::Filter,
-        LibraryExtension::Map,
-        LibraryExtension::Print,
-        LibraryExtension::Typing,
-        LibraryExtension::StructType,
-    ] {
+    for module in TOP_LEVEL.iter().rev() {
+        module(&mut b);
+    }
+    for (_, module) in NAMESPACES.iter().rev() {
+        module(&mut b);
+    }
+    for e in EXTENSIONS.iter().rev() {
         e.add(&mut b);
     }
     drop(b);

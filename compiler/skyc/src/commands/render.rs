@@ -83,23 +83,17 @@ fn emit_and_write(args: &Args, res: crate::project::Results, quiet: bool) -> Exi
     if res.has_errors() {
         return res.exit();
     }
-    // One entry file's objects are taken as they are; several are gathered into a list made
-    // at its size (collected from `flat_map`, which cannot tell the size, the list was copied
-    // a dozen times as it grew: 30,000 objects of 160 bytes at N=10,000).
-    let mut outcomes = res.outcomes;
-    let objects: Vec<skyc_core::Object> = if outcomes.len() == 1 && args.cluster.is_none() {
-        outcomes.pop().map(|o| o.objects).unwrap_or_default()
-    } else {
-        let mut all = Vec::with_capacity(outcomes.iter().map(|o| o.objects.len()).sum());
-        for o in outcomes {
-            all.extend(
-                o.objects
-                    .into_iter()
-                    .filter(|o| args.cluster.as_ref().is_none_or(|c| o.runs_in(c))),
-            );
-        }
-        all
-    };
+    // The first entry file's list of objects takes the others', made large enough for them
+    // at once (collected from `flat_map`, which cannot tell the size, the list was copied a
+    // dozen times as it grew: 30,000 objects of 160 bytes at N=10,000).
+    let mut outcomes = res.outcomes.into_iter();
+    let mut objects: Vec<skyc_core::Object> =
+        outcomes.next().map(|o| o.objects).unwrap_or_default();
+    objects.reserve(outcomes.as_slice().iter().map(|o| o.objects.len()).sum());
+    objects.extend(outcomes.flat_map(|o| o.objects));
+    if let Some(c) = &args.cluster {
+        objects.retain(|o| o.runs_in(c));
+    }
     if args.cluster.is_none() {
         if let Some(d) = per_cluster_variants(&objects) {
             print_diagnostics(&[d], &Default::default(), quiet);

@@ -152,6 +152,9 @@ fn read_config(world: &DiskWorld, root: &Path) -> Result<(Config, Option<NamedTe
 #[derive(Default)]
 pub struct Results {
     pub outcomes: Vec<Outcome>,
+    /// The entry file of each outcome, as the command line named it (or as a directory
+    /// argument listed it).
+    pub entries: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: BTreeMap<String, Arc<str>>,
     /// An entry path on the command line was missing or not a file.
@@ -529,7 +532,7 @@ pub fn compile_all_cached(
     let all = parallel_map(paths, jobs, one);
     // No evaluation runs any more: what follows (emit, writing the output) may use the cores.
     skyc_core::memory::set_jobs(1);
-    for one in all {
+    for (path, one) in paths.iter().zip(all) {
         res.diagnostics.extend(one.res.diagnostics);
         res.sources.extend(one.res.sources);
         res.bad_invocation |= one.res.bad_invocation;
@@ -541,6 +544,7 @@ pub fn compile_all_cached(
                 .extend(out.sources.iter().map(|(k, v)| (k.clone(), v.clone())));
             res.timings.merge(&out.timings);
             res.outcomes.push(out);
+            res.entries.push(path.display().to_string());
         }
     }
     skyc_diag::normalize(&mut res.diagnostics);

@@ -372,9 +372,13 @@ var names must be unique.
 Fix: rename one of them.";
 
 SKY0406 = "SKY0406", "duplicate-object", Error, "Two objects have the same kind, namespace and name.",
-"The second would silently replace the first when applied.
+"The second would silently replace the first when applied. Objects of the same group in
+different versions count as the same object. Found within an entry file, across the entry
+files rendered together (`skyc render a.sky b.sky`, also with `--cluster`), and, when every
+cluster is rendered at once, for an object defined once per cluster (its variants have no
+single form: render one cluster at a time).
 
-Fix: rename one, or remove the duplicate.";
+Fix: rename one, or remove the duplicate, or target them at different clusters.";
 
 SKY0407 = "SKY0407", "requests-exceed-limits", Error, "A resource request is larger than its limit.",
 "The API server rejects a container whose request is above its limit.

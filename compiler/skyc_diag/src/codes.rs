@@ -376,7 +376,8 @@ SKY0406 = "SKY0406", "duplicate-object", Error, "Two objects have the same kind,
 different versions count as the same object. Found within an entry file, across the entry
 files rendered together (`skyc render a.sky b.sky`, also with `--cluster`), and, when every
 cluster is rendered at once, for an object defined once per cluster (its variants have no
-single form: render one cluster at a time).
+single form: render one cluster at a time). `skyc diff` pairs the objects of two renders by
+apiVersion, kind, namespace and name, and refuses a render that holds one twice.
 
 Fix: rename one, or remove the duplicate, or target them at different clusters.";
 

@@ -5,7 +5,7 @@
 use crate::project::{check_cluster, compile_all, options, print_diagnostics, EvalFlags};
 use crate::Exit;
 use skyc_core::clusters;
-use skyc_core::diff::{diff, parse_render, render_markdown, render_text};
+use skyc_core::diff::{diff, key_of, parse_render, render_markdown, render_text};
 use skyc_diag::{codes, Diagnostic};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -111,6 +111,20 @@ pub fn run(args: Args, quiet: bool) -> Exit {
         Some(c) => (in_cluster(old, c), in_cluster(new, c)),
         None => (old, new),
     };
+    let (old_name, new_name) = match (&args.rev, args.paths.as_slice()) {
+        (Some(rev), _) => (
+            format!("the render at {rev}"),
+            "the working tree's render".into(),
+        ),
+        (None, [a, b]) => (a.display().to_string(), b.display().to_string()),
+        _ => ("the old render".into(), "the new render".into()),
+    };
+    for (objects, name) in [(&old, &old_name), (&new, &new_name)] {
+        if let Some(d) = held_twice(objects, name, args.cluster.is_some()) {
+            print_diagnostics(&[d], &Default::default(), quiet);
+            return Exit::Findings;
+        }
+    }
     let changes = diff(&old, &new);
     let text = match args.format {
         DiffFormat::Text => {
@@ -134,6 +148,42 @@ pub fn run(args: Args, quiet: bool) -> Exit {
     } else {
         Exit::Ok
     }
+}
+
+/// The first object `objects` (the render `name`) holds twice: the diff pairs the objects of
+/// two renders by apiVersion, kind, namespace and name, so it could not tell which of the two
+/// changed, and would show one of them only. Variants of an object for disjoint clusters are
+/// the usual cause (`--rev` renders every cluster at once); `one_cluster`: `--cluster` was
+/// given.
+fn held_twice(objects: &[serde_json::Value], name: &str, one_cluster: bool) -> Option<Diagnostic> {
+    let mut seen = std::collections::HashSet::with_capacity(objects.len());
+    for o in objects {
+        let key = key_of(o);
+        if seen.contains(&key) {
+            let (_, kind, namespace, object) = key;
+            let namespace = if namespace.is_empty() {
+                String::new()
+            } else {
+                format!("{namespace}/")
+            };
+            let help = if !one_cluster && !clusters::of(o).is_empty() {
+                "it has a variant per cluster: compare one cluster at a time (--cluster NAME)"
+            } else {
+                "rename one of them or remove one, then render again"
+            };
+            return Some(
+                Diagnostic::new(
+                    codes::SKY0406,
+                    format!(
+                        "{kind} {namespace}{object} is in {name} twice; the diff pairs objects by apiVersion, kind, namespace and name"
+                    ),
+                )
+                .with_help(help),
+            );
+        }
+        seen.insert(key);
+    }
+    None
 }
 
 /// The objects of a render that run in `cluster`.

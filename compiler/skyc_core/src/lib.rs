@@ -170,6 +170,21 @@ impl Object {
     pub fn runs_in(&self, cluster: &str) -> bool {
         clusters::runs_in(&self.clusters, cluster)
     }
+
+    /// What makes two objects the same object on a cluster: API group (the same object in
+    /// two versions is one), kind, namespace ("" when none) and name (SKY0406).
+    pub fn identity(&self) -> (&str, &str, &str, &str) {
+        let group = self.api_version.split_once('/').map_or("", |(g, _)| g);
+        let namespace = self.namespace.as_deref().unwrap_or_default();
+        (group, &self.kind, namespace, &self.name)
+    }
+
+    /// Whether some cluster runs both objects (one without clusters runs in all of them).
+    pub fn shares_a_cluster(&self, other: &Object) -> bool {
+        self.clusters.is_empty()
+            || other.clusters.is_empty()
+            || other.clusters.iter().any(|c| self.clusters.contains(c))
+    }
 }
 
 /// The protobuf type of an Envoy bootstrap.

@@ -111,25 +111,14 @@ pub(crate) fn check_all(objects: &[LoweredObject], findings: Vec<Finding>) -> Ve
     // Looked up, never iterated: the findings follow the order of `objects`. Each key holds
     // the index of its first object and of the later ones kept for disjoint clusters (rare:
     // an empty `Vec` takes no allocation).
-    // Group, kind, namespace and name.
+    // Keyed by `Object::identity`.
     type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
     let mut seen: std::collections::HashMap<Key, (usize, Vec<usize>), foldhash::fast::FixedState> =
         std::collections::HashMap::with_capacity_and_hasher(objects.len(), Default::default());
     for (index, obj) in objects.iter().enumerate() {
         let o = &obj.object;
-        let group = o.api_version.split_once('/').map_or("", |(g, _)| g);
-        let key = (
-            group,
-            o.kind.as_str(),
-            o.namespace.as_deref().unwrap_or_default(),
-            o.name.as_str(),
-        );
-        let clusters = o.clusters.as_slice();
-        let overlaps = |other: usize| {
-            let other = objects[other].object.clusters.as_slice();
-            clusters.is_empty() || other.is_empty() || other.iter().any(|c| clusters.contains(c))
-        };
-        let (first, more) = match seen.entry(key) {
+        let overlaps = |other: usize| o.shares_a_cluster(&objects[other].object);
+        let (first, more) = match seen.entry(o.identity()) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert((index, Vec::new()));
                 continue;

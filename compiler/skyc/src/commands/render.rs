@@ -312,7 +312,7 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
     Ok(false)
 }
 
-/// The first object that the output would hold twice: the same group, kind, namespace and name
+/// The first object that the output would hold twice: the same object (`Object::identity`)
 /// from two entry files, running in a common cluster (each entry file's own duplicates were
 /// reported when it was compiled), or an object defined once per cluster (disjoint clusters),
 /// which has no single form when every cluster is rendered at once. `ends`: where each entry
@@ -338,9 +338,7 @@ fn written_twice(
     let mut seen: std::collections::HashMap<Key, usize, foldhash::fast::FixedState> =
         std::collections::HashMap::with_capacity_and_hasher(objects.len(), Default::default());
     for (i, o) in objects.iter().enumerate().filter(|(_, o)| in_play(o)) {
-        let group = o.api_version.split_once('/').map_or("", |(g, _)| g);
-        let namespace = o.namespace.as_deref().unwrap_or_default();
-        let first = match seen.entry((group, &o.kind, namespace, &o.name)) {
+        let first = match seen.entry(o.identity()) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(i);
                 continue;
@@ -353,10 +351,7 @@ fn written_twice(
             .as_ref()
             .map(|n| format!("{n}/"))
             .unwrap_or_default();
-        let disjoint = !f.clusters.is_empty()
-            && !o.clusters.is_empty()
-            && !f.clusters.iter().any(|c| o.clusters.contains(c));
-        if disjoint && cluster.is_none() {
+        if !o.shares_a_cluster(f) && cluster.is_none() {
             return Some(
                 Diagnostic::new(
                     codes::SKY0406,

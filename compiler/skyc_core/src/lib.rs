@@ -258,7 +258,7 @@ impl Outcome {
 /// Starts building what every compilation needs on a thread of its own, while the command
 /// reads its files and the first compilation builds Starlark's globals: the Kubernetes schema
 /// (from the table generated at build time), then the other half of the globals' tables
-/// (`values::warm_globals`). Call it early, before knowing whether anything will be
+/// (`values::warm_globals`), then the `k8s` namespace the globals add last. Call it early, before knowing whether anything will be
 /// compiled: it only warms caches the compilation fills on first use anyway, and a
 /// compilation that needs one before it is ready waits for it (each is built once).
 ///
@@ -271,6 +271,7 @@ pub fn prewarm() {
         .spawn(|| {
             skyc_schema::k8s::k8s();
             crate::values::warm_globals();
+            crate::values::k8s_constructors();
         });
 }
 

@@ -19,6 +19,7 @@ pub use quantity::{parse_quantity, Quantity, QuantityError};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 /// A message type: which schema it belongs to (top 12 bits) and its index there (the rest, up
 /// to a million types per schema).
@@ -220,7 +221,7 @@ impl Gvk {
 }
 
 /// A message type: an object with named, typed fields.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct MessageType {
     pub id: TypeId,
     /// Fully qualified schema name, e.g. `io.k8s.api.apps.v1.Deployment`.
@@ -236,8 +237,23 @@ pub struct MessageType {
     /// Groups of mutually exclusive fields (protobuf `oneof`s).
     pub oneofs: Vec<Oneof>,
     /// Looked up for every field of every object rendered: a fast hash, not SipHash (the
-    /// keys are schema field names, not input).
-    field_index: Index<Cow<'static, str>, usize>,
+    /// keys are schema field names, not input). Built on the first lookup: a render uses a few
+    /// dozen of the Kubernetes schema's six hundred types, and every process builds the schema.
+    field_index: OnceLock<Index<Cow<'static, str>, usize>>,
+}
+
+/// Equal when everything but the index (which follows from the fields) is.
+impl PartialEq for MessageType {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.path == other.path
+            && self.display == other.display
+            && self.description == other.description
+            && self.fields == other.fields
+            && self.gvk == other.gvk
+            && self.oneofs == other.oneofs
+    }
 }
 
 impl MessageType {
@@ -250,11 +266,6 @@ impl MessageType {
         fields: Vec<Field>,
         gvk: Option<Gvk>,
     ) -> MessageType {
-        let field_index = fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.name.clone(), i))
-            .collect();
         MessageType {
             id,
             name,
@@ -264,7 +275,7 @@ impl MessageType {
             fields,
             gvk,
             oneofs: Vec::new(),
-            field_index,
+            field_index: OnceLock::new(),
         }
     }
 
@@ -274,7 +285,14 @@ impl MessageType {
     }
 
     pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
-        self.field_index.get(name).map(|&i| (i, &self.fields[i]))
+        let index = self.field_index.get_or_init(|| {
+            self.fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.clone(), i))
+                .collect()
+        });
+        index.get(name).map(|&i| (i, &self.fields[i]))
     }
 }
 
@@ -370,6 +388,13 @@ impl Schema {
         res
     }
 
+    /// Makes room for `n` more types.
+    pub(crate) fn reserve_types(&mut self, n: usize) {
+        self.types.reserve(n);
+        self.by_name.reserve(n);
+        self.by_path.reserve(n);
+    }
+
     /// Reserves an id for `name` (so recursive types can refer to themselves).
     pub(crate) fn reserve(&mut self, name: &str) -> (TypeId, bool) {
         if let Some(&id) = self.by_name.get(name) {
@@ -393,14 +418,39 @@ impl Schema {
         let id = t.id;
         self.by_path.insert(t.path.clone(), id);
         if let Some((parent, _)) = t.path.rsplit_once('.') {
-            self.children
-                .entry(parent.to_string())
-                .or_default()
-                .push(id);
+            // Most types share their parent with the type before them: no key to allocate.
+            match self.children.get_mut(parent) {
+                Some(ids) => ids.push(id),
+                None => {
+                    self.children.insert(parent.to_string(), vec![id]);
+                }
+            }
         }
         if let Some(g) = &t.gvk {
             self.by_gvk.insert((g.api_version(), g.kind.clone()), id);
         }
         self.types[id.index()] = t;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field index is built on the first lookup; it takes no part in equality, and a
+    /// clone made before or after it was built finds the same fields.
+    #[test]
+    fn field_index_is_built_on_first_lookup() {
+        let c = k8s::k8s().schema.by_path("k8s.core.v1.Container").unwrap();
+        let before = c.clone();
+        let (i, f) = c.field("image").expect("Container has an image");
+        assert_eq!(c.fields[i].name, "image");
+        assert_eq!(f.ty, FieldType::String { enum_values: None });
+        assert!(c.field("imagee").is_none());
+        assert_eq!(&before, c);
+        assert_eq!(before.field("image").map(|(i, _)| i), Some(i));
+        let mut other = before.clone();
+        other.fields.pop();
+        assert_ne!(&other, c);
     }
 }

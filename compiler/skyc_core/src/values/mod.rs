@@ -19,7 +19,7 @@ use starlark::eval::Evaluator;
 use starlark::starlark_module;
 use starlark::values::list::ListRef;
 use starlark::values::tuple::TupleRef;
-use starlark::values::Value;
+use starlark::values::{FrozenValue, Value};
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::OnceLock;
@@ -427,10 +427,17 @@ pub(crate) fn warm_globals() {
 
 /// `k8s.<group>.<version>.<Type>` constructors for every type of the schema.
 fn k8s_namespace(b: &mut GlobalsBuilder) {
-    // Built in globals of its own and wrapped, so the typechecker builds its type only once.
-    let (own, k8s) = lazy_ns::k8s_globals(|_| true);
+    let (own, k8s) = k8s_constructors();
     b.frozen_heap().add_reference(own.heap());
-    b.set("k8s", lazy_ns::CachedNamespace::new(k8s));
+    b.set("k8s", lazy_ns::CachedNamespace::new(*k8s));
+}
+
+/// The `k8s` namespace, in globals of its own (so the typechecker builds its type only once),
+/// built once per process: by the prewarm thread once it has built the rest of what the globals
+/// copy ([`warm_globals`]), which is usually before the command's thread gets to it.
+pub(crate) fn k8s_constructors() -> &'static (Globals, FrozenValue) {
+    static K8S: OnceLock<(Globals, FrozenValue)> = OnceLock::new();
+    K8S.get_or_init(|| lazy_ns::k8s_globals(|_| true))
 }
 
 /// At most this many characters of a value are shown in a message.

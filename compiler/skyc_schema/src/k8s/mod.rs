@@ -152,6 +152,7 @@ fn field_type(raw: &RawTy) -> FieldType {
 
 fn build() -> K8s {
     let mut schema = Schema::new(SchemaId::K8S);
+    schema.reserve_types(TYPES.len());
     for (i, raw) in TYPES.iter().enumerate() {
         let (id, fresh) = schema.reserve(raw.name);
         debug_assert!(fresh && id.index() == i);

@@ -11,6 +11,7 @@ use super::{record, EvalContext, SkyError};
 use allocative::Allocative;
 use skyc_diag::{codes, did_you_mean, Diagnostic, Span};
 use skyc_schema::{k8s::k8s, Field, FieldType, MessageType, Schema, TypeId};
+use smallvec::SmallVec;
 use starlark::any::ProvidesStaticType;
 use starlark::codemap::FileSpan;
 use starlark::coerce::Coerce;
@@ -742,7 +743,9 @@ impl<'v> StarlarkValue<'v> for MessageCtor {
                 None,
             );
         }
-        let entries: Vec<(&str, Value<'v>)> = named.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        // On the stack: a constructor call names a few fields, and this runs for every one.
+        let entries: SmallVec<[(&str, Value<'v>); 16]> =
+            named.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         Ok(b.build(self.ty, &entries, "")
             .unwrap_or_else(Value::new_none))
     }
@@ -841,7 +844,7 @@ impl<'a, 'v, 'e, 'x> Builder<'a, 'v, 'e, 'x> {
         path: &str,
     ) -> Option<Value<'v>> {
         let t = skyc_schema::lookup(ty);
-        let mut set: Vec<(u32, Value<'v>)> = Vec::with_capacity(entries.len() + 2);
+        let mut set: SmallVec<[(u32, Value<'v>); 16]> = SmallVec::with_capacity(entries.len() + 2);
         for (name, value) in entries {
             let name = name.as_ref();
             // At the top (a constructor call) a field's path is its name: no allocation.

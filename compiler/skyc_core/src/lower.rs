@@ -386,7 +386,10 @@ impl Written {
 /// batches, in order, so the result is the same as one thread's, builds each object's tree
 /// from its tape, lowers it and frees it, and sends the emptied tape back to be written again.
 /// When the lowering thread is behind (its queue is full), the evaluation's thread lowers the
-/// batch itself and passes the lowered objects on in their place.
+/// batch itself and passes the lowered objects on in their place. Near the end, when what
+/// waits in that queue is more than what is left to convert, the evaluation's thread keeps
+/// the last batches and lowers them itself (its `tail`, after everything the other thread
+/// lowers), instead of waiting for the other thread to get through the queue alone.
 pub(crate) fn stream(
     expected: usize,
     clusters: &[String],
@@ -402,6 +405,9 @@ pub(crate) fn stream(
     if expected < PIPELINE_MIN || keep || crate::memory::jobs() > 1 {
         return lower_here(keep, reserve, clusters, produce);
     }
+    // Batches written and sent, not yet lowered by the other thread.
+    let queued = std::sync::atomic::AtomicUsize::new(0);
+    let queued = &queued;
     std::thread::scope(|scope| {
         let (to_lower, batches) = std::sync::mpsc::sync_channel::<Batch>(PIPELINE_DEPTH);
         let (to_reuse, emptied) = std::sync::mpsc::channel::<Tape>();
@@ -415,6 +421,7 @@ pub(crate) fn stream(
                     match batch {
                         Batch::Written(mut tape, written) => {
                             out.lower_written(&tape, written, clusters);
+                            queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                             tape.clear();
                             let _ = to_reuse.send(tape);
                         }
@@ -431,7 +438,10 @@ pub(crate) fn stream(
         let mut written = Vec::with_capacity(PIPELINE_BATCH);
         let mut batches_sent = 0usize;
         let mut pending = Some(to_lower);
+        let mut handed = 0usize;
+        let mut tail: Option<Lowered> = None;
         produce(&mut |r| {
+            handed += 1;
             written.push(Written::write(r, &mut tape)?);
             if written.len() < PIPELINE_BATCH {
                 return Ok(());
@@ -441,12 +451,23 @@ pub(crate) fn stream(
                 tape.clear();
                 return Ok(());
             };
+            // Batches left to convert, this one included.
+            let left = expected.saturating_sub(handed).div_ceil(PIPELINE_BATCH) + 1;
+            if tail.is_some()
+                || keep_in_tail(queued.load(std::sync::atomic::Ordering::Relaxed), left)
+            {
+                let part = tail.get_or_insert_with(|| Lowered::new(keep));
+                part.lower_written(&tape, std::mem::take(&mut written), clusters);
+                tape.clear();
+                return Ok(());
+            }
             let next = emptied.try_recv().unwrap_or_default();
             let full = Batch::Written(
                 std::mem::replace(&mut tape, next),
                 std::mem::replace(&mut written, Vec::with_capacity(PIPELINE_BATCH)),
             );
             batches_sent += 1;
+            queued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let offered = if lowered_here_for_tests(batches_sent) {
                 Err(TrySendError::Full(full))
             } else {
@@ -458,6 +479,7 @@ pub(crate) fn stream(
                 // catches up, so that the two threads share the work (each frees the trees it
                 // built, which its allocator then reuses).
                 Err(TrySendError::Full(Batch::Written(full, objects))) => {
+                    queued.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                     let mut part = Lowered::new(keep);
                     part.lower_written(&full, objects, clusters);
                     tape = full;
@@ -475,15 +497,51 @@ pub(crate) fn stream(
         });
         if let Some(tx) = pending.take() {
             if !written.is_empty() {
-                let _ = tx.send(Batch::Written(tape, written));
+                if tail.is_some()
+                    || keep_in_tail(queued.load(std::sync::atomic::Ordering::Relaxed), 1)
+                {
+                    let part = tail.get_or_insert_with(|| Lowered::new(keep));
+                    part.lower_written(&tape, written, clusters);
+                } else {
+                    queued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let _ = tx.send(Batch::Written(tape, written));
+                }
             }
         }
-        let out = match worker.join() {
+        let mut out = match worker.join() {
             Ok(out) => out,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+        if let Some(part) = tail {
+            out.absorb(part);
+        }
         out.finish()
     })
+}
+
+/// Whether the evaluation's thread keeps the rest of the batches (`left` of them, the one at
+/// hand already converted) and lowers them itself: when the other thread has at least as much
+/// waiting (`queued`) as this one has left to convert and lower. Converting a batch takes
+/// about two thirds of the time lowering it takes (which is why the queue fills up), so
+/// that is `left` batches to lower and `left - 1` to convert, and the two threads then end
+/// at about the same time.
+fn keep_in_tail(queued: usize, left: usize) -> bool {
+    3 * queued >= 3 * left + 2 * (left - 1) || kept_for_tests(left)
+}
+
+/// Tests: the last three batches are lowered by the evaluation's thread (see
+/// [`keep_in_tail`]), as if the other thread were that far behind.
+#[cfg(test)]
+static TAIL_FOR_TESTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(test)]
+fn kept_for_tests(left: usize) -> bool {
+    left <= 3 && TAIL_FOR_TESTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(not(test))]
+fn kept_for_tests(_: usize) -> bool {
+    false
 }
 
 /// Tests: every other batch is lowered by the evaluation's thread, as if the lowering thread
@@ -1283,6 +1341,14 @@ def main(ctx):
         // The lowering thread behind: the evaluation's thread lowers every other batch.
         let (threaded_alternating, alternated, alternating_texts, alternating_found) =
             run(false, true);
+        // The lowering thread that far behind at the end: the evaluation's thread keeps the
+        // last batches.
+        super::TAIL_FOR_TESTS.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (threaded_tail, kept, tail_texts, tail_found) = run(false, false);
+        super::TAIL_FOR_TESTS.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(threaded_tail && kept);
+        assert_eq!(tail_texts, one_thread_texts);
+        assert_eq!(tail_found, one_thread_found);
         assert!(threaded, "400 objects are lowered on a thread of their own");
         assert!(threaded_alternating && alternated);
         assert_eq!(alternating_texts, one_thread_texts);

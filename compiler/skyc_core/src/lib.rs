@@ -258,9 +258,10 @@ impl Outcome {
 /// Starts building what every compilation needs on a thread of its own, while the command
 /// reads its files and the first compilation builds Starlark's globals: the Kubernetes schema
 /// (from the table generated at build time), then the other half of the globals' tables
-/// (`values::warm_globals`), then the `k8s` namespace the globals add last. Call it early, before knowing whether anything will be
-/// compiled: it only warms caches the compilation fills on first use anyway, and a
-/// compilation that needs one before it is ready waits for it (each is built once).
+/// (`values::warm_globals`), then the `k8s` namespace the globals add last. Call it early,
+/// before knowing whether anything will be compiled: it only warms caches the compilation
+/// fills on first use anyway, and a compilation that needs one before it is ready waits for
+/// it (each is built once).
 ///
 /// The schema comes first: the globals need it last, and building the globals' tables first
 /// was measured slower (N=10: 9.6 against 8.5 ms). Compiling Starlark's docstring regexes

@@ -161,6 +161,19 @@ fn emit_and_write(args: &Args, res: crate::project::Results, quiet: bool) -> Exi
                     }
                     Exit::Ok
                 }
+                Err(e) if dir.exists() && !dir.is_dir() => {
+                    let d = Diagnostic::new(
+                        codes::SKY0003,
+                        format!("cannot write {}: {e}", dir.display()),
+                    )
+                    .with_help(
+                        "-o writes a directory (a file per object, and manifest.json); for one \
+                         stream in a file, leave out -o and redirect the output (`skyc render \
+                         main.sky > out.yaml`)",
+                    );
+                    print_diagnostics(&[d], &Default::default(), false);
+                    Exit::Usage
+                }
                 Err(e) => output_error(format!("cannot write {}: {e}", dir.display())),
             }
         }

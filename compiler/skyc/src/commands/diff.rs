@@ -158,9 +158,8 @@ pub fn run(args: Args, quiet: bool) -> Exit {
 fn held_twice(objects: &[serde_json::Value], name: &str, one_cluster: bool) -> Option<Diagnostic> {
     let mut seen = std::collections::HashSet::with_capacity(objects.len());
     for o in objects {
-        let key = key_of(o);
-        if seen.contains(&key) {
-            let (_, kind, namespace, object) = key;
+        if !seen.insert(key_of(o)) {
+            let (_, kind, namespace, object) = key_of(o);
             let namespace = if namespace.is_empty() {
                 String::new()
             } else {
@@ -181,7 +180,6 @@ fn held_twice(objects: &[serde_json::Value], name: &str, one_cluster: bool) -> O
                 .with_help(help),
             );
         }
-        seen.insert(key);
     }
     None
 }

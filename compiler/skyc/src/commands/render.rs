@@ -132,14 +132,14 @@ fn emit_and_write(args: &Args, res: crate::project::Results, quiet: bool) -> Exi
             match written.and_then(|_| out.flush()) {
                 Ok(()) => Exit::Ok,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
-                Err(e) => output_error(format!("cannot write to stdout: {e}")),
+                Err(e) => output_error(format!("cannot write to stdout: {e}"), CHECK_THE_PATH),
             }
         }
         Some(dir) => {
             let files =
                 match emit::directory_with_xds(&objects, &xds, format, args.cluster.as_deref()) {
                     Ok(f) => f,
-                    Err(e) => return output_error(e),
+                    Err(e) => return output_error(e, CHECK_THE_PATH),
                 };
             match write_dir_atomically(dir, &files) {
                 Ok(()) => {
@@ -161,29 +161,28 @@ fn emit_and_write(args: &Args, res: crate::project::Results, quiet: bool) -> Exi
                     }
                     Exit::Ok
                 }
-                Err(e) if dir.exists() && !dir.is_dir() => {
-                    let d = Diagnostic::new(
-                        codes::SKY0003,
-                        format!("cannot write {}: {e}", dir.display()),
-                    )
-                    .with_help(
+                Err(e) => {
+                    let help = if dir.exists() && !dir.is_dir() {
                         "-o writes a directory (a file per object, and manifest.json); for one \
                          stream in a file, leave out -o and redirect the output (`skyc render \
-                         main.sky > out.yaml`)",
-                    );
-                    print_diagnostics(&[d], &Default::default(), false);
-                    Exit::Usage
+                         main.sky > out.yaml`)"
+                    } else {
+                        CHECK_THE_PATH
+                    };
+                    output_error(format!("cannot write {}: {e}", dir.display()), help)
                 }
-                Err(e) => output_error(format!("cannot write {}: {e}", dir.display())),
             }
         }
     }
 }
 
-fn output_error(msg: String) -> Exit {
-    let d = Diagnostic::new(codes::SKY0003, msg).with_help(
-        "check the output path and its permissions; the previous output was left as it was",
-    );
+/// The help of an output that could not be written, when nothing more specific applies.
+const CHECK_THE_PATH: &str =
+    "check the output path and its permissions; the previous output was left as it was";
+
+/// An output that could not be written (SKY0003, exit 2).
+fn output_error(msg: String, help: &str) -> Exit {
+    let d = Diagnostic::new(codes::SKY0003, msg).with_help(help);
     print_diagnostics(&[d], &Default::default(), false);
     Exit::Usage
 }
